@@ -1,0 +1,314 @@
+// rill/runtime.hpp: Builder, Runtime and Handle, and the free functions that spawn work on the
+// current runtime: spawn, spawn_blocking, block_in_place.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <source_location>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "rill/detail/task_cell.hpp"
+#include "rill/error.hpp"
+#include "rill/join_handle.hpp"
+#include "rill/task.hpp"
+
+namespace rill {
+
+namespace detail {
+class Scheduler;
+
+/// Everything a Builder collects; see the Builder methods for meanings and defaults.
+struct RuntimeConfig {
+  enum class Flavor : std::uint8_t { MultiThread, CurrentThread };
+  Flavor flavor = Flavor::MultiThread;
+  std::optional<std::size_t> worker_threads;
+  std::size_t max_blocking_threads = 512;
+  std::chrono::nanoseconds thread_keep_alive = std::chrono::seconds(10);
+  std::string thread_name = "rill-worker";
+  std::size_t thread_stack_size = 0;
+  std::uint32_t global_queue_interval = 31;
+  std::uint32_t event_interval = 61;
+  std::size_t large_frame_threshold = 16384;
+  std::function<void()> on_thread_start, on_thread_stop, on_thread_park, on_thread_unpark;
+};
+
+std::shared_ptr<Scheduler> make_scheduler(RuntimeConfig cfg);
+/// The scheduler of the runtime this thread is in (worker, block_on caller), or null.
+std::shared_ptr<Scheduler> current_scheduler() noexcept;
+Scheduler* current_scheduler_raw() noexcept;
+/// Blocks the calling thread until `t` completes (driving the scheduler on current_thread).
+void block_until_complete(Scheduler* s, TaskHeader* t);
+void shutdown_scheduler(Scheduler* s, std::optional<std::chrono::nanoseconds> timeout) noexcept;
+std::size_t scheduler_num_workers(const Scheduler* s) noexcept;
+bool scheduler_is_current_thread(const Scheduler* s) noexcept;
+/// Hands the current worker's core to another thread (multi-thread) so `f` may block.
+void block_in_place_enter();
+void block_in_place_exit() noexcept;
+[[noreturn]] void throw_no_runtime(const char* what);
+
+template <class T>
+std::pair<TaskHeader*, JoinHandle<T>> new_task(Task<T>&& task, std::source_location loc) {
+  auto h = task.release();
+  if (!h) throw RuntimeError("rill::spawn: the Task is empty (moved-from)");
+  auto* cell = new TaskCell<T>(h);
+  cell->spawn_location = loc;
+  JoinHandle<T> jh(cell, &take_output<TaskCell<T>, T>);
+  return {cell, std::move(jh)};
+}
+}  // namespace detail
+
+class Handle;
+
+/// The rill runtime: worker threads (or the calling thread, for current_thread), their run
+/// queues, timers and I/O rings, and the blocking pool. Created by Builder::build(). Move-only.
+/// Destroying a Runtime shuts it down: every task is cancelled at its next suspension point
+/// (their frames are destroyed, so RAII cleans up) and the destructor waits for blocking-pool
+/// jobs that already started. All methods are thread-safe. Mirrors tokio::runtime::Runtime.
+class Runtime {
+ public:
+  explicit Runtime(std::shared_ptr<detail::Scheduler> s) noexcept : sched_(std::move(s)) {}
+  Runtime(Runtime&&) noexcept = default;
+  Runtime& operator=(Runtime&& o) noexcept {
+    if (this != &o) {
+      shutdown_impl(std::nullopt);
+      sched_ = std::move(o.sched_);
+    }
+    return *this;
+  }
+  ~Runtime() { shutdown_impl(std::nullopt); }
+
+  /// Runs `task` to completion on this runtime and returns its value (rethrowing its
+  /// exception). On a multi-thread runtime the task runs on the workers while the calling thread
+  /// sleeps; on current_thread the calling thread runs the scheduler (and every spawned task)
+  /// until `task` finishes. Throws RuntimeError when called from inside a rill task (that would
+  /// block a worker: Tokio panics there), or after shutdown. Mirrors Runtime::block_on.
+  template <class T>
+  T block_on(Task<T> task, std::source_location loc = std::source_location::current()) {
+    if (detail::current_task() != nullptr)
+      throw RuntimeError(
+          "rill::Runtime::block_on called from inside a rill task: this would block a worker "
+          "thread; await the task instead");
+    auto [cell, jh] = detail::new_task(std::move(task), loc);
+    detail::bind_task(sched_.get(), cell);
+    detail::block_until_complete(sched_.get(), cell);
+    return jh.await_resume();
+  }
+
+  /// Starts `task` on this runtime and returns its JoinHandle. Callable from any thread. On a
+  /// current_thread runtime the task runs during the next block_on. Mirrors Runtime::spawn.
+  template <class T>
+  JoinHandle<T> spawn(Task<T> task, std::source_location loc = std::source_location::current()) {
+    auto [cell, jh] = detail::new_task(std::move(task), loc);
+    detail::bind_task(sched_.get(), cell);
+    return std::move(jh);
+  }
+
+  /// A cheap, clonable reference to this runtime. Mirrors Runtime::handle.
+  Handle handle() const noexcept;
+
+  /// Shuts the runtime down: cancels every task, then waits up to `timeout` for blocking-pool
+  /// jobs that already started (jobs still running after that are left to finish on their
+  /// own). Mirrors Runtime::shutdown_timeout.
+  void shutdown_timeout(std::chrono::nanoseconds timeout) && { shutdown_impl(timeout); }
+  /// Shuts down without waiting for blocking jobs. Mirrors Runtime::shutdown_background.
+  void shutdown_background() && { shutdown_impl(std::chrono::nanoseconds(0)); }
+
+  /// Number of worker threads (1 for current_thread).
+  std::size_t num_workers() const noexcept { return detail::scheduler_num_workers(sched_.get()); }
+
+  /// Internal.
+  detail::Scheduler* scheduler() const noexcept { return sched_.get(); }
+
+ private:
+  void shutdown_impl(std::optional<std::chrono::nanoseconds> t) noexcept {
+    if (sched_) {
+      detail::shutdown_scheduler(sched_.get(), t);
+      sched_.reset();
+    }
+  }
+  std::shared_ptr<detail::Scheduler> sched_;
+};
+
+/// A reference to a runtime that can spawn onto it from any thread and outlive the Runtime
+/// object (spawning after shutdown yields a task that is already cancelled). Copyable,
+/// thread-safe. Mirrors tokio::runtime::Handle.
+class Handle {
+ public:
+  explicit Handle(std::shared_ptr<detail::Scheduler> s) noexcept : sched_(std::move(s)) {}
+
+  /// The runtime of the calling thread (a worker, a blocking-pool thread, or a thread inside
+  /// block_on). Throws RuntimeError outside a runtime. Mirrors Handle::current.
+  static Handle current() {
+    auto s = detail::current_scheduler();
+    if (!s) detail::throw_no_runtime("rill::Handle::current");
+    return Handle(std::move(s));
+  }
+  /// Like current(), but empty instead of throwing. Mirrors Handle::try_current.
+  static std::optional<Handle> try_current() noexcept {
+    auto s = detail::current_scheduler();
+    if (!s) return std::nullopt;
+    return Handle(std::move(s));
+  }
+
+  /// Starts `task` on the runtime. Mirrors Handle::spawn.
+  template <class T>
+  JoinHandle<T> spawn(Task<T> task, std::source_location loc = std::source_location::current()) {
+    auto [cell, jh] = detail::new_task(std::move(task), loc);
+    detail::bind_task(sched_.get(), cell);
+    return std::move(jh);
+  }
+  /// Runs `task` to completion from a thread outside the runtime; see Runtime::block_on.
+  template <class T>
+  T block_on(Task<T> task, std::source_location loc = std::source_location::current()) {
+    if (detail::current_task() != nullptr)
+      throw RuntimeError("rill::Handle::block_on called from inside a rill task");
+    auto [cell, jh] = detail::new_task(std::move(task), loc);
+    detail::bind_task(sched_.get(), cell);
+    detail::block_until_complete(sched_.get(), cell);
+    return jh.await_resume();
+  }
+  /// Number of worker threads.
+  std::size_t num_workers() const noexcept { return detail::scheduler_num_workers(sched_.get()); }
+  /// Internal.
+  detail::Scheduler* scheduler() const noexcept { return sched_.get(); }
+
+ private:
+  std::shared_ptr<detail::Scheduler> sched_;
+};
+
+inline Handle Runtime::handle() const noexcept { return Handle(sched_); }
+
+/// Configures and builds a Runtime. Methods chain (`Builder::new_multi_thread().worker_threads(4)
+/// .build()`). Not thread-safe (a plain value). Mirrors tokio::runtime::Builder, with its
+/// defaults.
+class Builder {
+ public:
+  /// A work-stealing runtime with one worker thread per CPU (or RILL_WORKER_THREADS).
+  static Builder new_multi_thread() { return Builder(detail::RuntimeConfig::Flavor::MultiThread); }
+  /// A runtime that runs every task on the thread that calls block_on.
+  static Builder new_current_thread() {
+    return Builder(detail::RuntimeConfig::Flavor::CurrentThread);
+  }
+
+  /// Number of worker threads (multi-thread only). Default: the env var RILL_WORKER_THREADS if
+  /// set (like TOKIO_WORKER_THREADS), else the number of CPUs. 0 is rejected by build().
+  Builder& worker_threads(std::size_t n) {
+    cfg_.worker_threads = n;
+    return *this;
+  }
+  /// Upper bound on blocking-pool threads (default 512). 0 is rejected by build().
+  Builder& max_blocking_threads(std::size_t n) {
+    cfg_.max_blocking_threads = n;
+    return *this;
+  }
+  /// How long an idle blocking-pool thread lives (default 10 s).
+  Builder& thread_keep_alive(std::chrono::nanoseconds d) {
+    cfg_.thread_keep_alive = d;
+    return *this;
+  }
+  /// Name of the runtime's threads (default "rill-worker"; truncated to 15 bytes by the OS).
+  Builder& thread_name(std::string name) {
+    cfg_.thread_name = std::move(name);
+    return *this;
+  }
+  /// Stack size of worker and blocking threads in bytes (default: the system's, usually 8 MiB).
+  Builder& thread_stack_size(std::size_t bytes) {
+    cfg_.thread_stack_size = bytes;
+    return *this;
+  }
+  /// Scheduler ticks between checks of the global (injection) queue (default 31). 0 rejected.
+  Builder& global_queue_interval(std::uint32_t ticks) {
+    cfg_.global_queue_interval = ticks;
+    return *this;
+  }
+  /// Scheduler ticks between polls of the I/O and timer driver (default 61). 0 rejected.
+  Builder& event_interval(std::uint32_t ticks) {
+    cfg_.event_interval = ticks;
+    return *this;
+  }
+  /// Coroutine frames larger than this many bytes are recorded by rill::frames (default 16384,
+  /// clippy's large_futures default; 0 disables).
+  Builder& large_frame_threshold(std::size_t bytes) {
+    cfg_.large_frame_threshold = bytes;
+    return *this;
+  }
+  /// Called on each runtime thread (workers and blocking threads) when it starts / stops.
+  Builder& on_thread_start(std::function<void()> f) {
+    cfg_.on_thread_start = std::move(f);
+    return *this;
+  }
+  Builder& on_thread_stop(std::function<void()> f) {
+    cfg_.on_thread_stop = std::move(f);
+    return *this;
+  }
+  /// Called on a worker thread right before it parks (sleeps for lack of work) / after it wakes.
+  Builder& on_thread_park(std::function<void()> f) {
+    cfg_.on_thread_park = std::move(f);
+    return *this;
+  }
+  Builder& on_thread_unpark(std::function<void()> f) {
+    cfg_.on_thread_unpark = std::move(f);
+    return *this;
+  }
+
+  /// Builds the runtime and starts its workers. Throws RuntimeError with a clear message for a
+  /// bad setting (0 worker threads, a malformed RILL_WORKER_THREADS, 0 blocking threads, a 0
+  /// interval) or when threads cannot be created.
+  Runtime build();
+
+  /// The collected settings (read-only).
+  const detail::RuntimeConfig& config() const noexcept { return cfg_; }
+
+ private:
+  explicit Builder(detail::RuntimeConfig::Flavor f) { cfg_.flavor = f; }
+  detail::RuntimeConfig cfg_;
+};
+
+/// Starts `task` on the current runtime and returns its JoinHandle; the task starts running
+/// concurrently (possibly on another worker). Throws RuntimeError outside a runtime. Dropping the
+/// JoinHandle detaches the task. Mirrors tokio::spawn.
+template <class T>
+JoinHandle<T> spawn(Task<T> task, std::source_location loc = std::source_location::current()) {
+  auto* s = detail::current_scheduler_raw();
+  if (!s) detail::throw_no_runtime("rill::spawn");
+  auto [cell, jh] = detail::new_task(std::move(task), loc);
+  detail::bind_task(s, cell);
+  return std::move(jh);
+}
+
+/// Runs `f()` on the runtime's blocking pool (FIFO, up to max_blocking_threads threads) and
+/// returns a JoinHandle for its result; an exception thrown by f is rethrown by the await.
+/// Outside a runtime, f runs on a new detached thread. abort() only prevents a job that has not
+/// started. Mirrors tokio::task::spawn_blocking.
+template <class F, class R = std::invoke_result_t<std::decay_t<F>&>>
+JoinHandle<R> spawn_blocking(F&& f) {
+  using Cell = detail::BlockingCell<std::decay_t<F>, R>;
+  auto* cell = new Cell(std::decay_t<F>(std::forward<F>(f)));
+  cell->state.store(detail::state::NOTIFIED | detail::state::JOIN_INTEREST |
+                        2 * detail::state::REF_ONE,
+                    std::memory_order_relaxed);
+  JoinHandle<R> jh(cell, &detail::take_output<Cell, R>);
+  detail::submit_blocking(cell);
+  return jh;
+}
+
+/// Runs the blocking `f()` on the current worker thread after handing the worker's run queue to
+/// another thread, so other tasks keep running; returns f's result (exceptions propagate).
+/// Outside a runtime, just calls f. Throws RuntimeError on a current_thread runtime (Tokio
+/// panics there). Mirrors tokio::task::block_in_place.
+template <class F>
+decltype(auto) block_in_place(F&& f) {
+  detail::block_in_place_enter();
+  struct Exit {
+    ~Exit() { detail::block_in_place_exit(); }
+  } exit;
+  return std::forward<F>(f)();
+}
+
+}  // namespace rill

@@ -1,0 +1,371 @@
+// rill/sync/mpsc.hpp: multi-producer, single-consumer channels, bounded (with backpressure) and
+// unbounded. Mirrors tokio::sync::mpsc.
+#pragma once
+
+#include <atomic>
+#include <coroutine>
+#include <cstddef>
+#include <deque>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <vector>
+#include <utility>
+
+#include "rill/detail/task_header.hpp"
+#include "rill/result.hpp"
+
+namespace rill::sync::mpsc {
+
+/// send() failed because the receiver was dropped; holds the value that was not sent.
+/// Mirrors tokio::sync::mpsc::error::SendError.
+template <class T>
+struct SendError {
+  T value;
+  const char* what() const noexcept { return "channel closed"; }
+};
+
+/// try_send() failed: the channel is full (the value is returned) or closed.
+template <class T>
+struct TrySendError {
+  enum class Kind { Full, Closed } kind;
+  T value;
+};
+
+/// try_recv() found nothing: the channel is empty (senders remain) or disconnected.
+enum class TryRecvError { Empty, Disconnected };
+
+namespace detail {
+
+/// A sender suspended for capacity; the receiver moves its value into the queue and grants it.
+template <class T>
+struct SendWaiter {
+  SendWaiter* next = nullptr;
+  SendWaiter* prev = nullptr;
+  std::optional<T>* value = nullptr;
+  rill::detail::Waker waker;
+  bool granted = false;
+  bool closed = false;
+  bool queued = false;
+};
+
+template <class T>
+struct Chan {
+  std::mutex mu;
+  std::deque<T> q;
+  std::size_t cap;  // max queued values; SIZE_MAX for unbounded
+  std::size_t senders = 1;
+  bool rx_closed = false;
+  rill::detail::Waker rx_waker;
+  SendWaiter<T>* wait_head = nullptr;
+  SendWaiter<T>* wait_tail = nullptr;
+  std::atomic<int> refs{2};
+
+  explicit Chan(std::size_t c) : cap(c) {}
+  void release() noexcept {
+    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+  void enqueue(SendWaiter<T>* w) noexcept {
+    w->queued = true;
+    w->prev = wait_tail;
+    w->next = nullptr;
+    if (wait_tail) wait_tail->next = w;
+    else wait_head = w;
+    wait_tail = w;
+  }
+  void unlink(SendWaiter<T>* w) noexcept {
+    if (!w->queued) return;
+    w->queued = false;
+    if (w->prev) w->prev->next = w->next;
+    else wait_head = w->next;
+    if (w->next) w->next->prev = w->prev;
+    else wait_tail = w->prev;
+  }
+  /// Under mu: after a pop, moves the first waiting sender's value in and returns its waker.
+  rill::detail::Waker admit_waiter() {
+    SendWaiter<T>* w = wait_head;
+    if (!w || q.size() >= cap) return {};
+    unlink(w);
+    q.push_back(std::move(**w->value));
+    w->value->reset();
+    w->granted = true;
+    return std::move(w->waker);
+  }
+};
+
+}  // namespace detail
+
+template <class T>
+class Receiver;
+
+/// The sending half of a bounded channel. Clone to get more producers; the channel closes for
+/// the receiver when every Sender is dropped. Thread-safe (each Sender used by one task at a
+/// time). Mirrors tokio::sync::mpsc::Sender.
+template <class T>
+class Sender {
+ public:
+  explicit Sender(detail::Chan<T>* c) noexcept : c_(c) {}
+  Sender(const Sender& o) : c_(o.c_) {
+    std::lock_guard lk(c_->mu);
+    ++c_->senders;
+    c_->refs.fetch_add(1, std::memory_order_relaxed);
+  }
+  Sender(Sender&& o) noexcept : c_(std::exchange(o.c_, nullptr)) {}
+  Sender& operator=(Sender o) noexcept {
+    std::swap(c_, o.c_);
+    return *this;
+  }
+  ~Sender() { drop(); }
+  /// A new Sender for the same channel. Mirrors Sender::clone.
+  Sender clone() const { return Sender(*this); }
+
+  /// Awaitable for send(): yields Result<void, SendError<T>>.
+  class Send : private rill::detail::Leaf {
+   public:
+    Send(detail::Chan<T>* c, T v) : c_(c), value_(std::move(v)) {}
+    Send(const Send&) = delete;
+    ~Send() {
+      if (w_.queued) {
+        std::lock_guard lk(c_->mu);
+        c_->unlink(&w_);
+      }
+    }
+    bool await_ready() {
+      rill::detail::Waker rx;
+      {
+        std::lock_guard lk(c_->mu);
+        if (c_->rx_closed) {
+          closed_ = true;
+          return true;
+        }
+        if (c_->q.size() >= c_->cap || c_->wait_head) return false;
+        c_->q.push_back(std::move(*value_));
+        value_.reset();
+        rx = std::move(c_->rx_waker);
+      }
+      rx.wake();
+      return ready_spend();
+    }
+    bool await_suspend(std::coroutine_handle<> h) {
+      if (must_yield) {
+        suspend_yield(h);
+        return true;
+      }
+      {
+        std::lock_guard lk(c_->mu);
+        if (c_->rx_closed) {
+          closed_ = true;
+          return false;
+        }
+        w_.value = &value_;
+        w_.waker = rill::detail::task_waker(rill::detail::current_task());
+        c_->enqueue(&w_);
+      }
+      suspend_here(h, [](rill::detail::Resumable* self) noexcept {
+        auto* me = static_cast<Send*>(static_cast<rill::detail::Leaf*>(self));
+        bool done;
+        {
+          std::lock_guard lk(me->c_->mu);
+          done = me->w_.granted || me->w_.closed;
+        }
+        if (done) me->resume();
+      });
+      return true;
+    }
+    Result<void, SendError<T>> await_resume() {
+      if (closed_ || w_.closed) return Unexpected{SendError<T>{std::move(*value_)}};
+      return {};
+    }
+
+   private:
+    detail::Chan<T>* c_;
+    std::optional<T> value_;
+    detail::SendWaiter<T> w_;
+    bool closed_ = false;
+  };
+
+  /// Sends `v`, waiting for capacity when the channel is full (FIFO among waiting senders).
+  /// Yields SendError holding `v` if the receiver is gone. Cancel-safe: a send destroyed while
+  /// waiting sends nothing. Mirrors Sender::send.
+  Send send(T v) { return Send(c_, std::move(v)); }
+
+  /// Sends without waiting; fails with Full (value returned) or Closed. Mirrors try_send.
+  Result<void, TrySendError<T>> try_send(T v) {
+    rill::detail::Waker rx;
+    {
+      std::lock_guard lk(c_->mu);
+      if (c_->rx_closed)
+        return Unexpected{TrySendError<T>{TrySendError<T>::Kind::Closed, std::move(v)}};
+      if (c_->q.size() >= c_->cap || c_->wait_head)
+        return Unexpected{TrySendError<T>{TrySendError<T>::Kind::Full, std::move(v)}};
+      c_->q.push_back(std::move(v));
+      rx = std::move(c_->rx_waker);
+    }
+    rx.wake();
+    return {};
+  }
+  /// True once the receiver was dropped (or closed).
+  bool is_closed() const {
+    std::lock_guard lk(c_->mu);
+    return c_->rx_closed;
+  }
+
+ protected:
+  void drop() noexcept {
+    if (auto* c = std::exchange(c_, nullptr)) {
+      rill::detail::Waker rx;
+      {
+        std::lock_guard lk(c->mu);
+        if (--c->senders == 0) rx = std::move(c->rx_waker);
+      }
+      rx.wake();
+      c->release();
+    }
+  }
+  detail::Chan<T>* c_;
+};
+
+/// The sending half of an unbounded channel: send() never waits. Mirrors
+/// tokio::sync::mpsc::UnboundedSender.
+template <class T>
+class UnboundedSender : private Sender<T> {
+ public:
+  using Sender<T>::Sender;
+  using Sender<T>::is_closed;
+  UnboundedSender clone() const { return UnboundedSender(*this); }
+  /// Queues `v`; fails (returning it) only when the receiver is gone.
+  Result<void, SendError<T>> send(T v) {
+    auto r = Sender<T>::try_send(std::move(v));
+    if (r) return {};
+    return Unexpected{SendError<T>{std::move(r.error().value)}};
+  }
+};
+
+/// The receiving half. `co_await rx.recv()` yields the next value, or nullopt once every sender
+/// is gone and the queue is drained. Single consumer. Dropping it closes the channel: waiting
+/// senders fail and queued values are destroyed. Mirrors tokio::sync::mpsc::Receiver.
+template <class T>
+class Receiver {
+ public:
+  explicit Receiver(detail::Chan<T>* c) noexcept : c_(c) {}
+  Receiver(Receiver&& o) noexcept : c_(std::exchange(o.c_, nullptr)) {}
+  Receiver& operator=(Receiver&& o) noexcept {
+    std::swap(c_, o.c_);
+    return *this;
+  }
+  ~Receiver() {
+    if (auto* c = std::exchange(c_, nullptr)) {
+      close_impl(c);
+      std::deque<T> drop;
+      {
+        std::lock_guard lk(c->mu);
+        drop.swap(c->q);
+      }
+      c->release();
+    }
+  }
+
+  /// Awaitable for recv().
+  class Recv : private rill::detail::Leaf {
+   public:
+    explicit Recv(detail::Chan<T>* c) noexcept : c_(c) {}
+    Recv(const Recv&) = delete;
+    bool await_ready() { return ready() && ready_spend(); }
+    bool await_suspend(std::coroutine_handle<> h) {
+      if (must_yield) {
+        suspend_yield(h);
+        return true;
+      }
+      {
+        std::lock_guard lk(c_->mu);
+        if (!c_->q.empty() || c_->senders == 0) return false;
+        c_->rx_waker = rill::detail::task_waker(rill::detail::current_task());
+      }
+      suspend_here(h, [](rill::detail::Resumable* self) noexcept {
+        auto* me = static_cast<Recv*>(static_cast<rill::detail::Leaf*>(self));
+        if (me->ready()) me->resume();
+      });
+      return true;
+    }
+    std::optional<T> await_resume() {
+      rill::detail::Waker w;
+      std::optional<T> v;
+      {
+        std::lock_guard lk(c_->mu);
+        if (c_->q.empty()) return std::nullopt;
+        v.emplace(std::move(c_->q.front()));
+        c_->q.pop_front();
+        w = c_->admit_waiter();
+      }
+      w.wake();
+      return v;
+    }
+
+   private:
+    bool ready() {
+      std::lock_guard lk(c_->mu);
+      return !c_->q.empty() || c_->senders == 0;
+    }
+    detail::Chan<T>* c_;
+  };
+
+  /// Receives the next value (see the class comment). Cancel-safe. Mirrors Receiver::recv.
+  Recv recv() noexcept { return Recv(c_); }
+
+  /// Receives without waiting. Mirrors Receiver::try_recv.
+  Result<T, TryRecvError> try_recv() {
+    rill::detail::Waker w;
+    std::optional<T> v;
+    {
+      std::lock_guard lk(c_->mu);
+      if (c_->q.empty())
+        return Unexpected{c_->senders == 0 ? TryRecvError::Disconnected : TryRecvError::Empty};
+      v.emplace(std::move(c_->q.front()));
+      c_->q.pop_front();
+      w = c_->admit_waiter();
+    }
+    w.wake();
+    return std::move(*v);
+  }
+
+  /// Closes the channel without dropping the receiver: senders fail from now on, queued values
+  /// can still be received. Mirrors Receiver::close.
+  void close() { close_impl(c_); }
+
+ private:
+  static void close_impl(detail::Chan<T>* c) {
+    std::vector<rill::detail::Waker> wake;
+    {
+      std::lock_guard lk(c->mu);
+      c->rx_closed = true;
+      while (auto* w = c->wait_head) {
+        c->unlink(w);
+        w->closed = true;
+        wake.push_back(std::move(w->waker));
+      }
+      c->rx_waker.reset();
+    }
+    for (auto& w : wake) w.wake();
+  }
+  detail::Chan<T>* c_;
+};
+
+/// Creates a bounded channel holding at most `capacity` values (>= 1; 0 throws
+/// std::invalid_argument). Mirrors tokio::sync::mpsc::channel.
+template <class T>
+std::pair<Sender<T>, Receiver<T>> channel(std::size_t capacity) {
+  if (capacity == 0) throw std::invalid_argument("rill::sync::mpsc::channel: capacity must be > 0");
+  auto* c = new detail::Chan<T>(capacity);
+  return {Sender<T>(c), Receiver<T>(c)};
+}
+
+/// Creates an unbounded channel (memory grows with the backlog: prefer channel(capacity)).
+/// Mirrors tokio::sync::mpsc::unbounded_channel.
+template <class T>
+std::pair<UnboundedSender<T>, Receiver<T>> unbounded_channel() {
+  auto* c = new detail::Chan<T>(std::numeric_limits<std::size_t>::max());
+  return {UnboundedSender<T>(c), Receiver<T>(c)};
+}
+
+}  // namespace rill::sync::mpsc

@@ -1,0 +1,246 @@
+// rill/time.hpp: sleeping, deadlines, timeouts and intervals on the runtime's timer wheels
+// (6 levels x 64 slots, 1 ms resolution, O(1) insert and cancel; one wheel per worker).
+// Mirrors tokio::time.
+#pragma once
+
+#include <chrono>
+#include <coroutine>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+#include "rill/detail/task_header.hpp"
+#include "rill/detail/timer_node.hpp"
+#include "rill/result.hpp"
+#include "rill/task.hpp"
+
+namespace rill {
+
+/// A point on the monotonic clock (std::chrono::steady_clock). Mirrors tokio::time::Instant.
+using Instant = std::chrono::steady_clock::time_point;
+/// A span of time (nanosecond resolution; timers round up to the next millisecond).
+using Duration = std::chrono::nanoseconds;
+
+/// The error of a timeout whose deadline passed first. Mirrors tokio::time::error::Elapsed.
+struct Elapsed {
+  const char* what() const noexcept { return "deadline has elapsed"; }
+};
+
+/// Awaitable that completes at its deadline (never earlier; timers have 1 ms resolution and fire
+/// on the next driver poll after the deadline). Spends one unit of budget when the deadline has
+/// already passed. Destroying it before it fires cancels the timer (O(1)). Must be awaited inside
+/// a rill task. Not movable once created (it may be registered in a wheel). Mirrors
+/// tokio::time::Sleep.
+class Sleep : private detail::Leaf {
+ public:
+  explicit Sleep(Instant deadline) noexcept : deadline_(deadline) {}
+  Sleep(const Sleep&) = delete;
+  Sleep& operator=(const Sleep&) = delete;
+  ~Sleep() { cancel(); }
+
+  /// The instant at which the sleep completes.
+  Instant deadline() const noexcept { return deadline_; }
+  /// True once the deadline has passed.
+  bool is_elapsed() const noexcept { return std::chrono::steady_clock::now() >= deadline_; }
+  /// Moves the deadline (cancels a pending registration). Mirrors Sleep::reset.
+  void reset(Instant deadline) noexcept {
+    cancel();
+    deadline_ = deadline;
+  }
+
+  bool await_ready() noexcept {
+    if (node_.registered) return node_.fired.load(std::memory_order_acquire) && ready_spend();
+    return is_elapsed() && ready_spend();
+  }
+  void await_suspend(std::coroutine_handle<> h) {
+    if (must_yield) {
+      must_yield = false;
+      suspend_yield(h);
+      return;
+    }
+    if (!node_.registered) detail::timer_register(&node_, deadline_, detail::task_waker(detail::current_task()));
+    suspend_here(h, [](detail::Resumable* self) noexcept {
+      auto* me = static_cast<Sleep*>(static_cast<detail::Leaf*>(self));
+      if (me->node_.fired.load(std::memory_order_acquire)) me->resume();
+    });
+  }
+  void await_resume() const noexcept {}
+
+ private:
+  void cancel() noexcept {
+    if (node_.registered) {
+      detail::timer_cancel(&node_);
+      node_.registered = false;
+      node_.fired.store(false, std::memory_order_relaxed);
+    }
+  }
+  Instant deadline_;
+  detail::TimerNode node_;
+};
+
+/// Waits until `d` has passed. `co_await rill::sleep(10ms);` Mirrors tokio::time::sleep.
+inline Sleep sleep(Duration d) noexcept { return Sleep(std::chrono::steady_clock::now() + d); }
+/// Waits until `deadline`. Mirrors tokio::time::sleep_until.
+inline Sleep sleep_until(Instant deadline) noexcept { return Sleep(deadline); }
+
+/// Awaitable that runs `task` in the current task and gives up at `deadline`: yields
+/// Result<T, Elapsed>, holding T when the task finished first (its exception propagates) and
+/// Elapsed when the deadline passed while it was suspended; the task is then destroyed at its
+/// suspension point (RAII cleans up). The task is polled before the deadline is checked, so a task
+/// that finishes without suspending always succeeds, and no timer is registered for it.
+/// Mirrors tokio::time::Timeout.
+template <class T>
+class Timeout : private detail::Resumable {
+ public:
+  Timeout(Task<T> inner, Instant deadline) noexcept
+      : inner_(std::move(inner)), deadline_(deadline) {}
+  Timeout(const Timeout&) = delete;
+  ~Timeout() {
+    if (node_.registered) detail::timer_cancel(&node_);
+  }
+
+  bool await_ready() const noexcept { return false; }
+  bool await_suspend(std::coroutine_handle<> parent) {
+    parent_ = parent;
+    task_ = detail::current_task();
+    auto ih = inner_.release();
+    inner_ = Task<T>(ih);
+    ih.promise().continuation = nullptr;  // finishing returns here, not to the parent
+    ih.resume();
+    if (ih.done()) return false;
+    if (std::chrono::steady_clock::now() >= deadline_) {
+      elapsed_ = true;
+      inner_ = Task<T>();  // destroys the suspended task
+      task_->hook = nullptr;
+      return false;
+    }
+    saved_ = task_->hook;
+    task_->hook = this;
+    poll = &poll_fn;
+    detail::timer_register(&node_, deadline_, detail::task_waker(task_));
+    return true;
+  }
+  /// Yields the task's value, or Elapsed.
+  Result<T, Elapsed> await_resume() {
+    if (elapsed_) return Unexpected{Elapsed{}};
+    if constexpr (std::is_void_v<T>) {
+      inner_.await_resume();
+      return Result<T, Elapsed>();
+    } else {
+      return Result<T, Elapsed>(inner_.await_resume());
+    }
+  }
+
+ private:
+  static void poll_fn(detail::Resumable* self) noexcept {
+    auto* me = static_cast<Timeout*>(self);
+    if (me->node_.fired.load(std::memory_order_acquire)) {
+      me->elapsed_ = true;
+      me->node_.registered = false;
+      me->inner_ = Task<T>();
+      me->task_->hook = nullptr;
+      me->parent_.resume();  // may destroy *me: nothing after this
+      return;
+    }
+    me->task_->hook = me->saved_;
+    if (me->saved_) me->saved_->poll(me->saved_);
+    if (me->inner_.await_ready()) {
+      detail::timer_cancel(&me->node_);
+      me->node_.registered = false;
+      me->task_->hook = nullptr;
+      me->parent_.resume();  // may destroy *me
+      return;
+    }
+    me->saved_ = me->task_->hook;
+    me->task_->hook = me;
+  }
+
+  Task<T> inner_;
+  Instant deadline_;
+  detail::TimerNode node_;
+  std::coroutine_handle<> parent_;
+  detail::TaskHeader* task_ = nullptr;
+  detail::Resumable* saved_ = nullptr;
+  bool elapsed_ = false;
+};
+
+/// `auto r = co_await rill::timeout(100ms, fetch());  if (!r) ... r.error() is Elapsed`.
+/// Mirrors tokio::time::timeout.
+template <class T>
+Timeout<T> timeout(Duration d, Task<T> task) noexcept {
+  return Timeout<T>(std::move(task), std::chrono::steady_clock::now() + d);
+}
+/// Like timeout() with an absolute deadline. Mirrors tokio::time::timeout_at.
+template <class T>
+Timeout<T> timeout_at(Instant deadline, Task<T> task) noexcept {
+  return Timeout<T>(std::move(task), deadline);
+}
+
+/// What an Interval does when ticks were missed (the task was late). Mirrors
+/// tokio::time::MissedTickBehavior.
+enum class MissedTickBehavior {
+  Burst,  ///< fire the missed ticks as fast as possible, then continue on the original schedule
+  Delay,  ///< the next tick is one period after the late tick actually fired
+  Skip,   ///< skip missed ticks; the next tick is the next multiple of the period on schedule
+};
+
+/// Ticks every `period`; the first tick completes at once. `co_await iv.tick()` yields the
+/// instant the tick was scheduled for. Owned by one task. Mirrors tokio::time::Interval.
+class Interval {
+ public:
+  /// Throws std::invalid_argument for a zero or negative period.
+  Interval(Instant start, Duration period) : next_(start), period_(period) {
+    if (period <= Duration::zero()) throw std::invalid_argument("rill::interval: period must be > 0");
+  }
+
+  /// Awaitable yielding the scheduled instant of the tick.
+  struct Tick {
+    Interval* iv;
+    Sleep sleep;
+    bool await_ready() noexcept { return sleep.await_ready(); }
+    void await_suspend(std::coroutine_handle<> h) { sleep.await_suspend(h); }
+    Instant await_resume() noexcept { return iv->advance(); }
+  };
+  /// Waits for the next tick.
+  Tick tick() noexcept { return Tick{this, Sleep(next_)}; }
+
+  void set_missed_tick_behavior(MissedTickBehavior b) noexcept { behavior_ = b; }
+  MissedTickBehavior missed_tick_behavior() const noexcept { return behavior_; }
+  Duration period() const noexcept { return period_; }
+  /// Restarts the schedule: the next tick is one period from now.
+  void reset() noexcept { next_ = std::chrono::steady_clock::now() + period_; }
+
+ private:
+  Instant advance() noexcept {
+    const Instant scheduled = next_;
+    const Instant now = std::chrono::steady_clock::now();
+    if (now < scheduled + period_) {
+      next_ = scheduled + period_;
+      return scheduled;
+    }
+    switch (behavior_) {  // at least one whole period late
+      case MissedTickBehavior::Burst:
+        next_ = scheduled + period_;
+        break;
+      case MissedTickBehavior::Delay:
+        next_ = now + period_;
+        break;
+      case MissedTickBehavior::Skip:
+        next_ = now + period_ - (now - scheduled) % period_;
+        break;
+    }
+    return scheduled;
+  }
+  Instant next_;
+  Duration period_;
+  MissedTickBehavior behavior_ = MissedTickBehavior::Burst;
+};
+
+/// An Interval whose first tick is now. Mirrors tokio::time::interval.
+inline Interval interval(Duration period) {
+  return Interval(std::chrono::steady_clock::now(), period);
+}
+/// An Interval whose first tick is at `start`. Mirrors tokio::time::interval_at.
+inline Interval interval_at(Instant start, Duration period) { return Interval(start, period); }
+
+}  // namespace rill

@@ -1,0 +1,271 @@
+// Blocking thread pool; see pool.hpp. Follows tokio/src/runtime/blocking/pool.rs.
+#include "blocking/pool.hpp"
+
+#include <pthread.h>
+#include <unistd.h>
+
+#include <climits>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <mutex>
+#include <stdexcept>
+#include <unordered_map>
+#include <vector>
+
+namespace rill::detail {
+
+struct BlockingPool::Shared {
+  explicit Shared(BlockingPoolConfig c) : cfg(std::move(c)) {}
+
+  const BlockingPoolConfig cfg;
+
+  mutable std::mutex mu;
+  std::condition_variable work_cv;  // idle threads wait here
+  std::condition_variable exit_cv;  // shutdown() waits here for threads to exit
+
+  // FIFO queue of jobs not yet started.
+  BlockingJob* head = nullptr;
+  BlockingJob* tail = nullptr;
+  std::size_t depth = 0;
+
+  std::size_t num_th = 0;      // live threads
+  std::size_t num_idle = 0;    // threads waiting for work and not yet claimed by a spawn()
+  std::size_t num_notify = 0;  // wake-ups issued to idle threads but not yet consumed
+  std::size_t num_exiting = 0;  // keep-alive exits still running on_thread_stop
+  bool shutdown = false;
+
+  struct ThreadRec {
+    pthread_t handle;
+    bool exited = false;  // finished its loop; join() will not block for long
+  };
+  std::uint64_t next_id = 0;
+  // Joinable threads. Threads exiting on keep-alive remove and detach themselves.
+  std::unordered_map<std::uint64_t, ThreadRec> threads;
+
+  BlockingJob* pop() {
+    BlockingJob* j = head;
+    head = j->next;
+    if (!head) tail = nullptr;
+    j->next = nullptr;
+    --depth;
+    return j;
+  }
+
+  void push(BlockingJob* j) {
+    j->next = nullptr;
+    if (tail)
+      tail->next = j;
+    else
+      head = j;
+    tail = j;
+    ++depth;
+  }
+};
+
+namespace {
+
+struct Start {
+  std::shared_ptr<BlockingPool::Shared> shared;
+  std::uint64_t id;
+};
+
+void call_hook(const std::function<void()>& hook) noexcept {
+  // A throwing hook escapes a noexcept function: std::terminate, as documented.
+  if (hook) hook();
+}
+
+std::chrono::steady_clock::time_point deadline_after(std::chrono::nanoseconds d) {
+  // Saturate instead of overflowing the clock for huge durations.
+  constexpr auto kMax = std::chrono::hours(24 * 365 * 100);
+  if (d > kMax) d = kMax;
+  if (d < std::chrono::nanoseconds::zero()) d = std::chrono::nanoseconds::zero();
+  return std::chrono::steady_clock::now() + d;
+}
+
+void run_worker(BlockingPool::Shared& s, std::uint64_t id) noexcept {
+  std::unique_lock lk(s.mu);
+  for (;;) {
+    // BUSY: drain the queue.
+    while (s.head) {
+      BlockingJob* job = s.pop();
+      lk.unlock();
+      job->run(job);
+      lk.lock();
+    }
+    if (s.shutdown) break;
+
+    // IDLE: wait for a spawn() to claim us, the keep-alive to expire, or shutdown.
+    ++s.num_idle;
+    const auto deadline = deadline_after(s.cfg.keep_alive);
+    bool claimed = false;
+    while (!s.shutdown) {
+      const auto status = s.work_cv.wait_until(lk, deadline);
+      if (s.num_notify != 0) {
+        // A legitimate wake-up: spawn() already took us off num_idle.
+        --s.num_notify;
+        claimed = true;
+        break;
+      }
+      if (!s.shutdown && status == std::cv_status::timeout &&
+          std::chrono::steady_clock::now() >= deadline) {
+        // Keep-alive expired (tokio: thread_keep_alive): leave on our own.
+        --s.num_idle;
+        --s.num_th;
+        ++s.num_exiting;  // shutdown() waits for our on_thread_stop
+        s.threads.erase(id);
+        pthread_detach(pthread_self());
+        lk.unlock();
+        call_hook(s.cfg.on_thread_stop);
+        lk.lock();
+        --s.num_exiting;
+        s.exit_cv.notify_all();
+        return;
+      }
+      // Spurious wake-up: keep waiting for the same deadline.
+    }
+    if (!claimed) {
+      --s.num_idle;  // woken by shutdown while still counted idle
+      break;
+    }
+  }
+  lk.unlock();
+  call_hook(s.cfg.on_thread_stop);
+  lk.lock();
+  --s.num_th;
+  auto it = s.threads.find(id);
+  if (it != s.threads.end()) it->second.exited = true;
+  s.exit_cv.notify_all();
+}
+
+extern "C" void* blocking_thread_main(void* arg) noexcept {
+  std::shared_ptr<BlockingPool::Shared> shared;
+  std::uint64_t id;
+  {
+    auto* start = static_cast<Start*>(arg);
+    shared = std::move(start->shared);
+    id = start->id;
+    delete start;
+  }
+  if (!shared->cfg.thread_name.empty()) {
+    const std::string name = shared->cfg.thread_name.substr(0, 15);
+    pthread_setname_np(pthread_self(), name.c_str());
+  }
+  call_hook(shared->cfg.on_thread_start);
+  run_worker(*shared, id);
+  return nullptr;
+}
+
+// Starts a pool thread; requires s.mu (the new thread blocks on it until we are done).
+bool start_thread(const std::shared_ptr<BlockingPool::Shared>& s) {
+  pthread_attr_t attr;
+  if (pthread_attr_init(&attr) != 0) return false;
+  if (s->cfg.stack_size != 0) {
+    std::size_t size = std::max<std::size_t>(s->cfg.stack_size, PTHREAD_STACK_MIN);
+    const long page = sysconf(_SC_PAGESIZE);
+    if (page > 0) size = (size + page - 1) / page * page;
+    pthread_attr_setstacksize(&attr, size);
+  }
+  const std::uint64_t id = s->next_id++;
+  auto* start = new Start{s, id};
+  pthread_t handle;
+  const int rc = pthread_create(&handle, &attr, &blocking_thread_main, start);
+  pthread_attr_destroy(&attr);
+  if (rc != 0) {
+    delete start;
+    return false;
+  }
+  ++s->num_th;
+  s->threads.emplace(id, BlockingPool::Shared::ThreadRec{handle, false});
+  return true;
+}
+
+}  // namespace
+
+BlockingPool::BlockingPool(BlockingPoolConfig config) {
+  if (config.max_threads == 0)
+    throw std::invalid_argument("rill::BlockingPool: max_threads must be at least 1");
+  shared_ = std::make_shared<Shared>(std::move(config));
+}
+
+BlockingPool::~BlockingPool() { shutdown(std::nullopt); }
+
+bool BlockingPool::spawn(BlockingJob* job) {
+  if (!job || !job->run || !job->cancel)
+    throw std::invalid_argument("rill::BlockingPool::spawn: job, job->run and job->cancel must be non-null");
+  Shared& s = *shared_;
+  std::lock_guard lk(s.mu);
+  if (s.shutdown) return false;
+  if (s.num_idle == 0) {
+    if (s.num_th < s.cfg.max_threads) {
+      // No idle thread: start one (tokio does this under the lock too). If that fails but
+      // other threads exist, they will get to the job eventually.
+      if (!start_thread(shared_) && s.num_th == 0) return false;
+    }
+  } else {
+    // Claim exactly one idle thread; no thundering herd.
+    --s.num_idle;
+    ++s.num_notify;
+    s.work_cv.notify_one();
+  }
+  s.push(job);
+  return true;
+}
+
+void BlockingPool::shutdown(std::optional<std::chrono::nanoseconds> timeout) {
+  Shared& s = *shared_;
+  std::unique_lock lk(s.mu);
+  if (s.shutdown) return;
+  s.shutdown = true;
+  BlockingJob* queued = s.head;
+  s.head = s.tail = nullptr;
+  s.depth = 0;
+  s.work_cv.notify_all();
+  lk.unlock();
+
+  // Cancel jobs that never started, outside the lock (cancel may do anything but spawn()).
+  while (queued) {
+    BlockingJob* next = queued->next;
+    queued->next = nullptr;
+    queued->cancel(queued);
+    queued = next;
+  }
+
+  lk.lock();
+  const pthread_t self = pthread_self();
+  auto all_exited = [&] {
+    if (s.num_exiting != 0) return false;
+    for (auto& [id, rec] : s.threads)
+      if (!rec.exited && !pthread_equal(rec.handle, self)) return false;
+    return true;
+  };
+  if (timeout)
+    s.exit_cv.wait_until(lk, deadline_after(*timeout), all_exited);
+  else
+    s.exit_cv.wait(lk, all_exited);
+  std::vector<pthread_t> to_join, to_detach;
+  for (auto& [id, rec] : s.threads) (rec.exited ? to_join : to_detach).push_back(rec.handle);
+  s.threads.clear();
+  lk.unlock();
+  for (pthread_t t : to_join) pthread_join(t, nullptr);
+  // Still busy after the timeout (or the calling thread itself): they hold their own
+  // reference to the shared state and exit on their own.
+  for (pthread_t t : to_detach) pthread_detach(t);
+}
+
+std::size_t BlockingPool::num_threads() const {
+  std::lock_guard lk(shared_->mu);
+  return shared_->num_th;
+}
+
+std::size_t BlockingPool::num_idle_threads() const {
+  std::lock_guard lk(shared_->mu);
+  return shared_->num_idle;
+}
+
+std::size_t BlockingPool::queue_depth() const {
+  std::lock_guard lk(shared_->mu);
+  return shared_->depth;
+}
+
+}  // namespace rill::detail

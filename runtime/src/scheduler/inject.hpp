@@ -1,0 +1,94 @@
+// scheduler/inject.hpp: the global injection queue: tasks scheduled from outside a worker
+// (other threads, timers of other cores, local-queue overflow). An intrusive FIFO list behind a
+// mutex, with an atomic length so empty checks take no lock. Closed at shutdown: pushes are then
+// refused and the caller drops the task's queue reference. Mirrors
+// tokio/src/runtime/task/inject.rs.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <mutex>
+#include <utility>
+
+#include "rill/detail/task_header.hpp"
+
+namespace rill::detail {
+
+class Inject {
+ public:
+  /// Appends `t` (which carries a queue reference). Returns false when closed.
+  bool push(TaskHeader* t) noexcept {
+    t->queue_next = nullptr;
+    return push_batch(t, t, 1);
+  }
+  /// Appends the linked list first..last (n tasks). Returns false (and drops their queue
+  /// references) when closed.
+  bool push_batch(TaskHeader* first, TaskHeader* last, std::size_t n) noexcept {
+    {
+      std::lock_guard lk(mu_);
+      if (!closed_) {
+        last->queue_next = nullptr;
+        if (tail_) tail_->queue_next = first;
+        else head_ = first;
+        tail_ = last;
+        len_.store(len_.load(std::memory_order_relaxed) + n, std::memory_order_release);
+        return true;
+      }
+    }
+    for (TaskHeader* t = first; t;) {
+      TaskHeader* next = t == last ? nullptr : t->queue_next;
+      task_ref_dec(t);
+      t = next;
+    }
+    return false;
+  }
+  /// Pops the oldest task; null when empty.
+  TaskHeader* pop() noexcept {
+    if (len_.load(std::memory_order_acquire) == 0) return nullptr;
+    std::lock_guard lk(mu_);
+    return pop_locked();
+  }
+  /// Pops up to `max` tasks into `out(t)` under one lock; returns how many.
+  template <class F>
+  std::size_t pop_n(std::size_t max, F&& out) noexcept {
+    if (len_.load(std::memory_order_acquire) == 0) return 0;
+    std::lock_guard lk(mu_);
+    std::size_t n = 0;
+    while (n < max) {
+      TaskHeader* t = pop_locked();
+      if (!t) break;
+      out(t);
+      ++n;
+    }
+    return n;
+  }
+  std::size_t len() const noexcept { return len_.load(std::memory_order_acquire); }
+  bool empty() const noexcept { return len() == 0; }
+  /// Refuses further pushes. Returns false if it was already closed.
+  bool close() noexcept {
+    std::lock_guard lk(mu_);
+    return !std::exchange(closed_, true);
+  }
+  bool is_closed() const noexcept {
+    std::lock_guard lk(mu_);
+    return closed_;
+  }
+
+ private:
+  TaskHeader* pop_locked() noexcept {
+    TaskHeader* t = head_;
+    if (!t) return nullptr;
+    head_ = t->queue_next;
+    if (!head_) tail_ = nullptr;
+    t->queue_next = nullptr;
+    len_.store(len_.load(std::memory_order_relaxed) - 1, std::memory_order_release);
+    return t;
+  }
+  mutable std::mutex mu_;
+  TaskHeader* head_ = nullptr;
+  TaskHeader* tail_ = nullptr;
+  std::atomic<std::size_t> len_{0};
+  bool closed_ = false;
+};
+
+}  // namespace rill::detail

@@ -1,0 +1,688 @@
+// scheduler/scheduler.cpp: task state transitions, the worker loop, parking, stealing, and
+// shutdown. See scheduler.hpp for the algorithm.
+#include "scheduler/scheduler.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "rill/frames.hpp"
+
+namespace rill::detail {
+
+thread_local constinit Context t_ctx{};
+
+namespace {
+
+constexpr std::uint32_t kMaxLifoPolls = 3;  // Tokio's MAX_LIFO_POLLS_PER_TICK
+constexpr std::uint32_t EMPTY = 0, PARKED = 1, NOTIFIED_PARK = 2;
+
+std::atomic<std::uint64_t> g_next_task_id{1};
+
+const std::chrono::steady_clock::time_point g_origin = std::chrono::steady_clock::now();
+
+std::uint32_t xorshift(std::uint32_t& s) noexcept {
+  s ^= s << 13;
+  s ^= s >> 17;
+  s ^= s << 5;
+  return s;
+}
+
+void set_thread_name(const std::string& name) {
+  std::string n = name.substr(0, 15);
+  pthread_setname_np(pthread_self(), n.c_str());
+}
+
+/// Thread start: a function object on the heap.
+template <class F>
+pthread_t start_thread(std::size_t stack_size, F f) {
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  if (stack_size) pthread_attr_setstacksize(&attr, stack_size);
+  auto* fp = new F(std::move(f));
+  pthread_t th;
+  int rc = pthread_create(
+      &th, &attr,
+      [](void* p) -> void* {
+        auto* fn = static_cast<F*>(p);
+        (*fn)();
+        delete fn;
+        return nullptr;
+      },
+      fp);
+  pthread_attr_destroy(&attr);
+  if (rc != 0) {
+    delete fp;
+    throw RuntimeError(std::string("rill: cannot create a worker thread: ") + std::strerror(rc));
+  }
+  return th;
+}
+
+std::size_t shard_of(const TaskHeader* t) noexcept { return t->id & 15; }
+
+}  // namespace
+
+// ---- task completion ------------------------------------------------------------------------
+
+/// Marks `t` COMPLETE (it is RUNNING by the caller, whose reference is untouched) and hands the
+/// output to the JoinHandle or drops it.
+void complete_task(TaskHeader* t, bool cancelled) noexcept {
+  if (cancelled) t->vtable->cancel(t);
+  if (!t->is_blocking && t->sched) t->sched->unlink_owned(t);
+  auto s = t->state.load(std::memory_order_acquire);
+  std::uint64_t ns;
+  do {
+    ns = (s & ~state::RUNNING) | state::COMPLETE;
+  } while (!t->state.compare_exchange_weak(s, ns, std::memory_order_acq_rel));
+  if (!(ns & state::JOIN_INTEREST)) {
+    t->vtable->drop_output(t);
+    return;
+  }
+  t->lock_join();
+  Waker w = std::move(t->join_waker);
+  t->unlock_join();
+  w.wake();
+}
+
+bool join_register(TaskHeader* t, Waker w) noexcept {
+  t->lock_join();
+  if (t->is_complete()) {
+    t->unlock_join();
+    return true;
+  }
+  t->join_waker = std::move(w);
+  t->unlock_join();
+  return false;
+}
+
+void join_handle_drop(TaskHeader* t) noexcept {
+  auto s = t->state.load(std::memory_order_acquire);
+  while (!t->state.compare_exchange_weak(s, s & ~state::JOIN_INTEREST, std::memory_order_acq_rel)) {
+  }
+  if (s & state::COMPLETE) t->vtable->drop_output(t);
+  t->lock_join();
+  Waker w = std::move(t->join_waker);
+  t->unlock_join();
+  w.reset();
+  task_ref_dec(t);
+}
+
+void join_handle_abort(TaskHeader* t) noexcept {
+  auto s = t->state.load(std::memory_order_acquire);
+  for (;;) {
+    if (s & (state::COMPLETE | state::CANCELLED)) return;
+    if ((s & (state::RUNNING | state::NOTIFIED)) || t->is_blocking) {
+      if (t->state.compare_exchange_weak(s, s | state::CANCELLED, std::memory_order_acq_rel))
+        return;
+      continue;
+    }
+    if (t->state.compare_exchange_weak(s, (s | state::CANCELLED | state::NOTIFIED) + state::REF_ONE,
+                                       std::memory_order_acq_rel)) {
+      schedule_task(t);
+      return;
+    }
+  }
+}
+
+void schedule_task(TaskHeader* t) noexcept { t->sched->schedule(t); }
+
+void note_forced_yield() noexcept {
+  if (Core* c = t_ctx.core) bump(c->stats.budget_forced_yield_count);
+}
+
+// ---- Scheduler --------------------------------------------------------------------------------
+
+void Scheduler::unlink_owned(TaskHeader* t) noexcept {
+  OwnedShard& sh = owned_[shard_of(t)];
+  std::lock_guard lk(sh.mu);
+  if (!t->in_owned) return;
+  t->in_owned = false;
+  if (t->owned_prev) t->owned_prev->owned_next = t->owned_next;
+  else sh.head = t->owned_next;
+  if (t->owned_next) t->owned_next->owned_prev = t->owned_prev;
+  t->owned_prev = t->owned_next = nullptr;
+  --sh.len;
+}
+
+std::uint64_t Scheduler::tick_of(std::chrono::steady_clock::time_point t) noexcept {
+  if (t <= g_origin) return 0;
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t - g_origin).count();
+  return static_cast<std::uint64_t>((ns + 999'999) / 1'000'000);
+}
+std::uint64_t Scheduler::now_tick() noexcept {
+  const auto ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - g_origin)
+          .count();
+  return static_cast<std::uint64_t>(ns / 1'000'000);
+}
+
+Scheduler::Scheduler(RuntimeConfig cfg)
+    : cfg_(std::move(cfg)),
+      idle_(static_cast<std::uint32_t>(
+          cfg_.flavor == RuntimeConfig::Flavor::CurrentThread ? 1 : *cfg_.worker_threads)) {
+  const std::size_t n = is_current_thread() ? 1 : *cfg_.worker_threads;
+  cores_.reserve(n);
+  const std::uint64_t now = now_tick();
+  for (std::size_t i = 0; i < n; ++i) {
+    auto c = std::make_unique<Core>(now);
+    c->sched = this;
+    c->index = static_cast<std::uint32_t>(i);
+    c->rng = static_cast<std::uint32_t>(0x9E3779B9u * (i + 1)) | 1u;
+    c->deferred.reserve(64);
+    cores_.push_back(std::move(c));
+  }
+  BlockingPoolConfig bc;
+  bc.max_threads = cfg_.max_blocking_threads;
+  bc.keep_alive = cfg_.thread_keep_alive;
+  bc.thread_name = cfg_.thread_name;
+  bc.stack_size = cfg_.thread_stack_size;
+  bc.on_thread_start = cfg_.on_thread_start;
+  bc.on_thread_stop = cfg_.on_thread_stop;
+  blocking_ = std::make_unique<BlockingPool>(std::move(bc));
+}
+
+Scheduler::~Scheduler() { shutdown(std::nullopt); }
+
+void Scheduler::start() {
+  if (is_current_thread()) return;
+  for (auto& c : cores_) {
+    Core* core = c.get();
+    {
+      std::lock_guard lk(run_mu_);
+      ++running_cores_;
+    }
+    auto self = this;
+    try {
+      threads_.push_back(start_thread(cfg_.thread_stack_size, [self, core] {
+        set_thread_name(self->cfg_.thread_name);
+        if (self->cfg_.on_thread_start) self->cfg_.on_thread_start();
+        self->run_worker(core);
+        if (self->cfg_.on_thread_stop) self->cfg_.on_thread_stop();
+      }));
+    } catch (...) {
+      {
+        std::lock_guard lk(run_mu_);
+        --running_cores_;
+      }
+      shutdown(std::nullopt);
+      throw;
+    }
+  }
+}
+
+std::size_t Scheduler::num_alive_tasks() noexcept {
+  std::size_t n = 0;
+  for (auto& sh : owned_) {
+    std::lock_guard lk(sh.mu);
+    n += sh.len;
+  }
+  return n;
+}
+
+void Scheduler::bind(TaskHeader* t) noexcept {
+  t->sched = this;
+  t->id = g_next_task_id.fetch_add(1, std::memory_order_relaxed);
+  // NOTIFIED + JOIN_INTEREST; references: the queue entry and the JoinHandle.
+  t->state.store(state::NOTIFIED | state::JOIN_INTEREST | 2 * state::REF_ONE,
+                 std::memory_order_relaxed);
+  OwnedShard& sh = owned_[shard_of(t)];
+  {
+    std::lock_guard lk(sh.mu);
+    if (!sh.closed) {
+      t->owned_next = sh.head;
+      if (sh.head) sh.head->owned_prev = t;
+      sh.head = t;
+      t->in_owned = true;
+      ++sh.len;
+      goto bound;
+    }
+  }
+  // Shut down: the task is cancelled before it ever runs.
+  t->state.fetch_or(state::RUNNING, std::memory_order_acq_rel);
+  t->sched = nullptr;
+  complete_task(t, true);
+  task_ref_dec(t);
+  return;
+bound:
+  bump(spawned_);
+  schedule(t);
+}
+
+void Scheduler::schedule(TaskHeader* t) noexcept {
+  Core* core = t_ctx.core;
+  if (core && core->sched == this) {
+    schedule_local(core, t, /*lifo=*/!is_current_thread());
+    return;
+  }
+  schedule_remote(t);
+}
+
+void Scheduler::schedule_remote(TaskHeader* t) noexcept {
+  bump(remote_schedule_count_);  // approximate under contention; a metric only
+  if (!inject_.push(t)) return;  // closed: shutdown cancels the task through the owned list
+  if (is_current_thread()) cores_[0]->unpark();
+  else notify_parked();
+}
+
+void Scheduler::schedule_local(Core* core, TaskHeader* t, bool lifo) noexcept {
+  bump(core->stats.local_schedule_count);
+  bool notify;
+  if (lifo) {
+    TaskHeader* prev = std::exchange(core->lifo, t);
+    if (!prev) {
+      // Tokio: a lone task in the LIFO slot is not worth waking another worker for.
+      notify = !core->is_searching && core->run_queue.len() > 0;
+      if (notify) notify_parked();
+      return;
+    }
+    t = prev;
+  }
+  if (core->run_queue.push_back(t, inject_)) bump(core->stats.overflow_count);
+  notify = !core->is_searching && (core->lifo != nullptr) + core->run_queue.len() > 1;
+  if (notify && !is_current_thread()) notify_parked();
+}
+
+void Scheduler::push_back_local(Core* core, TaskHeader* t) noexcept {
+  if (core->run_queue.push_back(t, inject_)) bump(core->stats.overflow_count);
+  if (!is_current_thread() && !core->is_searching && core->run_queue.len() > 1) notify_parked();
+}
+
+void Scheduler::notify_parked() noexcept {
+  if (auto w = idle_.worker_to_notify()) cores_[*w]->unpark();
+}
+
+void Core::unpark() noexcept {
+  if (park_state.exchange(NOTIFIED_PARK, std::memory_order_acq_rel) == PARKED) {
+    bump(stats.unpark_count);
+    driver.unpark();
+  }
+}
+
+// ---- running tasks ----------------------------------------------------------------------------
+
+void Scheduler::run_task(Core* core, TaskHeader* t) noexcept {
+  auto s = t->state.load(std::memory_order_acquire);
+  std::uint64_t ns;
+  do {
+    if (s & (state::COMPLETE | state::RUNNING)) {  // cancelled at shutdown while queued
+      task_ref_dec(t);
+      return;
+    }
+    ns = (s & ~state::NOTIFIED) | state::RUNNING;
+  } while (!t->state.compare_exchange_weak(s, ns, std::memory_order_acq_rel));
+  if (ns & state::CANCELLED) {
+    complete_task(t, true);
+    task_ref_dec(t);
+    return;
+  }
+  bump(core->stats.poll_count);
+  t_ctx.task = t;
+  t_ctx.budget = kBudget;
+  t_ctx.defer_yield = false;
+  if (Resumable* r = t->hook) {
+    r->poll(r);
+  } else if (auto h = std::exchange(t->resume_point, {})) {
+    h.resume();
+  }
+  t_ctx.task = nullptr;
+  finish_poll(core, t);
+}
+
+void Scheduler::finish_poll(Core* core, TaskHeader* t) noexcept {
+  // The thread may have lost its core in block_in_place: then `core` is someone else's.
+  const bool own_core = t_ctx.core == core;
+  if (t->root && t->root.done()) {
+    t->vtable->complete(t);
+    complete_task(t, false);
+    task_ref_dec(t);
+    return;
+  }
+  if (!t->hook && !t->resume_point && t->root) {
+    fmt::print(stderr,
+               "rill: task {} suspended on an awaitable that is not a rill resource; it can never "
+               "be resumed (await rill types, or wrap foreign awaitables)\n",
+               t->id);
+  }
+  auto s = t->state.load(std::memory_order_acquire);
+  for (;;) {
+    if (s & state::CANCELLED) {
+      complete_task(t, true);
+      task_ref_dec(t);
+      return;
+    }
+    if (s & state::NOTIFIED) {
+      if (!t->state.compare_exchange_weak(s, s & ~state::RUNNING, std::memory_order_acq_rel))
+        continue;
+      if (!own_core) {
+        schedule_remote(t);
+      } else if (t_ctx.defer_yield) {
+        core->deferred.push_back(t);
+      } else {
+        push_back_local(core, t);
+      }
+      return;
+    }
+    const std::uint64_t ns = (s & ~state::RUNNING) - state::REF_ONE;
+    if (t->state.compare_exchange_weak(s, ns, std::memory_order_acq_rel)) {
+      if ((ns >> state::REF_SHIFT) == 0) t->vtable->dealloc(t);
+      return;
+    }
+  }
+}
+
+TaskHeader* Scheduler::next_local(Core* core) noexcept {
+  if (core->lifo) return std::exchange(core->lifo, nullptr);
+  return core->run_queue.pop();
+}
+
+TaskHeader* Scheduler::next_task(Core* core) noexcept {
+  if (core->tick % cfg_.global_queue_interval == 0) {
+    if (TaskHeader* t = inject_.pop()) return t;
+    return next_local(core);
+  }
+  if (TaskHeader* t = next_local(core)) return t;
+  if (inject_.empty()) return nullptr;
+  // Refill the local queue from the global one (Tokio: a fair share, at most half the queue).
+  const std::size_t n = std::min<std::size_t>(
+      {inject_.len() / cores_.size() + 1, LocalQueue::kCapacity / 2, core->run_queue.remaining()});
+  TaskHeader* first = nullptr;
+  inject_.pop_n(n, [&](TaskHeader* t) {
+    if (!first) first = t;
+    else core->run_queue.push_unchecked(t);
+  });
+  return first;
+}
+
+TaskHeader* Scheduler::steal_work(Core* core) noexcept {
+  if (cores_.size() == 1) return inject_.pop();
+  if (!core->is_searching) {
+    if (!idle_.transition_worker_to_searching()) return nullptr;
+    core->is_searching = true;
+  }
+  const std::size_t n = cores_.size();
+  const std::size_t start = xorshift(core->rng) % n;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t idx = (start + i) % n;
+    if (idx == core->index) continue;
+    std::uint32_t stolen = 0;
+    if (TaskHeader* t = cores_[idx]->run_queue.steal_into(core->run_queue, stolen)) {
+      bump(core->stats.steal_operations);
+      bump(core->stats.steal_count, stolen);
+      return t;
+    }
+  }
+  return inject_.pop();
+}
+
+void Scheduler::transition_from_searching(Core* core) noexcept {
+  if (!core->is_searching) return;
+  core->is_searching = false;
+  if (idle_.transition_worker_from_searching()) notify_parked();
+}
+
+bool Scheduler::has_work(Core* core) const noexcept {
+  return core->lifo || !core->run_queue.empty() || !inject_.empty() || !core->deferred.empty();
+}
+
+void Scheduler::flush_deferred(Core* core) noexcept {
+  if (core->deferred.empty()) return;
+  for (TaskHeader* t : core->deferred) push_back_local(core, t);
+  core->deferred.clear();
+}
+
+void Scheduler::maintenance(Core* core) noexcept {
+  core->driver.poll();
+  process_timers(core);
+  flush_deferred(core);
+}
+
+std::int64_t Scheduler::park_timeout_ns(Core* core) const noexcept {
+  const std::uint64_t next = core->next_timer_tick.load(std::memory_order_acquire);
+  if (next == UINT64_MAX) return -1;
+  const auto deadline = g_origin + std::chrono::milliseconds(next);
+  const auto now = std::chrono::steady_clock::now();
+  if (deadline <= now) return 0;
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - now).count();
+}
+
+void Scheduler::park(Core* core, bool allow_block) noexcept {
+  if (cfg_.on_thread_park) cfg_.on_thread_park();
+  bump(core->stats.park_count);
+  const bool multi = !is_current_thread();
+  bool was_searching = core->is_searching;
+  core->is_searching = false;
+  if (multi && idle_.transition_worker_to_parked(core->index, was_searching)) {
+    // Last searcher: make sure no work is stranded in other queues.
+    if (!inject_.empty()) notify_parked();
+    else
+      for (auto& c : cores_)
+        if (c.get() != core && !c->run_queue.empty()) {
+          notify_parked();
+          break;
+        }
+  }
+  for (;;) {
+    std::uint32_t expected = NOTIFIED_PARK;
+    if (core->park_state.compare_exchange_strong(expected, EMPTY, std::memory_order_acq_rel)) break;
+    if (!allow_block || shutdown_.load(std::memory_order_acquire)) {
+      core->driver.park(0);
+      break;
+    }
+    expected = EMPTY;
+    if (!core->park_state.compare_exchange_strong(expected, PARKED, std::memory_order_acq_rel)) {
+      continue;  // notified meanwhile
+    }
+    // Re-check after publishing PARKED: a push that raced with us has unparked or will see us.
+    if (!multi && !inject_.empty()) {
+      core->park_state.store(EMPTY, std::memory_order_release);
+      break;
+    }
+    core->driver.park(park_timeout_ns(core));
+    expected = PARKED;
+    core->park_state.compare_exchange_strong(expected, EMPTY, std::memory_order_acq_rel);
+    if (expected == NOTIFIED_PARK) core->park_state.store(EMPTY, std::memory_order_release);
+    break;
+  }
+  maintenance(core);
+  if (multi) transition_from_parked(core);
+  if (cfg_.on_thread_unpark) cfg_.on_thread_unpark();
+}
+
+bool Scheduler::transition_from_parked(Core* core) noexcept {
+  if (core->lifo || !core->run_queue.empty() || !core->deferred.empty()) {
+    // Woke up with local work (timers fired): leave the sleepers list by ourselves.
+    idle_.unpark_worker_by_id(core->index);
+    return true;
+  }
+  if (idle_.is_parked(core->index)) {
+    // Spurious or timer wake-up with nothing to do here; stay counted as parked but look around.
+    idle_.unpark_worker_by_id(core->index);
+    return false;
+  }
+  core->is_searching = true;  // a notifier claimed us and counted us as searching
+  return true;
+}
+
+void Scheduler::run_core(Core* core, TaskHeader* until) noexcept {
+  const bool multi = !is_current_thread();
+  while (true) {
+    if (until ? until->is_complete() : shutdown_.load(std::memory_order_acquire)) return;
+    if (t_ctx.core != core) return;  // handed off in block_in_place
+    ++core->tick;
+    if (core->tick % cfg_.event_interval == 0) maintenance(core);
+    TaskHeader* t = next_task(core);
+    if (!t && multi) t = steal_work(core);
+    if (t) {
+      transition_from_searching(core);
+      const auto t0 = std::chrono::steady_clock::now();
+      run_task(core, t);
+      // LIFO slot: run a woken task right away (cache-hot), at most kMaxLifoPolls in a row.
+      core->lifo_polls = 0;
+      while (t_ctx.core == core && core->lifo) {
+        if (++core->lifo_polls > kMaxLifoPolls) {
+          push_back_local(core, std::exchange(core->lifo, nullptr));
+          break;
+        }
+        run_task(core, std::exchange(core->lifo, nullptr));
+      }
+      bump(core->stats.busy_ns, static_cast<std::uint64_t>(
+                                    std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        std::chrono::steady_clock::now() - t0)
+                                        .count()));
+      continue;
+    }
+    if (!core->deferred.empty()) {
+      maintenance(core);  // yield_now: poll the driver once, then run the yielders again
+      continue;
+    }
+    if (until ? until->is_complete() : shutdown_.load(std::memory_order_acquire)) return;
+    park(core, true);
+    if (!has_work(core)) bump(core->stats.noop_count);
+  }
+}
+
+void Scheduler::run_worker(Core* core) noexcept {
+  t_ctx.sched = this;
+  t_ctx.core = core;
+  run_core(core, nullptr);
+  if (t_ctx.core == core) t_ctx.core = nullptr;
+  t_ctx.sched = nullptr;
+  release_core_run();
+}
+
+void Scheduler::release_core_run() noexcept {
+  std::lock_guard lk(run_mu_);
+  if (--running_cores_ == 0) run_cv_.notify_all();
+}
+
+void Scheduler::block_until(TaskHeader* t) {
+  if (!is_current_thread()) {
+    ThreadParker* p = ThreadParker::create();
+    if (!join_register(t, p->waker())) {
+      while (!t->is_complete()) p->park();
+    }
+    p->release();
+    return;
+  }
+  // current_thread: drive the core on this thread, or wait while another block_on drives it.
+  Core* core = cores_[0].get();
+  for (;;) {
+    {
+      std::unique_lock lk(ct_mu_);
+      ct_cv_.wait_for(lk, std::chrono::milliseconds(1),
+                      [&] { return !ct_core_taken_ || t->is_complete(); });
+      if (t->is_complete()) return;
+      if (ct_core_taken_) continue;
+      ct_core_taken_ = true;
+    }
+    Context saved = t_ctx;
+    t_ctx.sched = this;
+    t_ctx.core = core;
+    run_core(core, t);
+    t_ctx = saved;
+    {
+      std::lock_guard lk(ct_mu_);
+      ct_core_taken_ = false;
+    }
+    ct_cv_.notify_all();
+    if (t->is_complete()) return;
+    if (shutdown_.load(std::memory_order_acquire)) return;
+  }
+}
+
+void Scheduler::hand_off_core() {
+  Core* core = t_ctx.core;
+  t_ctx.core = nullptr;
+  {
+    std::lock_guard lk(run_mu_);
+    ++running_cores_;
+  }
+  auto self = shared_from_this();
+  // The new holder runs the worker loop for this core on a fresh thread.
+  try {
+    pthread_t th = start_thread(cfg_.thread_stack_size, [self, core] {
+      set_thread_name(self->cfg_.thread_name);
+      if (self->cfg_.on_thread_start) self->cfg_.on_thread_start();
+      self->run_worker(core);
+      if (self->cfg_.on_thread_stop) self->cfg_.on_thread_stop();
+    });
+    pthread_detach(th);
+  } catch (...) {
+    t_ctx.core = core;  // could not hand off: keep the core and block it (degraded, not lost)
+    release_core_run();
+    throw;
+  }
+}
+
+// ---- shutdown ---------------------------------------------------------------------------------
+
+void Scheduler::cancel_all_owned() noexcept {
+  for (auto& sh : owned_) {
+    for (;;) {
+      TaskHeader* t;
+      {
+        std::lock_guard lk(sh.mu);
+        sh.closed = true;
+        t = sh.head;
+        if (!t) break;
+        task_ref_inc(t);
+      }
+      // Claim the task (nobody runs it: workers have stopped) and cancel it.
+      auto s = t->state.load(std::memory_order_acquire);
+      bool claimed = false;
+      while (!(s & (state::COMPLETE | state::RUNNING))) {
+        if (t->state.compare_exchange_weak(s, s | state::RUNNING | state::CANCELLED,
+                                           std::memory_order_acq_rel)) {
+          claimed = true;
+          break;
+        }
+      }
+      if (claimed) complete_task(t, true);
+      else {
+        // Running on a thread that gave its core away (block_in_place): unlink it so the loop
+        // advances; its poll ends on that thread and it is never resumed.
+        unlink_owned(t);
+      }
+      task_ref_dec(t);
+    }
+  }
+}
+
+void Scheduler::drop_queued(Core* core) noexcept {
+  if (TaskHeader* t = std::exchange(core->lifo, nullptr)) task_ref_dec(t);
+  while (TaskHeader* t = core->run_queue.pop()) task_ref_dec(t);
+  for (TaskHeader* t : core->deferred) task_ref_dec(t);
+  core->deferred.clear();
+}
+
+void Scheduler::shutdown(std::optional<std::chrono::nanoseconds> timeout) noexcept {
+  std::lock_guard once(shutdown_mu_);
+  if (shut_down_done_) return;
+  shut_down_done_ = true;
+  shutdown_.store(true, std::memory_order_release);
+  for (auto& c : cores_) c->unpark();
+  {
+    std::unique_lock lk(run_mu_);
+    run_cv_.wait(lk, [&] { return running_cores_ == 0; });
+  }
+  for (pthread_t th : threads_) pthread_join(th, nullptr);
+  threads_.clear();
+  {
+    // current_thread: wait for a block_on caller still driving the core.
+    std::unique_lock lk(ct_mu_);
+    ct_cv_.wait(lk, [&] { return !ct_core_taken_; });
+    ct_core_taken_ = true;
+  }
+  inject_.close();
+  cancel_all_owned();
+  for (auto& c : cores_) drop_queued(c.get());
+  while (TaskHeader* t = inject_.pop()) task_ref_dec(t);
+  blocking_->shutdown(timeout);
+}
+
+}  // namespace rill::detail

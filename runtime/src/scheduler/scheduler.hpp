@@ -1,0 +1,172 @@
+// scheduler/scheduler.hpp: the scheduler shared by both runtime flavors.
+//
+// A Scheduler owns N cores (N = worker_threads; 1 for current_thread). A core is everything a
+// worker needs to run tasks: its local run queue, LIFO slot, deferred (yielded) tasks, timer
+// wheel and event driver. A thread runs a core; on the multi-thread flavor each worker thread
+// starts with one, and block_in_place hands a core to a fresh thread. On current_thread the
+// thread inside block_on runs the single core.
+//
+// Worker loop (one "tick" per task):
+//   LIFO slot (max 3 in a row) -> local queue -> global queue (first, every
+//   global_queue_interval ticks) -> driver and timers every event_interval ticks or when idle ->
+//   steal half of another core's queue -> park on the core's io_uring (timeout = next timer).
+// Mirrors tokio/src/runtime/scheduler/multi_thread/worker.rs.
+#pragma once
+
+#include <pthread.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "blocking/pool.hpp"
+#include "io/driver.hpp"
+#include "rill/detail/task_header.hpp"
+#include "rill/runtime.hpp"
+#include "scheduler/idle.hpp"
+#include "scheduler/inject.hpp"
+#include "scheduler/queue.hpp"
+#include "time/wheel.hpp"
+
+namespace rill::detail {
+
+/// Bumps a counter that only one thread writes (no lock prefix), readable from any thread.
+inline void bump(std::atomic<std::uint64_t>& c, std::uint64_t by = 1) noexcept {
+  c.store(c.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
+}
+
+/// Per-core counters, named as Tokio's runtime metrics (read by the metrics layer).
+struct CoreStats {
+  std::atomic<std::uint64_t> poll_count{0};
+  std::atomic<std::uint64_t> park_count{0};
+  std::atomic<std::uint64_t> unpark_count{0};
+  std::atomic<std::uint64_t> noop_count{0};
+  std::atomic<std::uint64_t> steal_count{0};
+  std::atomic<std::uint64_t> steal_operations{0};
+  std::atomic<std::uint64_t> local_schedule_count{0};
+  std::atomic<std::uint64_t> overflow_count{0};
+  std::atomic<std::uint64_t> busy_ns{0};
+  std::atomic<std::uint64_t> budget_forced_yield_count{0};
+};
+
+struct Core {
+  explicit Core(std::uint64_t now_tick) : wheel(now_tick) {}
+  Scheduler* sched = nullptr;
+  std::uint32_t index = 0;
+  std::uint32_t tick = 0;
+  std::uint32_t lifo_polls = 0;
+  bool is_searching = false;
+  std::uint32_t rng = 0;
+  TaskHeader* lifo = nullptr;
+  std::vector<TaskHeader*> deferred;  ///< yield_now()ed tasks, re-queued after the driver poll
+  LocalQueue run_queue;
+  Driver driver;
+  // Park state: EMPTY, PARKED, NOTIFIED (Tokio's park.rs protocol around driver.park()).
+  std::atomic<std::uint32_t> park_state{0};
+  // Timers: the wheel is guarded by timer_mu (cancellation may come from any thread).
+  std::mutex timer_mu;
+  TimerWheel wheel;
+  std::atomic<std::uint64_t> next_timer_tick{UINT64_MAX};  ///< earliest deadline in the wheel
+  std::atomic<std::uint64_t> parked_until_tick{UINT64_MAX};
+  CoreStats stats;
+
+  void unpark() noexcept;
+};
+
+/// Owned-task list shard: every live coroutine task, for shutdown, metrics and dumps.
+struct OwnedShard {
+  std::mutex mu;
+  TaskHeader* head = nullptr;
+  std::size_t len = 0;
+  bool closed = false;
+};
+
+class Scheduler : public std::enable_shared_from_this<Scheduler> {
+ public:
+  explicit Scheduler(RuntimeConfig cfg);
+  ~Scheduler();
+
+  void start();  ///< starts worker threads (multi-thread)
+  void shutdown(std::optional<std::chrono::nanoseconds> timeout) noexcept;
+
+  // Scheduling.
+  void schedule(TaskHeader* t) noexcept;         ///< NOTIFIED task + queue reference
+  void schedule_remote(TaskHeader* t) noexcept;  ///< through the injection queue
+  void bind(TaskHeader* t) noexcept;
+  void unlink_owned(TaskHeader* t) noexcept;
+
+  // Driving.
+  void run_worker(Core* core) noexcept;  ///< a worker thread's life (returns on shutdown/handoff)
+  void block_until(TaskHeader* t);
+  void hand_off_core();  ///< block_in_place
+
+  bool is_current_thread() const noexcept {
+    return cfg_.flavor == RuntimeConfig::Flavor::CurrentThread;
+  }
+  std::size_t num_workers() const noexcept { return cores_.size(); }
+  const RuntimeConfig& config() const noexcept { return cfg_; }
+  BlockingPool& blocking() noexcept { return *blocking_; }
+  Core& core(std::size_t i) noexcept { return *cores_[i]; }
+  std::size_t num_alive_tasks() noexcept;
+  std::size_t global_queue_depth() const noexcept { return inject_.len(); }
+  std::uint64_t remote_schedule_count() const noexcept {
+    return remote_schedule_count_.load(std::memory_order_relaxed);
+  }
+  std::uint64_t spawned_tasks_count() const noexcept {
+    return spawned_.load(std::memory_order_relaxed);
+  }
+  bool is_shutdown() const noexcept { return shutdown_.load(std::memory_order_acquire); }
+
+  /// Tick of the scheduler's clock (ms since the process-wide timer origin), rounding up.
+  static std::uint64_t tick_of(std::chrono::steady_clock::time_point t) noexcept;
+  static std::uint64_t now_tick() noexcept;
+  void process_timers(Core* core) noexcept;
+
+ private:
+  void run_core(Core* core, TaskHeader* until) noexcept;
+  void run_task(Core* core, TaskHeader* t) noexcept;
+  void finish_poll(Core* core, TaskHeader* t) noexcept;
+  TaskHeader* next_task(Core* core) noexcept;
+  TaskHeader* next_local(Core* core) noexcept;
+  TaskHeader* steal_work(Core* core) noexcept;
+  void schedule_local(Core* core, TaskHeader* t, bool lifo) noexcept;
+  void push_back_local(Core* core, TaskHeader* t) noexcept;
+  void maintenance(Core* core) noexcept;
+  void flush_deferred(Core* core) noexcept;
+  void park(Core* core, bool allow_block) noexcept;
+  bool transition_from_parked(Core* core) noexcept;
+  void notify_parked() noexcept;
+  void transition_from_searching(Core* core) noexcept;
+  bool has_work(Core* core) const noexcept;
+  std::int64_t park_timeout_ns(Core* core) const noexcept;
+  void drop_queued(Core* core) noexcept;
+  void cancel_all_owned() noexcept;
+  void release_core_run() noexcept;
+
+  RuntimeConfig cfg_;
+  std::vector<std::unique_ptr<Core>> cores_;
+  Inject inject_;
+  Idle idle_;
+  std::unique_ptr<BlockingPool> blocking_;
+  static constexpr std::size_t kShards = 16;
+  OwnedShard owned_[kShards];
+  std::atomic<bool> shutdown_{false};
+  std::vector<pthread_t> threads_;
+  // Cores being run by some thread (worker loops alive); shutdown waits for 0.
+  std::mutex run_mu_;
+  std::condition_variable run_cv_;
+  std::size_t running_cores_ = 0;
+  // current_thread: who holds the core.
+  std::mutex ct_mu_;
+  std::condition_variable ct_cv_;
+  bool ct_core_taken_ = false;
+  std::atomic<std::uint64_t> remote_schedule_count_{0};
+  std::atomic<std::uint64_t> spawned_{0};
+  bool shut_down_done_ = false;
+  std::mutex shutdown_mu_;
+};
+
+}  // namespace rill::detail
