@@ -37,8 +37,8 @@ TEST(TimerWheel, EmptyWheel) {
 }
 
 TEST(TimerWheel, FiresAtDeadlineNotBefore) {
-  TimerWheel w;
   Timer t;
+  TimerWheel w;
   t.entry.deadline = 5;
   w.insert(&t.entry);
   EXPECT_TRUE(t.entry.linked());
@@ -59,8 +59,8 @@ TEST(TimerWheel, FiresAtDeadlineNotBefore) {
 }
 
 TEST(TimerWheel, AlreadyExpiredGoesPendingAndFiresOnNextAdvance) {
-  TimerWheel w(50);
   Timer a, b;
+  TimerWheel w(50);
   a.entry.deadline = 10;
   b.entry.deadline = 50;  // == elapsed: also already due
   w.insert(&a.entry);
@@ -77,8 +77,8 @@ TEST(TimerWheel, AlreadyExpiredGoesPendingAndFiresOnNextAdvance) {
 }
 
 TEST(TimerWheel, RemoveIsIdempotentAndReinsertMoves) {
-  TimerWheel w;
   Timer t;
+  TimerWheel w;
   w.remove(&t.entry);  // not linked: no-op
   t.entry.deadline = 1000;
   w.insert(&t.entry);
@@ -100,8 +100,8 @@ TEST(TimerWheel, RemoveIsIdempotentAndReinsertMoves) {
 TEST(TimerWheel, CascadesThroughEveryLevel) {
   for (unsigned level = 0; level <= 6; ++level) {
     for (std::uint64_t start : {std::uint64_t{0}, std::uint64_t{12345}, std::uint64_t{(1ull << 36) - 3}}) {
-      TimerWheel w(start);
       Timer t;
+      TimerWheel w(start);
       const std::uint64_t deadline = start + kLevelSpan[level] * 3 + 17;
       t.entry.deadline = deadline;
       w.insert(&t.entry);
@@ -127,8 +127,8 @@ TEST(TimerWheel, CascadesThroughEveryLevel) {
 }
 
 TEST(TimerWheel, BigJumpFiresEverythingDue) {
+  std::vector<Timer> ts(7);  // entries must outlive the wheel they are linked into
   TimerWheel w;
-  std::vector<Timer> ts(7);
   for (unsigned i = 0; i < ts.size(); ++i) {
     ts[i].entry.deadline = kLevelSpan[i] * 2 + i;
     w.insert(&ts[i].entry);
@@ -145,8 +145,8 @@ TEST(TimerWheel, BigJumpFiresEverythingDue) {
 TEST(TimerWheel, NextExpirationPrefersEarlierInRangeOverClampedFarDeadline) {
   // A far (beyond range) deadline clamped into the top level may share the rotation with an
   // earlier in-range one in a later slot; the exact answer must be the in-range one.
-  TimerWheel w(0);
   Timer far, near;
+  TimerWheel w(0);
   far.entry.deadline = (1ull << 36) * 5 + (1ull << 30) * 2;  // top-level slot 2, far away
   near.entry.deadline = (1ull << 30) * 7 + 99;               // top-level slot 7, in range
   w.insert(&far.entry);
@@ -165,8 +165,8 @@ TEST(TimerWheel, NextExpirationPrefersEarlierInRangeOverClampedFarDeadline) {
 TEST(TimerWheel, RemoveDuringFire) {
   // Both due in the same advance (same slot and different slots); whichever fires first
   // removes the others, which must then never fire.
-  TimerWheel w;
   Timer a, b, c, d;
+  TimerWheel w;
   a.entry.deadline = 10;
   b.entry.deadline = 10;
   c.entry.deadline = 4000;  // level 1 slot, due in the same advance
@@ -187,8 +187,8 @@ TEST(TimerWheel, RemoveDuringFire) {
 
 TEST(TimerWheel, ReinsertDuringFireFiresAgainInSameAdvance) {
   // A periodic timer: each firing re-arms 10 ticks later.
-  TimerWheel w;
   Timer t;
+  TimerWheel w;
   t.entry.deadline = 10;
   w.insert(&t.entry);
   std::vector<std::uint64_t> at;
@@ -205,8 +205,8 @@ TEST(TimerWheel, ReinsertDuringFireFiresAgainInSameAdvance) {
 }
 
 TEST(TimerWheel, InsertAlreadyDueDuringFireFiresInSameAdvance) {
-  TimerWheel w;
   Timer a, b;
+  TimerWheel w;
   a.entry.deadline = 100;
   b.entry.deadline = 1;  // <= elapsed at the time it is inserted (100)
   w.insert(&a.entry);
@@ -237,9 +237,9 @@ class TimerWheelProperty : public ::testing::TestWithParam<std::uint64_t> {};
 TEST_P(TimerWheelProperty, MatchesReference) {
   std::mt19937_64 rng(GetParam());
   const std::uint64_t start = rng() % (1ull << 40);
-  TimerWheel w(start);
   constexpr int kTimers = 600;
   std::vector<Timer> timers(kTimers);
+  TimerWheel w(start);
   for (int i = 0; i < kTimers; ++i) timers[i].id = i;
   std::multimap<std::uint64_t, int> ref;  // deadline -> id of live entries
   std::vector<std::multimap<std::uint64_t, int>::iterator> where(kTimers, ref.end());

@@ -23,7 +23,9 @@ bool uring_forced_off() noexcept {
 }  // namespace
 
 Driver::Driver() {
-  event_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  // Blocking on purpose: io_uring completes a read of an O_NONBLOCK fd at once with EAGAIN
+  // instead of waiting, which would turn parking into spinning.
+  event_fd_ = ::eventfd(0, EFD_CLOEXEC);
   if (event_fd_ < 0)
     throw RuntimeError(std::string("rill: eventfd() failed: ") + std::strerror(errno));
   if (uring_forced_off()) return;
@@ -62,7 +64,7 @@ void Driver::reap() noexcept {
   unsigned head, n = 0;
   io_uring_for_each_cqe(&ring_, head, cqe) {
     if (cqe->user_data == kWakeToken) {
-      wake_armed_ = false;
+      wake_armed_ = false;  // re-armed by the next park()
     } else {
       ++ready_count_;
       if (inflight_) --inflight_;
@@ -76,10 +78,9 @@ void Driver::park(std::int64_t timeout_ns) noexcept {
   if (backend_ == IoBackend::Poll) {
     pollfd pfd{event_fd_, POLLIN, 0};
     const int ms = timeout_ns < 0 ? -1 : static_cast<int>((timeout_ns + 999'999) / 1'000'000);
-    if (::poll(&pfd, 1, ms) > 0) {
-      std::uint64_t v;
-      while (::read(event_fd_, &v, sizeof v) > 0) {
-      }
+    if (::poll(&pfd, 1, ms) > 0 && (pfd.revents & POLLIN)) {
+      std::uint64_t v;  // one read returns and resets the whole counter
+      [[maybe_unused]] auto rc = ::read(event_fd_, &v, sizeof v);
     }
     return;
   }

@@ -293,6 +293,9 @@ void Scheduler::push_back_local(Core* core, TaskHeader* t) noexcept {
 }
 
 void Scheduler::notify_parked() noexcept {
+  // Pairs with the fence in park(): either we see the parking worker in the idle state, or it
+  // sees the task we just queued.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
   if (auto w = idle_.worker_to_notify()) cores_[*w]->unpark();
 }
 
@@ -456,15 +459,23 @@ void Scheduler::park(Core* core, bool allow_block) noexcept {
   const bool multi = !is_current_thread();
   bool was_searching = core->is_searching;
   core->is_searching = false;
-  if (multi && idle_.transition_worker_to_parked(core->index, was_searching)) {
-    // Last searcher: make sure no work is stranded in other queues.
-    if (!inject_.empty()) notify_parked();
-    else
+  if (multi) {
+    const bool last_searcher = idle_.transition_worker_to_parked(core->index, was_searching);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (!inject_.empty()) {
+      // A remote push may have raced with us and seen no parked worker: take it ourselves.
+      idle_.unpark_worker_by_id(core->index);
+      if (cfg_.on_thread_unpark) cfg_.on_thread_unpark();
+      return;
+    }
+    if (last_searcher) {
+      // Last searcher: make sure no work is stranded in other workers' queues.
       for (auto& c : cores_)
         if (c.get() != core && !c->run_queue.empty()) {
           notify_parked();
           break;
         }
+    }
   }
   for (;;) {
     std::uint32_t expected = NOTIFIED_PARK;

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <cstdint>
 #include <source_location>
 #include <type_traits>
@@ -116,11 +118,16 @@ class ThreadParker {
   }
   /// Waits until unpark() was called since the last wait (consumes the notification).
   void park() noexcept {
-    while (notified_.exchange(0, std::memory_order_acquire) == 0) notified_.wait(0);
+    std::unique_lock lk(mu_);
+    cv_.wait(lk, [&] { return notified_; });
+    notified_ = false;
   }
   void unpark() noexcept {
-    notified_.store(1, std::memory_order_release);
-    notified_.notify_one();
+    {
+      std::lock_guard lk(mu_);
+      notified_ = true;
+    }
+    cv_.notify_one();
   }
   void release() noexcept {
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
@@ -129,7 +136,9 @@ class ThreadParker {
  private:
   ThreadParker() = default;
   std::atomic<std::uint32_t> refs_{1};
-  std::atomic<std::uint32_t> notified_{0};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool notified_ = false;
   static const WakerVTable kVTable;
 };
 
