@@ -59,6 +59,11 @@ void BM_BlockingSpawn10k(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * kJobs);
 }
-BENCHMARK(BM_BlockingSpawn10k)->Arg(1)->Arg(4)->Arg(64)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_BlockingSpawn10k)
+    ->Arg(1)
+    ->Arg(4)
+    ->Arg(64)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -45,9 +45,11 @@ void BM_FrameBurst(benchmark::State& state) {
   const auto site = std::source_location::current();
   void* ptrs[kLive];
   for (auto _ : state) {
-    for (auto& p : ptrs) p = rill::detail::frame_alloc(kSize, site);
+    for (auto& p : ptrs)
+      p = rill::detail::frame_alloc(kSize, site);
     benchmark::DoNotOptimize(ptrs);
-    for (auto* p : ptrs) rill::detail::frame_free(p, kSize);
+    for (auto* p : ptrs)
+      rill::detail::frame_free(p, kSize);
   }
   state.SetItemsProcessed(state.iterations() * kLive);
 }
@@ -60,9 +62,7 @@ struct Lazy {
     static void* operator new(std::size_t n, rill::detail::FrameSite where = {}, Args&&...) {
       return rill::detail::frame_alloc(n, where);
     }
-    static void operator delete(void* p, std::size_t n) noexcept {
-      rill::detail::frame_free(p, n);
-    }
+    static void operator delete(void* p, std::size_t n) noexcept { rill::detail::frame_free(p, n); }
     Lazy get_return_object() {
       return Lazy{std::coroutine_handle<promise_type>::from_promise(*this)};
     }

@@ -29,7 +29,8 @@ void BM_TimerInsertCancel(benchmark::State& state) {
   auto bg = background(w, static_cast<std::size_t>(state.range(0)));
   std::vector<std::uint64_t> offsets(4096);
   std::mt19937_64 rng(1);
-  for (auto& o : offsets) o = 1 + rng() % 60'000;  // up to a minute: levels 0..2
+  for (auto& o : offsets)
+    o = 1 + rng() % 60'000;  // up to a minute: levels 0..2
   TimerEntry e;
   std::size_t i = 0;
   for (auto _ : state) {
@@ -38,6 +39,8 @@ void BM_TimerInsertCancel(benchmark::State& state) {
     w.remove(&e);
   }
   benchmark::DoNotOptimize(w.size());
+  for (auto& b : bg)
+    w.remove(&b);  // entries must not die while linked
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_TimerInsertCancel)->Arg(0)->Arg(100'000);
@@ -51,7 +54,8 @@ void BM_TimerInsertFire(benchmark::State& state) {
   std::vector<TimerEntry> entries(kBatch);
   std::vector<std::uint64_t> offsets(kBatch);
   std::mt19937_64 rng(2);
-  for (auto& o : offsets) o = 1 + rng() % spread;
+  for (auto& o : offsets)
+    o = 1 + rng() % spread;
   std::size_t fired = 0;
   for (auto _ : state) {
     const std::uint64_t now = w.elapsed();
@@ -70,7 +74,10 @@ BENCHMARK(BM_TimerInsertFire)->Arg(64)->Arg(100'000);
 void BM_TimerNextExpiration(benchmark::State& state) {
   TimerWheel w(1'000'000);
   auto bg = background(w, static_cast<std::size_t>(state.range(0)));
-  for (auto _ : state) benchmark::DoNotOptimize(w.next_expiration());
+  for (auto _ : state)
+    benchmark::DoNotOptimize(w.next_expiration());
+  for (auto& b : bg)
+    w.remove(&b);
 }
 BENCHMARK(BM_TimerNextExpiration)->Arg(1'000)->Arg(100'000);
 

@@ -99,7 +99,8 @@ TEST(BlockingPool, FifoOrderWithOneThread) {
   gate.release();
   ASSERT_TRUE(eventually([&] { return done.load() == 100; }));
   std::lock_guard lk(mu);
-  for (int i = 0; i < 100; ++i) ASSERT_EQ(order[i], i);
+  for (int i = 0; i < 100; ++i)
+    ASSERT_EQ(order[i], i);
 }
 
 TEST(BlockingPool, MaxThreadsHonouredUnderBurst) {
@@ -201,7 +202,8 @@ TEST(BlockingPool, ShutdownCancelsQueuedJobsExactlyOnce) {
   EXPECT_EQ(pool.num_threads(), 0u);
   EXPECT_EQ(pool.queue_depth(), 0u);
   pool.shutdown(std::nullopt);  // idempotent
-  for (int i = 0; i < kQueued; ++i) EXPECT_EQ(cancelled[i].load(), 1) << i;
+  for (int i = 0; i < kQueued; ++i)
+    EXPECT_EQ(cancelled[i].load(), 1) << i;
 }
 
 TEST(BlockingPool, ShutdownTimeoutReturnsWhileJobBlocked) {
@@ -285,9 +287,11 @@ TEST(BlockingPool, HooksNameAndStackSize) {
   EXPECT_EQ(starts.load(), 2);
   EXPECT_EQ(stops.load(), 2);
   ASSERT_EQ(names.size(), 2u);
-  for (auto& n : names) EXPECT_EQ(n, "rill-blocking-t");  // truncated to 15 chars
+  for (auto& n : names)
+    EXPECT_EQ(n, "rill-blocking-t");  // truncated to 15 chars
   ASSERT_EQ(stacks.size(), 2u);
-  for (auto s : stacks) EXPECT_GE(s, std::size_t{1} << 20);
+  for (auto s : stacks)
+    EXPECT_GE(s, std::size_t{1} << 20);
 }
 
 TEST(BlockingPool, InvalidInputIsRejected) {
@@ -319,10 +323,12 @@ TEST(BlockingPool, ConcurrentSpawnersEveryJobRunsOnce) {
       }
     });
   }
-  for (auto& th : spawners) th.join();
+  for (auto& th : spawners)
+    th.join();
   ASSERT_TRUE(eventually([&] { return done.load() == kSpawners * kPer; }, 30s));
   EXPECT_LE(pool.num_threads(), 6u);
-  for (auto& r : ran) ASSERT_EQ(r.load(), 1);
+  for (auto& r : ran)
+    ASSERT_EQ(r.load(), 1);
 }
 
 }  // namespace

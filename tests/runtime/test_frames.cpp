@@ -31,9 +31,7 @@ struct Lazy {
     static void* operator new(std::size_t n, rill::detail::FrameSite where = {}, Args&&...) {
       return rill::detail::frame_alloc(n, where);
     }
-    static void operator delete(void* p, std::size_t n) noexcept {
-      rill::detail::frame_free(p, n);
-    }
+    static void operator delete(void* p, std::size_t n) noexcept { rill::detail::frame_free(p, n); }
     Lazy get_return_object() {
       return Lazy{std::coroutine_handle<promise_type>::from_promise(*this)};
     }
@@ -49,7 +47,8 @@ struct Lazy {
     if (h) h.destroy();
   }
   int run() {
-    while (!h.done()) h.resume();
+    while (!h.done())
+      h.resume();
     return h.promise().value;
   }
   std::coroutine_handle<promise_type> h;
@@ -64,7 +63,9 @@ Lazy frames_test_coro_alpha(int x) {
   co_return x + big[7] + big[199];
 }
 
-Lazy frames_test_coro_noargs() { co_return 7; }
+Lazy frames_test_coro_noargs() {
+  co_return 7;
+}
 
 // Makes the coroutine handle escape so clang's heap-allocation elision (HALO) cannot put the
 // frame on the caller's stack, which would (correctly) bypass operator new.
@@ -146,8 +147,7 @@ TEST(Frames, CoroutineSignaturesAllRecordTheirFunction) {
   Lazy n = escape(frames_test_coro_noargs());
   auto ms = find_sites("frames_test_member");
   ASSERT_EQ(ms.size(), 1u);
-  EXPECT_NE(ms[0].function.find("Widget::frames_test_member(int, std::string"),
-            std::string::npos)
+  EXPECT_NE(ms[0].function.find("Widget::frames_test_member(int, std::string"), std::string::npos)
       << ms[0].function;
   EXPECT_EQ(ms[0].live, 1u);
   auto ns = find_sites("frames_test_coro_noargs()");
@@ -159,8 +159,8 @@ TEST(Frames, CoroutineSignaturesAllRecordTheirFunction) {
 
 TEST(Frames, SizesAlignmentAndRecycling) {
   const auto loc = std::source_location::current();
-  const std::size_t sizes[] = {0, 1, 48, 63, 64, 100, 1000, 1008, 1009, 4000, 5000, 20000,
-                               65520, 65521, 70000, 300000};
+  const std::size_t sizes[] = {0,    1,    48,   63,    64,    100,   1000,  1008,
+                               1009, 4000, 5000, 20000, 65520, 65521, 70000, 300000};
   const SiteStats base = site_at(loc);
   std::vector<void*> ptrs;
   for (std::size_t n : sizes) {
@@ -172,13 +172,15 @@ TEST(Frames, SizesAlignmentAndRecycling) {
   }
   SiteStats s = site_at(loc);
   std::size_t sum = 0;
-  for (std::size_t n : sizes) sum += n;
+  for (std::size_t n : sizes)
+    sum += n;
   EXPECT_EQ(s.total, base.total + std::size(sizes));
   EXPECT_EQ(s.live, std::size(sizes));
   EXPECT_EQ(s.live_bytes, sum);
   EXPECT_EQ(s.frame_size, 300000u);  // the largest request
   EXPECT_TRUE(s.large);              // > default threshold 16384
-  for (std::size_t i = 0; i < ptrs.size(); ++i) rill::detail::frame_free(ptrs[i], sizes[i]);
+  for (std::size_t i = 0; i < ptrs.size(); ++i)
+    rill::detail::frame_free(ptrs[i], sizes[i]);
   s = site_at(loc);
   EXPECT_EQ(s.live, 0u);
   EXPECT_EQ(s.live_bytes, 0u);
@@ -206,7 +208,8 @@ TEST(Frames, CountsAcrossThreads) {
   };
   std::vector<void*> ptrs;
   std::thread([&] {
-    for (std::size_t i = 0; i < kN; ++i) ptrs.push_back(rill::detail::frame_alloc(kSize, loc));
+    for (std::size_t i = 0; i < kN; ++i)
+      ptrs.push_back(rill::detail::frame_alloc(kSize, loc));
     SiteStats s = site_at(loc);
     EXPECT_EQ(s.live, kN);
     expect_peak(s.peak_live);  // single thread so far: exact
@@ -217,7 +220,8 @@ TEST(Frames, CountsAcrossThreads) {
   EXPECT_EQ(s.total, base.total + kN);
   EXPECT_EQ(s.frame_size, kSize);
   std::thread([&] {
-    for (std::size_t i = 0; i < 60; ++i) rill::detail::frame_free(ptrs[i], kSize);
+    for (std::size_t i = 0; i < 60; ++i)
+      rill::detail::frame_free(ptrs[i], kSize);
     SiteStats s2 = site_at(loc);
     EXPECT_EQ(s2.live, kN - 60);
     EXPECT_EQ(s2.live_bytes, (kN - 60) * kSize);
@@ -227,7 +231,8 @@ TEST(Frames, CountsAcrossThreads) {
   EXPECT_EQ(s.live_bytes, (kN - 60) * kSize);
   EXPECT_EQ(s.total, base.total + kN);
   expect_peak(s.peak_live);
-  for (std::size_t i = 60; i < kN; ++i) rill::detail::frame_free(ptrs[i], kSize);
+  for (std::size_t i = 60; i < kN; ++i)
+    rill::detail::frame_free(ptrs[i], kSize);
   s = site_at(loc);
   EXPECT_EQ(s.live, 0u);
   EXPECT_EQ(s.live_bytes, 0u);
@@ -254,7 +259,8 @@ TEST(Frames, LargeFrameHookFiresOncePerSite) {
   struct Restore {  // runs even when an ASSERT returns early
     std::vector<std::pair<void*, std::size_t>>& live;
     ~Restore() {
-      for (auto [p, n] : live) rill::detail::frame_free(p, n);
+      for (auto [p, n] : live)
+        rill::detail::frame_free(p, n);
       rill::frames::set_large_frame_hook(nullptr);
       rill::frames::set_large_frame_threshold(16384);
       std::lock_guard lock(g_hook_mu);
@@ -400,11 +406,14 @@ TEST(Frames, ConcurrentStorm) {
           if (f.first) rill::detail::frame_free(f.first, f.second);
         }
       }
-      for (auto [p, n] : mine) rill::detail::frame_free(p, n);
+      for (auto [p, n] : mine)
+        rill::detail::frame_free(p, n);
     });
   }
-  for (auto& th : threads) th.join();
-  for (auto [p, n] : exchange) rill::detail::frame_free(p, n);
+  for (auto& th : threads)
+    th.join();
+  for (auto [p, n] : exchange)
+    rill::detail::frame_free(p, n);
   stop_snapshots = true;
   snapshotter.join();
   const auto after = rill::frames::totals();

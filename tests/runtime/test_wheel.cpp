@@ -19,11 +19,12 @@ struct Timer {
   int id = 0;
 };
 
-Timer* owner(TimerEntry* e) { return reinterpret_cast<Timer*>(e); }
+Timer* owner(TimerEntry* e) {
+  return reinterpret_cast<Timer*>(e);
+}
 static_assert(offsetof(Timer, entry) == 0);
 
-constexpr std::uint64_t kLevelSpan[] = {1,       64,       4096,           262144,
-                                        16777216, 1073741824, 68719476736ull};
+constexpr std::uint64_t kLevelSpan[] = {1, 64, 4096, 262144, 16777216, 1073741824, 68719476736ull};
 
 TEST(TimerWheel, EmptyWheel) {
   TimerWheel w(100);
@@ -47,11 +48,12 @@ TEST(TimerWheel, FiresAtDeadlineNotBefore) {
   int fired = 0;
   EXPECT_EQ(w.advance(4, [&](TimerEntry*) { ++fired; }), 0u);
   EXPECT_EQ(fired, 0);
-  EXPECT_EQ(w.advance(5, [&](TimerEntry* e) {
-    EXPECT_EQ(e, &t.entry);
-    EXPECT_FALSE(e->linked());
-    ++fired;
-  }),
+  EXPECT_EQ(w.advance(5,
+                      [&](TimerEntry* e) {
+                        EXPECT_EQ(e, &t.entry);
+                        EXPECT_FALSE(e->linked());
+                        ++fired;
+                      }),
             1u);
   EXPECT_EQ(fired, 1);
   EXPECT_TRUE(w.empty());
@@ -99,7 +101,8 @@ TEST(TimerWheel, RemoveIsIdempotentAndReinsertMoves) {
 // while the wheel cascades it down; next_expiration() stays exact throughout.
 TEST(TimerWheel, CascadesThroughEveryLevel) {
   for (unsigned level = 0; level <= 6; ++level) {
-    for (std::uint64_t start : {std::uint64_t{0}, std::uint64_t{12345}, std::uint64_t{(1ull << 36) - 3}}) {
+    for (std::uint64_t start :
+         {std::uint64_t{0}, std::uint64_t{12345}, std::uint64_t{(1ull << 36) - 3}}) {
       Timer t;
       TimerWheel w(start);
       const std::uint64_t deadline = start + kLevelSpan[level] * 3 + 17;
@@ -134,9 +137,9 @@ TEST(TimerWheel, BigJumpFiresEverythingDue) {
     w.insert(&ts[i].entry);
   }
   std::vector<std::uint64_t> deadlines;
-  EXPECT_EQ(w.advance(kLevelSpan[5] * 2 + 5,
-                      [&](TimerEntry* e) { deadlines.push_back(e->deadline); }),
-            6u);
+  EXPECT_EQ(
+      w.advance(kLevelSpan[5] * 2 + 5, [&](TimerEntry* e) { deadlines.push_back(e->deadline); }),
+      6u);
   EXPECT_TRUE(std::is_sorted(deadlines.begin(), deadlines.end()));
   EXPECT_EQ(w.size(), 1u);
   EXPECT_EQ(w.next_expiration(), kLevelSpan[6] * 2 + 6);
@@ -169,9 +172,10 @@ TEST(TimerWheel, RemoveDuringFire) {
   TimerWheel w;
   a.entry.deadline = 10;
   b.entry.deadline = 10;
-  c.entry.deadline = 4000;  // level 1 slot, due in the same advance
+  c.entry.deadline = 4000;   // level 1 slot, due in the same advance
   d.entry.deadline = 90000;  // not due
-  for (Timer* t : {&a, &b, &c, &d}) w.insert(&t->entry);
+  for (Timer* t : {&a, &b, &c, &d})
+    w.insert(&t->entry);
   std::vector<TimerEntry*> fired;
   EXPECT_EQ(w.advance(5000,
                       [&](TimerEntry* e) {
@@ -182,7 +186,8 @@ TEST(TimerWheel, RemoveDuringFire) {
             1u);
   ASSERT_EQ(fired.size(), 1u);
   EXPECT_TRUE(w.empty());
-  for (Timer* t : {&a, &b, &c, &d}) EXPECT_FALSE(t->entry.linked());
+  for (Timer* t : {&a, &b, &c, &d})
+    EXPECT_FALSE(t->entry.linked());
 }
 
 TEST(TimerWheel, ReinsertDuringFireFiresAgainInSameAdvance) {
@@ -199,7 +204,8 @@ TEST(TimerWheel, ReinsertDuringFireFiresAgainInSameAdvance) {
   });
   EXPECT_EQ(n, 100u);
   ASSERT_EQ(at.size(), 100u);
-  for (std::size_t i = 0; i < at.size(); ++i) EXPECT_EQ(at[i], 10 * (i + 1));
+  for (std::size_t i = 0; i < at.size(); ++i)
+    EXPECT_EQ(at[i], 10 * (i + 1));
   EXPECT_EQ(w.size(), 1u);
   EXPECT_EQ(w.next_expiration(), 1010u);
 }
@@ -240,19 +246,26 @@ TEST_P(TimerWheelProperty, MatchesReference) {
   constexpr int kTimers = 600;
   std::vector<Timer> timers(kTimers);
   TimerWheel w(start);
-  for (int i = 0; i < kTimers; ++i) timers[i].id = i;
+  for (int i = 0; i < kTimers; ++i)
+    timers[i].id = i;
   std::multimap<std::uint64_t, int> ref;  // deadline -> id of live entries
   std::vector<std::multimap<std::uint64_t, int>::iterator> where(kTimers, ref.end());
   std::vector<int> fire_count(kTimers, 0);
 
   auto pick_delta = [&]() -> std::uint64_t {
     switch (rng() % 6) {
-      case 0: return rng() % 64;
-      case 1: return rng() % 5000;
-      case 2: return rng() % 400000;
-      case 3: return rng() % (1ull << 31);
-      case 4: return rng() % (1ull << 38);  // beyond the wheel's 2^36 range
-      default: return rng() % 3;
+      case 0:
+        return rng() % 64;
+      case 1:
+        return rng() % 5000;
+      case 2:
+        return rng() % 400000;
+      case 3:
+        return rng() % (1ull << 31);
+      case 4:
+        return rng() % (1ull << 38);  // beyond the wheel's 2^36 range
+      default:
+        return rng() % 3;
     }
   };
   auto do_insert = [&](int id, std::uint64_t deadline) {
@@ -274,7 +287,8 @@ TEST_P(TimerWheelProperty, MatchesReference) {
     const int id = static_cast<int>(rng() % kTimers);
     if (op < 5) {
       std::uint64_t deadline = w.elapsed() + pick_delta();
-      if (rng() % 20 == 0) deadline = w.elapsed() - std::min<std::uint64_t>(w.elapsed(), rng() % 100);
+      if (rng() % 20 == 0)
+        deadline = w.elapsed() - std::min<std::uint64_t>(w.elapsed(), rng() % 100);
       do_insert(id, deadline);
     } else if (op < 7) {
       do_remove(id);

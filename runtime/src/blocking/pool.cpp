@@ -29,9 +29,9 @@ struct BlockingPool::Shared {
   BlockingJob* tail = nullptr;
   std::size_t depth = 0;
 
-  std::size_t num_th = 0;      // live threads
-  std::size_t num_idle = 0;    // threads waiting for work and not yet claimed by a spawn()
-  std::size_t num_notify = 0;  // wake-ups issued to idle threads but not yet consumed
+  std::size_t num_th = 0;       // live threads
+  std::size_t num_idle = 0;     // threads waiting for work and not yet claimed by a spawn()
+  std::size_t num_notify = 0;   // wake-ups issued to idle threads but not yet consumed
   std::size_t num_exiting = 0;  // keep-alive exits still running on_thread_stop
   bool shutdown = false;
 
@@ -188,11 +188,14 @@ BlockingPool::BlockingPool(BlockingPoolConfig config) {
   shared_ = std::make_shared<Shared>(std::move(config));
 }
 
-BlockingPool::~BlockingPool() { shutdown(std::nullopt); }
+BlockingPool::~BlockingPool() {
+  shutdown(std::nullopt);
+}
 
 bool BlockingPool::spawn(BlockingJob* job) {
   if (!job || !job->run || !job->cancel)
-    throw std::invalid_argument("rill::BlockingPool::spawn: job, job->run and job->cancel must be non-null");
+    throw std::invalid_argument(
+        "rill::BlockingPool::spawn: job, job->run and job->cancel must be non-null");
   Shared& s = *shared_;
   std::lock_guard lk(s.mu);
   if (s.shutdown) return false;
@@ -244,13 +247,16 @@ void BlockingPool::shutdown(std::optional<std::chrono::nanoseconds> timeout) {
   else
     s.exit_cv.wait(lk, all_exited);
   std::vector<pthread_t> to_join, to_detach;
-  for (auto& [id, rec] : s.threads) (rec.exited ? to_join : to_detach).push_back(rec.handle);
+  for (auto& [id, rec] : s.threads)
+    (rec.exited ? to_join : to_detach).push_back(rec.handle);
   s.threads.clear();
   lk.unlock();
-  for (pthread_t t : to_join) pthread_join(t, nullptr);
+  for (pthread_t t : to_join)
+    pthread_join(t, nullptr);
   // Still busy after the timeout (or the calling thread itself): they hold their own
   // reference to the shared state and exit on their own.
-  for (pthread_t t : to_detach) pthread_detach(t);
+  for (pthread_t t : to_detach)
+    pthread_detach(t);
 }
 
 std::size_t BlockingPool::num_threads() const {

@@ -107,7 +107,7 @@ constexpr std::int64_t kPublishEvery = 16;
 struct Site {
   std::uint32_t id = 0;
   Key key{};
-  std::atomic<std::size_t> frame_size{0};      // max requested bytes
+  std::atomic<std::size_t> frame_size{0};       // max requested bytes
   std::atomic<std::int64_t> published_live{0};  // sum of the threads' published deltas
   std::atomic<std::int64_t> peak{0};
   std::atomic<bool> large_seen{false};
@@ -238,7 +238,8 @@ struct ThreadCache {
   }
 
   ~ThreadCache() {
-    for (auto& c : chunks) delete[] c.load(std::memory_order_relaxed);
+    for (auto& c : chunks)
+      delete[] c.load(std::memory_order_relaxed);
     for (auto& l : lists) {
       while (void* p = l.head) {
         l.head = *static_cast<void**>(p);
@@ -422,8 +423,8 @@ void* alloc_impl(std::size_t n, const Key& k) {
   std::int64_t unpublished = frames - c.published_mark;
   std::int64_t published;
   if (unpublished >= kPublishEvery) {
-    published = site->published_live.fetch_add(unpublished, std::memory_order_relaxed) +
-                unpublished;
+    published =
+        site->published_live.fetch_add(unpublished, std::memory_order_relaxed) + unpublished;
     c.published_mark = frames;
     unpublished = 0;
   } else {
@@ -452,7 +453,9 @@ void* frame_alloc(std::size_t n, std::source_location where) {
   return alloc_impl(n, Key{where.function_name(), where.file_name(), where.line()});
 }
 
-void* frame_alloc(std::size_t n, FrameSite site) { return frame_alloc(n, site.location); }
+void* frame_alloc(std::size_t n, FrameSite site) {
+  return frame_alloc(n, site.location);
+}
 
 void* frame_alloc(std::size_t n, const void* return_address) {
   return alloc_impl(n, Key{return_address, nullptr, kAddressLine});
@@ -546,7 +549,8 @@ void for_each_site_sum(Registry& r, Visit&& visit) {
       }
     }
   }
-  for (std::size_t id = 0; id < nsites; ++id) visit(*r.sites[id], sums[id]);
+  for (std::size_t id = 0; id < nsites; ++id)
+    visit(*r.sites[id], sums[id]);
 }
 
 }  // namespace
@@ -587,7 +591,8 @@ std::vector<SiteStats> snapshot() {
     m.peak_live += st.peak_live;
     m.total += st.total;
   }
-  for (auto& m : merged) m.large = threshold != 0 && m.frame_size > threshold;
+  for (auto& m : merged)
+    m.large = threshold != 0 && m.frame_size > threshold;
   std::sort(merged.begin(), merged.end(), [](const SiteStats& a, const SiteStats& b) {
     if (a.live_bytes != b.live_bytes) return a.live_bytes > b.live_bytes;
     if (a.frame_size != b.frame_size) return a.frame_size > b.frame_size;

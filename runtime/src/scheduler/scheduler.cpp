@@ -532,6 +532,7 @@ void Scheduler::run_core(Core* core, TaskHeader* until) noexcept {
       transition_from_searching(core);
       const auto t0 = std::chrono::steady_clock::now();
       run_task(core, t);
+      if (t_ctx.core != core) return;  // handed off in block_in_place: the core is not ours
       // LIFO slot: run a woken task right away (cache-hot), at most kMaxLifoPolls in a row.
       core->lifo_polls = 0;
       while (t_ctx.core == core && core->lifo) {
@@ -541,6 +542,7 @@ void Scheduler::run_core(Core* core, TaskHeader* until) noexcept {
         }
         run_task(core, std::exchange(core->lifo, nullptr));
       }
+      if (t_ctx.core != core) return;
       bump(core->stats.busy_ns, static_cast<std::uint64_t>(
                                     std::chrono::duration_cast<std::chrono::nanoseconds>(
                                         std::chrono::steady_clock::now() - t0)

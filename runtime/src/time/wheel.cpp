@@ -56,7 +56,8 @@ TimerWheel::~TimerWheel() {
     }
   };
   for (auto& level : slots_)
-    for (TimerEntry* head : level) drain(head);
+    for (TimerEntry* head : level)
+      drain(head);
   drain(pending_);
   drain(processing_);
 }
@@ -218,7 +219,8 @@ TimerEntry* TimerWheel::poll(std::uint64_t now) noexcept {
     // into this slot cannot make us loop; remove() still finds entries via kProcessing.
     elapsed_ = exp->deadline;
     TimerEntry*& head = slots_[exp->level][exp->slot];
-    for (TimerEntry* e = head; e; e = e->next) e->where = kProcessing;
+    for (TimerEntry* e = head; e; e = e->next)
+      e->where = kProcessing;
     processing_ = head;
     head = nullptr;
     occupied_[exp->level] &= ~(std::uint64_t{1} << exp->slot);

@@ -61,7 +61,9 @@ class TimerWheel {
   explicit TimerWheel(std::uint64_t now = 0) noexcept;
   TimerWheel(const TimerWheel&) = delete;
   TimerWheel& operator=(const TimerWheel&) = delete;
-  /// Unlinks all still-registered entries (they are left with linked() == false); O(n).
+  /// Unlinks all still-registered entries (they are left with linked() == false, so a later
+  /// remove() on them is a harmless no-op); O(n). Precondition: every entry still linked is
+  /// alive (remove() or fire entries before freeing them, or destroy the wheel first).
   ~TimerWheel();
 
   /// Registers `e` to fire at `e->deadline`. O(1). If `e` is already linked into this wheel

@@ -6,10 +6,12 @@
 //   static void* operator new(std::size_t n, rill::detail::FrameSite where = {}, Args&&...) {
 //     return rill::detail::frame_alloc(n, where);
 //   }
-//   static void operator delete(void* p, std::size_t n) noexcept { rill::detail::frame_free(p, n); }
+//   static void operator delete(void* p, std::size_t n) noexcept { rill::detail::frame_free(p, n);
+//   }
 // Clang evaluates the source_location default argument inside the coroutine, so `where` names
 // the coroutine function. The plain form
-//   static void* operator new(std::size_t n, std::source_location w = std::source_location::current())
+//   static void* operator new(std::size_t n, std::source_location w =
+//   std::source_location::current())
 // only compiles for coroutines *without* parameters: clang 19 first tries
 // operator new(n, params...), finds the one-extra-argument candidate, and hard-errors
 // ("no viable conversion from 'int' to 'std::source_location'") instead of falling back to
