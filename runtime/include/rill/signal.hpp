@@ -1,0 +1,88 @@
+// rill/signal.hpp: awaiting process signals (SIGINT, SIGTERM, ...) from tasks.
+//
+// The first listener for a signal installs a process-wide handler (sigaction, SA_RESTART) that
+// only bumps a per-signal counter and writes one byte to a self-pipe (async-signal-safe). A
+// dedicated "rill-signal" thread reads the pipe and wakes every task waiting for that signal.
+// Handlers stay installed for the life of the process, as in Tokio. Mirrors tokio::signal.
+#pragma once
+
+#include <coroutine>
+#include <cstdint>
+#include <memory>
+
+#include "rill/detail/task_header.hpp"
+
+namespace rill::signal {
+
+namespace detail {
+struct Registration;
+std::shared_ptr<Registration> register_signal(int signo);
+std::uint64_t deliveries(const Registration& r) noexcept;
+/// Adds `w` to the waiters; returns false (and drops w) if deliveries() already exceeds `seen`.
+bool add_waiter(Registration& r, std::uint64_t seen, rill::detail::Waker w);
+}  // namespace detail
+
+/// A stream of deliveries of one Unix signal. `co_await sig.recv()` completes once for each
+/// delivery that happened after the Signal was created (deliveries that arrive faster than they
+/// are received are coalesced, like Tokio's). Creating it installs the handler, so the process
+/// no longer takes the signal's default action (e.g. SIGTERM no longer terminates it). Throws
+/// std::system_error if the handler cannot be installed (e.g. SIGKILL). Thread-safe to create;
+/// each Signal is awaited by one task at a time. Mirrors tokio::signal::unix::Signal.
+class Signal {
+ public:
+  explicit Signal(int signo);
+
+  /// Awaitable that completes at the next delivery.
+  class Recv : private rill::detail::Leaf {
+   public:
+    explicit Recv(Signal* s) noexcept : s_(s) {}
+    bool await_ready() noexcept {
+      return detail::deliveries(*s_->reg_) > s_->seen_ && ready_spend();
+    }
+    bool await_suspend(std::coroutine_handle<> h) {
+      if (must_yield) {
+        suspend_yield(h);
+        return true;
+      }
+      if (!detail::add_waiter(*s_->reg_, s_->seen_,
+                              rill::detail::task_waker(rill::detail::current_task())))
+        return false;
+      suspend_here(h, [](rill::detail::Resumable* self) noexcept {
+        auto* me = static_cast<Recv*>(static_cast<rill::detail::Leaf*>(self));
+        if (detail::deliveries(*me->s_->reg_) > me->s_->seen_) me->resume();
+      });
+      return true;
+    }
+    void await_resume() noexcept { s_->seen_ = detail::deliveries(*s_->reg_); }
+
+   private:
+    Signal* s_;
+  };
+  /// Waits for the next delivery. Mirrors Signal::recv.
+  Recv recv() noexcept { return Recv(this); }
+  /// The signal number.
+  int signo() const noexcept { return signo_; }
+
+ private:
+  int signo_;
+  std::shared_ptr<detail::Registration> reg_;
+  std::uint64_t seen_;
+};
+
+/// Awaitable that completes when the process receives SIGINT (Ctrl-C). Mirrors
+/// tokio::signal::ctrl_c. Usage: `co_await rill::signal::ctrl_c();`
+class CtrlC {
+ public:
+  CtrlC() : sig_(2 /* SIGINT */), recv_(sig_.recv()) {}
+  CtrlC(const CtrlC&) = delete;  // recv_ points into sig_
+  bool await_ready() noexcept { return recv_.await_ready(); }
+  bool await_suspend(std::coroutine_handle<> h) { return recv_.await_suspend(h); }
+  void await_resume() noexcept { recv_.await_resume(); }
+
+ private:
+  Signal sig_;
+  Signal::Recv recv_;
+};
+inline CtrlC ctrl_c() { return CtrlC(); }
+
+}  // namespace rill::signal

@@ -1,0 +1,114 @@
+// signal/signal.cpp: process-wide signal registrations, the handler and the dispatch thread.
+#include "rill/signal.hpp"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <mutex>
+#include <system_error>
+#include <vector>
+
+namespace rill::signal {
+namespace detail {
+
+struct Registration {
+  std::atomic<std::uint64_t> count{0};
+  std::mutex mu;
+  std::vector<rill::detail::Waker> waiters;
+};
+
+namespace {
+constexpr int kMaxSignal = 65;
+std::array<std::atomic<std::uint64_t>, kMaxSignal> g_pending{};
+std::array<std::shared_ptr<Registration>, kMaxSignal> g_regs;
+std::mutex g_mu;
+int g_pipe[2] = {-1, -1};
+
+void handler(int signo) {
+  const int saved = errno;
+  if (signo > 0 && signo < kMaxSignal) g_pending[signo].fetch_add(1, std::memory_order_relaxed);
+  const char b = static_cast<char>(signo);
+  [[maybe_unused]] auto rc = ::write(g_pipe[1], &b, 1);  // nonblocking: a full pipe already wakes
+  errno = saved;
+}
+
+void* dispatch_thread(void*) {
+  pthread_setname_np(pthread_self(), "rill-signal");
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, nullptr);  // deliver signals to other threads, not this one
+  char buf[64];
+  for (;;) {
+    const ssize_t n = ::read(g_pipe[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return nullptr;
+    for (int s = 1; s < kMaxSignal; ++s) {
+      const std::uint64_t p = g_pending[s].exchange(0, std::memory_order_acq_rel);
+      if (p == 0) continue;
+      std::shared_ptr<Registration> r;
+      {
+        std::lock_guard lk(g_mu);
+        r = g_regs[s];
+      }
+      if (!r) continue;
+      std::vector<rill::detail::Waker> wake;
+      {
+        std::lock_guard lk(r->mu);
+        r->count.fetch_add(p, std::memory_order_acq_rel);
+        wake.swap(r->waiters);
+      }
+      for (auto& w : wake) w.wake();
+    }
+  }
+}
+}  // namespace
+
+std::shared_ptr<Registration> register_signal(int signo) {
+  if (signo <= 0 || signo >= kMaxSignal || signo == SIGKILL || signo == SIGSTOP)
+    throw std::system_error(EINVAL, std::generic_category(),
+                            "rill::signal: signal " + std::to_string(signo) + " cannot be handled");
+  std::lock_guard lk(g_mu);
+  if (g_pipe[0] < 0) {
+    if (::pipe2(g_pipe, O_CLOEXEC) != 0)
+      throw std::system_error(errno, std::generic_category(), "rill::signal: pipe2");
+    ::fcntl(g_pipe[1], F_SETFL, O_NONBLOCK);
+    pthread_t th;
+    if (int rc = pthread_create(&th, nullptr, dispatch_thread, nullptr); rc != 0)
+      throw std::system_error(rc, std::generic_category(), "rill::signal: dispatch thread");
+    pthread_detach(th);
+  }
+  if (!g_regs[signo]) {
+    struct sigaction sa {};
+    sa.sa_handler = handler;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    if (::sigaction(signo, &sa, nullptr) != 0)
+      throw std::system_error(errno, std::generic_category(), "rill::signal: sigaction");
+    g_regs[signo] = std::make_shared<Registration>();
+  }
+  return g_regs[signo];
+}
+
+std::uint64_t deliveries(const Registration& r) noexcept {
+  return r.count.load(std::memory_order_acquire);
+}
+
+bool add_waiter(Registration& r, std::uint64_t seen, rill::detail::Waker w) {
+  std::lock_guard lk(r.mu);
+  if (r.count.load(std::memory_order_acquire) > seen) return false;
+  r.waiters.push_back(std::move(w));
+  return true;
+}
+
+}  // namespace detail
+
+Signal::Signal(int signo) : signo_(signo), reg_(detail::register_signal(signo)) {
+  seen_ = detail::deliveries(*reg_);
+}
+
+}  // namespace rill::signal

@@ -1,0 +1,48 @@
+// Tests for rill::signal: deliveries wake waiting tasks; ctrl_c; bad signals are errors.
+#include <gtest/gtest.h>
+#include <rill/rill.hpp>
+#include <rill/signal.hpp>
+
+#include <csignal>
+#include <system_error>
+#include <thread>
+
+using namespace std::chrono_literals;
+
+TEST(Signal, ReceivesEachDeliveryAfterCreation) {
+  auto rt = rill::Builder::new_multi_thread().worker_threads(2).build();
+  int got = rt.block_on([]() -> rill::Task<int> {
+    rill::signal::Signal sig(SIGUSR1);
+    int n = 0;
+    for (int i = 0; i < 3; ++i) {
+      auto sender = std::thread([] {
+        std::this_thread::sleep_for(5ms);
+        ::kill(::getpid(), SIGUSR1);
+      });
+      co_await sig.recv();
+      ++n;
+      sender.join();
+    }
+    co_return n;
+  }());
+  EXPECT_EQ(got, 3);
+}
+
+TEST(Signal, CtrlCCompletesOnSigint) {
+  auto rt = rill::Builder::new_current_thread().build();
+  bool ok = rt.block_on([]() -> rill::Task<bool> {
+    auto sender = std::thread([] {
+      std::this_thread::sleep_for(10ms);
+      ::kill(::getpid(), SIGINT);
+    });
+    auto r = co_await rill::timeout(5s, []() -> rill::Task<void> { co_await rill::signal::ctrl_c(); }());
+    sender.join();
+    co_return r.has_value();
+  }());
+  EXPECT_TRUE(ok);
+}
+
+TEST(Signal, UncatchableSignalIsAnError) {
+  EXPECT_THROW(rill::signal::Signal(SIGKILL), std::system_error);
+  EXPECT_THROW(rill::signal::Signal(0), std::system_error);
+}
