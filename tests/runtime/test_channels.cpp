@@ -115,3 +115,28 @@ TEST(Mpsc, ManyProducersFromThreads) {
   for (auto& th : ths) th.join();
   EXPECT_EQ(sum, 20000L * 19999 / 2);
 }
+
+TEST(Mpsc, BoundedSendersNeverStrandedByADrainingReceiver) {
+  // Regression: a sender that saw a full channel in await_ready and queued itself in
+  // await_suspend after the receiver had drained the queue was never admitted (hang).
+  auto rt = rill::Builder::new_multi_thread().worker_threads(2).build();
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+  constexpr int kPer = 2000;
+#else
+  constexpr int kPer = 20000;
+#endif
+  for (std::size_t cap : {1u, 2u, 16u}) {
+    auto n = rt.block_on([](std::size_t cap) -> rill::Task<long> {
+      auto [tx, rx] = mpsc::channel<int>(cap);
+      for (int p = 0; p < 4; ++p)
+        (void)rill::spawn([](mpsc::Sender<int> tx) -> rill::Task<void> {
+          for (int i = 0; i < kPer; ++i) (co_await tx.send(i)).value();
+        }(tx.clone()));
+      { auto drop = std::move(tx); }
+      long n = 0;
+      while ((co_await rx.recv()).has_value()) ++n;
+      co_return n;
+    }(cap));
+    EXPECT_EQ(n, 4L * kPer) << "capacity " << cap;
+  }
+}

@@ -152,15 +152,29 @@ class Sender {
         suspend_yield(h);
         return true;
       }
+      rill::detail::Waker rx;
       {
         std::lock_guard lk(c_->mu);
         if (c_->rx_closed) {
           closed_ = true;
           return false;
         }
-        w_.value = &value_;
-        w_.waker = rill::detail::task_waker(rill::detail::current_task());
-        c_->enqueue(&w_);
+        // Re-check under the lock: the receiver may have drained the queue since await_ready,
+        // and waiters are only admitted when it pops, so queueing behind an empty channel
+        // would never be woken.
+        if (c_->q.size() < c_->cap && !c_->wait_head) {
+          c_->q.push_back(std::move(*value_));
+          value_.reset();
+          rx = std::move(c_->rx_waker);
+        } else {
+          w_.value = &value_;
+          w_.waker = rill::detail::task_waker(rill::detail::current_task());
+          c_->enqueue(&w_);
+        }
+      }
+      if (!value_) {
+        rx.wake();
+        return false;
       }
       suspend_here(h, [](rill::detail::Resumable* self) noexcept {
         auto* me = static_cast<Send*>(static_cast<rill::detail::Leaf*>(self));
