@@ -4,6 +4,7 @@ RILL_PACKAGES=(
   cmake ninja-build pkg-config python3
   clang-19 libclang-19-dev llvm-19-dev clang-tidy-19 libclang-rt-19-dev
   liburing-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
+  node-llhttp libcrypt-dev   # demo_server / loadgen: llhttp sources, crypt_r (bcrypt)
 )
 
 rill_ensure_deps() {

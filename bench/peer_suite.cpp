@@ -3,6 +3,7 @@
 // median-of-N timing) and prints `bench NAME VALUE ns/iter`. WORKERS sets the worker count.
 //   rill-peer-suite [NAME]        run all benchmarks, or one
 //   rill-peer-suite echo-server ADDR   TCP echo server for the echo load (needs rill::net)
+#include <rill/net/tcp.hpp>
 #include <rill/rill.hpp>
 
 #include <algorithm>
@@ -234,15 +235,41 @@ double spawn_blocking_many(rill::Runtime& rt) {
       10);
 }
 
+// `echo-server ADDR`: the TCP echo server of the echo load, like the Tokio side's echo_server
+// (4 KiB buffer, read -> write_all, TCP_NODELAY), serving until killed.
+rill::Task<void> echo_conn(rill::net::TcpStream s) {
+  char buf[4096];
+  for (;;) {
+    auto n = co_await s.read(std::span<char>(buf));
+    if (!n || *n == 0) co_return;
+    if (!co_await s.write_all(std::span<const char>(buf, *n))) co_return;
+  }
+}
+
+int echo_server(const char* addr) {
+  auto runtime = rt();
+  return runtime.block_on([](std::string a) -> rill::Task<int> {
+    auto l = rill::net::TcpListener::bind(a);
+    if (!l) {
+      std::fprintf(stderr, "rill-peer-suite: cannot listen on %s: %s\n", a.c_str(),
+                   l.error().message().c_str());
+      co_return 1;
+    }
+    std::printf("listening %s\n", l->local_addr()->to_string().c_str());
+    std::fflush(stdout);
+    for (;;) {
+      auto c = co_await l->accept();
+      if (!c) continue;
+      (void)c->first.set_nodelay(true);
+      (void)rill::spawn(echo_conn(std::move(c->first)));
+    }
+  }(addr));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc >= 3 && std::string_view(argv[1]) == "echo-server") {
-    std::fprintf(stderr,
-                 "rill-peer-suite: echo-server needs rill::net (TCP on io_uring), which is not "
-                 "built yet; see issue #4\n");
-    return 2;
-  }
+  if (argc >= 3 && std::string_view(argv[1]) == "echo-server") return echo_server(argv[2]);
   const char* only = argc >= 2 ? argv[1] : nullptr;
   auto runtime = rt();
   struct Bench {

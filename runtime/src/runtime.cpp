@@ -49,6 +49,25 @@ Runtime Builder::build() {
     throw RuntimeError("rill::Builder: event_interval must be at least 1 (got 0)");
   if (cfg.thread_keep_alive.count() < 0)
     throw RuntimeError("rill::Builder: thread_keep_alive must not be negative");
+  if (!cfg.long_poll_threshold_set) {
+    if (const char* v = std::getenv("RILL_LONG_POLL_THRESHOLD_MS"); v && *v) {
+      std::uint64_t ms = 0;
+      std::string_view sv(v);
+      auto [p, ec] = std::from_chars(sv.data(), sv.data() + sv.size(), ms);
+      if (ec != std::errc() || p != sv.data() + sv.size() || ms > 3'600'000)
+        throw RuntimeError("rill: RILL_LONG_POLL_THRESHOLD_MS must be a number of milliseconds "
+                           "(0 disables, at most 3600000), got '" + std::string(sv) + "'");
+      cfg.long_poll_threshold = std::chrono::milliseconds(ms);
+    }
+  }
+  if (cfg.long_poll_threshold.count() < 0)
+    throw RuntimeError("rill::Builder: long_poll_threshold must not be negative (0 disables)");
+  if (cfg.poll_time_histogram.resolution.count() <= 0)
+    throw RuntimeError("rill::Builder: the poll-time histogram resolution must be positive");
+  if (cfg.poll_time_histogram.num_buckets == 0 || cfg.poll_time_histogram.num_buckets > 1024)
+    throw RuntimeError("rill::Builder: the poll-time histogram needs 1 to 1024 buckets (got " +
+                       std::to_string(cfg.poll_time_histogram.num_buckets) + ")");
+  if (!cfg.on_long_poll) cfg.on_long_poll = &diagnostics::log_long_poll;
   frames::set_large_frame_threshold(cfg.large_frame_threshold);
   auto s = std::make_shared<detail::Scheduler>(std::move(cfg));
   s->start();
@@ -56,6 +75,14 @@ Runtime Builder::build() {
 }
 
 namespace detail {
+
+std::unique_ptr<char[]> copy_task_name(std::string_view name) {
+  if (name.empty()) return nullptr;
+  std::unique_ptr<char[]> p(new char[name.size() + 1]);
+  name.copy(p.get(), name.size());
+  p[name.size()] = '\0';
+  return p;
+}
 
 std::shared_ptr<Scheduler> make_scheduler(RuntimeConfig cfg) {
   return std::make_shared<Scheduler>(std::move(cfg));

@@ -106,16 +106,22 @@ struct EntryList {
   void push_back(JoinEntry<T>* e) noexcept {
     e->prev = tail;
     e->next = nullptr;
-    if (tail) tail->next = e;
-    else head = e;
+    if (tail)
+      tail->next = e;
+    else
+      head = e;
     tail = e;
     ++len;
   }
   void unlink(JoinEntry<T>* e) noexcept {
-    if (e->prev) e->prev->next = e->next;
-    else head = e->next;
-    if (e->next) e->next->prev = e->prev;
-    else tail = e->prev;
+    if (e->prev)
+      e->prev->next = e->next;
+    else
+      head = e->next;
+    if (e->next)
+      e->next->prev = e->prev;
+    else
+      tail = e->prev;
     e->prev = e->next = nullptr;
     --len;
   }
@@ -332,10 +338,12 @@ class JoinSet {
     std::vector<detail::JoinEntry<T>*> v;
     {
       std::lock_guard lk(s_->mu);
-      for (auto* e = s_->running.head; e; e = e->next) v.push_back(e);
+      for (auto* e = s_->running.head; e; e = e->next)
+        v.push_back(e);
     }
     // Entries leave the set only through this (owning) task, so they stay valid here.
-    for (auto* e : v) e->handle.abort();
+    for (auto* e : v)
+      e->handle.abort();
   }
   /// Aborts every member and waits until all have finished (their outcomes are dropped).
   /// Mirrors JoinSet::shutdown.
@@ -356,8 +364,10 @@ class JoinSet {
         if (e.is_panic()) e.resume_panic();
         throw e;
       }
-      if constexpr (std::is_void_v<T>) out.emplace_back();
-      else out.push_back(std::move(**r));
+      if constexpr (std::is_void_v<T>)
+        out.emplace_back();
+      else
+        out.push_back(std::move(**r));
     }
     co_return out;
   }

@@ -10,15 +10,26 @@
 #include <optional>
 #include <source_location>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
 #include "rill/detail/task_cell.hpp"
+#include "rill/diagnostics.hpp"
 #include "rill/error.hpp"
+#include "rill/metrics.hpp"
 #include "rill/join_handle.hpp"
 #include "rill/task.hpp"
 
 namespace rill {
+
+/// Which kernel interface the runtime's I/O driver uses (Builder::io_backend). Tokio is
+/// epoll-only; tokio-uring is the io_uring analogue.
+enum class IoBackend : std::uint8_t {
+  Auto,     ///< io_uring when the kernel allows it, else epoll; RILL_IO_BACKEND=epoll forces epoll
+  IoUring,  ///< io_uring (one ring per worker); build() throws RuntimeError if it is refused
+  Epoll,    ///< epoll readiness for sockets, the blocking pool for files
+};
 
 namespace detail {
 class Scheduler;
@@ -35,7 +46,13 @@ struct RuntimeConfig {
   std::uint32_t global_queue_interval = 31;
   std::uint32_t event_interval = 61;
   std::size_t large_frame_threshold = 16384;
+  IoBackend io_backend = IoBackend::Auto;
   std::function<void()> on_thread_start, on_thread_stop, on_thread_park, on_thread_unpark;
+  std::chrono::nanoseconds long_poll_threshold = std::chrono::milliseconds(10);
+  bool long_poll_threshold_set = false;  ///< set by Builder (else RILL_LONG_POLL_THRESHOLD_MS)
+  diagnostics::LongPollCallback on_long_poll;  ///< empty: diagnostics::log_long_poll
+  bool poll_time_histogram_enabled = true;
+  HistogramConfiguration poll_time_histogram;
 };
 
 std::shared_ptr<Scheduler> make_scheduler(RuntimeConfig cfg);
@@ -52,18 +69,34 @@ void block_in_place_enter();
 void block_in_place_exit() noexcept;
 [[noreturn]] void throw_no_runtime(const char* what);
 
+/// Copies a task name into a NUL-terminated heap string (null for an empty name).
+std::unique_ptr<char[]> copy_task_name(std::string_view name);
+/// Handle::dump / Runtime::dump (runtime/src/diagnostics/dump.cpp).
+diagnostics::RuntimeDump dump_scheduler(Scheduler* s);
+
 template <class T>
-std::pair<TaskHeader*, JoinHandle<T>> new_task(Task<T>&& task, std::source_location loc) {
+std::pair<TaskHeader*, JoinHandle<T>> new_task(Task<T>&& task, std::source_location loc,
+                                               std::string_view name = {}) {
   auto h = task.release();
   if (!h) throw RuntimeError("rill::spawn: the Task is empty (moved-from)");
+  auto nm = copy_task_name(name);  // before the cell: a throw here loses nothing but the frame
   auto* cell = new TaskCell<T>(h);
   cell->spawn_location = loc;
+  cell->name = std::move(nm);
   JoinHandle<T> jh(cell, &take_output<TaskCell<T>, T>);
   return {cell, std::move(jh)};
 }
 }  // namespace detail
 
 class Handle;
+
+/// Options for spawning a task: `rill::spawn(work(), rill::TaskOptions{.name = "reader"})`.
+/// The name shows in long-poll reports and task dumps (copied at spawn). Mirrors the options of
+/// tokio::task::Builder.
+struct TaskOptions {
+  /// The task's name; empty for none.
+  std::string_view name;
+};
 
 /// The rill runtime: worker threads (or the calling thread, for current_thread), their run
 /// queues, timers and I/O rings, and the blocking pool. Created by Builder::build(). Move-only.
@@ -108,9 +141,22 @@ class Runtime {
     detail::bind_task(sched_.get(), cell);
     return std::move(jh);
   }
+  /// Like spawn(task), with options (a name). Mirrors tokio::task::Builder::spawn_on.
+  template <class T>
+  JoinHandle<T> spawn(Task<T> task, const TaskOptions& opts,
+                      std::source_location loc = std::source_location::current()) {
+    auto [cell, jh] = detail::new_task(std::move(task), loc, opts.name);
+    detail::bind_task(sched_.get(), cell);
+    return std::move(jh);
+  }
 
   /// A cheap, clonable reference to this runtime. Mirrors Runtime::handle.
   Handle handle() const noexcept;
+
+  /// The runtime's metrics (see rill/metrics.hpp). Mirrors Runtime::metrics.
+  RuntimeMetrics metrics() const noexcept { return RuntimeMetrics(sched_); }
+  /// Every live task with its state, counters and suspended async stack; see Handle::dump.
+  diagnostics::RuntimeDump dump() const { return detail::dump_scheduler(sched_.get()); }
 
   /// Shuts the runtime down: cancels every task, then waits up to `timeout` for blocking-pool
   /// jobs that already started (jobs still running after that are left to finish on their
@@ -163,6 +209,23 @@ class Handle {
     detail::bind_task(sched_.get(), cell);
     return std::move(jh);
   }
+  /// Like spawn(task), with options (a name). Mirrors tokio::task::Builder::spawn_on.
+  template <class T>
+  JoinHandle<T> spawn(Task<T> task, const TaskOptions& opts,
+                      std::source_location loc = std::source_location::current()) {
+    auto [cell, jh] = detail::new_task(std::move(task), loc, opts.name);
+    detail::bind_task(sched_.get(), cell);
+    return std::move(jh);
+  }
+  /// The runtime's metrics (see rill/metrics.hpp). Mirrors Handle::metrics.
+  RuntimeMetrics metrics() const noexcept { return RuntimeMetrics(sched_); }
+  /// Every live task (id, name, spawn location, state, polls, busy time) and, for suspended
+  /// tasks, the chain of coroutines awaiting one another. Each idle task is claimed (marked
+  /// running) for the few microseconds its chain is read, so no worker is ever stopped; tasks
+  /// being polled or queued are listed without a stack. Thread-safe; callable from inside a
+  /// task (the calling task shows as running). Allocates. Mirrors tokio's Handle::dump (task
+  /// dumps), without its pause of the whole runtime.
+  diagnostics::RuntimeDump dump() const { return detail::dump_scheduler(sched_.get()); }
   /// Runs `task` to completion from a thread outside the runtime; see Runtime::block_on.
   template <class T>
   T block_on(Task<T> task, std::source_location loc = std::source_location::current()) {
@@ -238,6 +301,44 @@ class Builder {
     cfg_.large_frame_threshold = bytes;
     return *this;
   }
+  /// The I/O driver's backend (default Auto: io_uring, or epoll when the kernel refuses
+  /// io_uring — ENOSYS, EPERM from seccomp, kernel.io_uring_disabled — or when the environment
+  /// sets RILL_IO_BACKEND=epoll). Every worker uses the same backend. With IoUring, build()
+  /// throws RuntimeError when io_uring is unavailable.
+  Builder& io_backend(IoBackend b) {
+    cfg_.io_backend = b;
+    return *this;
+  }
+  /// A poll that runs longer than `d` (default 10 ms) is reported while it still runs, with
+  /// the worker's native stack and the task's async stack (rill/diagnostics.hpp). 0 disables
+  /// the detector (no watchdog thread). Negative values are rejected by build(). Without this
+  /// call, the environment variable RILL_LONG_POLL_THRESHOLD_MS (milliseconds; 0 disables)
+  /// overrides the default. With the detector on, a watchdog thread wakes every d/2 and the
+  /// runtime installs a process-wide SIGURG handler (SA_RESTART; signals not sent by rill are
+  /// passed to the previous handler). Time the worker spends preempted by the OS is discounted.
+  Builder& long_poll_threshold(std::chrono::nanoseconds d) {
+    cfg_.long_poll_threshold = d;
+    cfg_.long_poll_threshold_set = true;
+    return *this;
+  }
+  /// Receives the long-poll reports (on the watchdog thread); default:
+  /// diagnostics::log_long_poll, which prints them to stderr.
+  Builder& on_long_poll(diagnostics::LongPollCallback f) {
+    cfg_.on_long_poll = std::move(f);
+    return *this;
+  }
+  /// Records each worker's poll-time histogram (default on in rill: a bucket store per poll).
+  /// Mirrors Builder::enable_metrics_poll_time_histogram.
+  Builder& enable_metrics_poll_time_histogram(bool on = true) {
+    cfg_.poll_time_histogram_enabled = on;
+    return *this;
+  }
+  /// Shape of the poll-time histogram (default: Tokio's, linear, 10 x 100 µs). Mirrors
+  /// Builder::metrics_poll_time_histogram_configuration.
+  Builder& metrics_poll_time_histogram_configuration(HistogramConfiguration c) {
+    cfg_.poll_time_histogram = c;
+    return *this;
+  }
   /// Called on each runtime thread (workers and blocking threads) when it starts / stops.
   Builder& on_thread_start(std::function<void()> f) {
     cfg_.on_thread_start = std::move(f);
@@ -281,6 +382,45 @@ JoinHandle<T> spawn(Task<T> task, std::source_location loc = std::source_locatio
   detail::bind_task(s, cell);
   return std::move(jh);
 }
+
+/// Like spawn(task), with options: `rill::spawn(work(), {.name = "reader"})`. Throws
+/// RuntimeError outside a runtime. Mirrors tokio::task::Builder::spawn.
+template <class T>
+JoinHandle<T> spawn(Task<T> task, const TaskOptions& opts,
+                    std::source_location loc = std::source_location::current()) {
+  auto* s = detail::current_scheduler_raw();
+  if (!s) detail::throw_no_runtime("rill::spawn");
+  auto [cell, jh] = detail::new_task(std::move(task), loc, opts.name);
+  detail::bind_task(s, cell);
+  return std::move(jh);
+}
+
+namespace task {
+/// Configures a task before spawning it: `rill::task::Builder().name("reader").spawn(work())`.
+/// A plain value; the name is copied when the task is spawned. Mirrors tokio::task::Builder.
+class Builder {
+ public:
+  /// Names the task (shown in long-poll reports and dumps).
+  Builder& name(std::string_view n) noexcept {
+    opts_.name = n;
+    return *this;
+  }
+  /// Spawns on the current runtime; see rill::spawn. Throws RuntimeError outside a runtime.
+  template <class T>
+  JoinHandle<T> spawn(Task<T> t, std::source_location loc = std::source_location::current()) const {
+    return rill::spawn(std::move(t), opts_, loc);
+  }
+  /// Spawns on the runtime of `h`. Mirrors tokio::task::Builder::spawn_on.
+  template <class T>
+  JoinHandle<T> spawn_on(Task<T> t, const Handle& h,
+                         std::source_location loc = std::source_location::current()) const {
+    return h.spawn(std::move(t), opts_, loc);
+  }
+
+ private:
+  TaskOptions opts_;
+};
+}  // namespace task
 
 /// Runs `f()` on the runtime's blocking pool (FIFO, up to max_blocking_threads threads) and
 /// returns a JoinHandle for its result; an exception thrown by f is rethrown by the await.

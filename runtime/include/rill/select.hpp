@@ -193,8 +193,8 @@ bool child_errored(Task<R>& t) noexcept {
 /// The result of when_any(): which task finished first and what it returned.
 template <class T>
 struct AnyResult {
-  std::size_t index;           ///< position of the winner in the input vector
-  detail::Stored<T> value;     ///< its value (detail::Unit for Task<void>)
+  std::size_t index;        ///< position of the winner in the input vector
+  detail::Stored<T> value;  ///< its value (detail::Unit for Task<void>)
 };
 
 /// Awaitable of select(): runs every task concurrently in the current task; the first to finish
@@ -236,7 +236,7 @@ class [[nodiscard]] Select : private detail::ChildDriver {
   std::variant<detail::Stored<Ts>...> take(std::index_sequence<I, Rest...>) {
     if (winner_ == I) {
       return std::variant<detail::Stored<Ts>...>(std::in_place_index<I>,
-                                                  detail::take_stored(std::get<I>(tasks_)));
+                                                 detail::take_stored(std::get<I>(tasks_)));
     }
     if constexpr (sizeof...(Rest) > 0) {
       return take(std::index_sequence<Rest...>{});
@@ -269,10 +269,13 @@ class [[nodiscard]] WhenAny : private detail::ChildDriver {
   bool await_suspend(std::coroutine_handle<> h) {
     if (tasks_.empty()) throw std::invalid_argument("rill::when_any: no tasks");
     set_slots(slots_.data(), slots_.size());
-    for (std::size_t i = 0; i < tasks_.size(); ++i) install(i, detail::child_handle(tasks_[i]));
+    for (std::size_t i = 0; i < tasks_.size(); ++i)
+      install(i, detail::child_handle(tasks_[i]));
     return !start(h);
   }
-  AnyResult<T> await_resume() { return AnyResult<T>{winner_, detail::take_stored(tasks_[winner_])}; }
+  AnyResult<T> await_resume() {
+    return AnyResult<T>{winner_, detail::take_stored(tasks_[winner_])};
+  }
 
  private:
   bool on_complete(std::size_t i) override {
@@ -330,7 +333,9 @@ class [[nodiscard]] Join : private detail::ChildDriver {
   void stop_children() noexcept override { stop(std::index_sequence_for<Ts...>{}); }
   template <std::size_t... I>
   void stop(std::index_sequence<I...>) noexcept {
-    ((I != failed_ ? (void)(std::get<I>(tasks_) = Task<Ts>()) : (void)0), ...);
+    ((I != failed_ && !std::get<I>(tasks_).await_ready() ? (void)(std::get<I>(tasks_) = Task<Ts>())
+                                                         : (void)0),
+     ...);
   }
   template <std::size_t... I>
   std::tuple<detail::Stored<Ts>...> take(std::index_sequence<I...>) {
@@ -363,14 +368,16 @@ class [[nodiscard]] JoinAll : private detail::ChildDriver {
   bool await_ready() const noexcept { return tasks_.empty(); }
   bool await_suspend(std::coroutine_handle<> h) {
     set_slots(slots_.data(), slots_.size());
-    for (std::size_t i = 0; i < tasks_.size(); ++i) install(i, detail::child_handle(tasks_[i]));
+    for (std::size_t i = 0; i < tasks_.size(); ++i)
+      install(i, detail::child_handle(tasks_[i]));
     return !start(h);
   }
   std::vector<detail::Stored<T>> await_resume() {
     if (failed_ != SIZE_MAX) (void)detail::take_stored(tasks_[failed_]);
     std::vector<detail::Stored<T>> out;
     out.reserve(tasks_.size());
-    for (auto& t : tasks_) out.push_back(detail::take_stored(t));
+    for (auto& t : tasks_)
+      out.push_back(detail::take_stored(t));
     return out;
   }
 
@@ -382,7 +389,7 @@ class [[nodiscard]] JoinAll : private detail::ChildDriver {
   }
   void stop_children() noexcept override {
     for (std::size_t i = 0; i < tasks_.size(); ++i)
-      if (i != failed_ && !(tasks_[i].valid() && tasks_[i].await_ready())) tasks_[i] = Task<T>();
+      if (i != failed_ && !tasks_[i].await_ready()) tasks_[i] = Task<T>();
   }
   std::vector<Task<T>> tasks_;
   std::vector<Slot> slots_;
@@ -432,7 +439,9 @@ class [[nodiscard]] TryJoin : private detail::ChildDriver {
   void stop_children() noexcept override { stop(std::index_sequence_for<Rs...>{}); }
   template <std::size_t... I>
   void stop(std::index_sequence<I...>) noexcept {
-    ((I != failed_ ? (void)(std::get<I>(tasks_) = Task<Rs>()) : (void)0), ...);
+    ((I != failed_ && !std::get<I>(tasks_).await_ready() ? (void)(std::get<I>(tasks_) = Task<Rs>())
+                                                         : (void)0),
+     ...);
   }
   template <class R>
   static auto value_of(R&& r) {
@@ -470,7 +479,7 @@ template <class R0, class... Rs>
 TryJoin<typename detail::ResultTraits<R0>::error_type, R0, Rs...> try_join(Task<R0> t0,
                                                                            Task<Rs>... ts) {
   return TryJoin<typename detail::ResultTraits<R0>::error_type, R0, Rs...>(std::move(t0),
-                                                                          std::move(ts)...);
+                                                                           std::move(ts)...);
 }
 
 namespace detail {
@@ -490,7 +499,8 @@ class ForEachDriver : private ChildDriver {
     }
     slots_.resize(tasks_.size());
     set_slots(slots_.data(), slots_.size());
-    for (std::size_t i = 0; i < tasks_.size(); ++i) install(i, child_handle(tasks_[i]));
+    for (std::size_t i = 0; i < tasks_.size(); ++i)
+      install(i, child_handle(tasks_[i]));
     return !start(h);
   }
   void await_resume() {
@@ -523,7 +533,8 @@ class ForEachDriver : private ChildDriver {
     }
   }
   void stop_children() noexcept override {
-    for (auto& t : tasks_) t = Task<void>();
+    for (auto& t : tasks_)
+      t = Task<void>();
   }
   It it_;
   Sent end_;

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -131,6 +133,58 @@ void join_handle_abort(TaskHeader* t) noexcept {
 
 void schedule_task(TaskHeader* t) noexcept { t->sched->schedule(t); }
 
+// ---- diagnostics helpers ----------------------------------------------------------------------
+
+std::vector<TaskHeader*> Scheduler::owned_tasks_ref() {
+  std::vector<TaskHeader*> out;
+  for (auto& sh : owned_) {
+    std::lock_guard lk(sh.mu);
+    out.reserve(out.size() + sh.len);
+    for (TaskHeader* t = sh.head; t; t = t->owned_next) {
+      task_ref_inc(t);
+      out.push_back(t);
+    }
+  }
+  return out;
+}
+
+std::size_t Scheduler::poll_hist_bucket(std::uint64_t ns) const noexcept {
+  const auto& h = cfg_.poll_time_histogram;
+  const std::uint64_t res = static_cast<std::uint64_t>(h.resolution.count());
+  const std::uint64_t q = ns / res;
+  std::uint64_t b;
+  if (h.scale == HistogramScale::Linear) b = q;
+  else b = q == 0 ? 0 : static_cast<std::uint64_t>(std::bit_width(q));
+  return static_cast<std::size_t>(std::min<std::uint64_t>(b, h.num_buckets - 1));
+}
+
+void Scheduler::record_poll(Core* core, std::uint64_t ns) noexcept {
+  ++core->batch_polls;
+  core->batch_poll_ns += ns;
+  bump(core->stats.poll_time_ns, ns);
+  if (core->stats.poll_hist) bump(core->stats.poll_hist[poll_hist_bucket(ns)]);
+  if (long_poll_ns_ != 0 && ns >= long_poll_ns_) [[unlikely]] {
+    bump(core->stats.long_poll_count);
+    core->long_end_ns.store(ns, std::memory_order_relaxed);
+    core->long_end_seq.store(core->stats.poll_count.load(std::memory_order_relaxed),
+                             std::memory_order_release);
+  }
+}
+
+void Scheduler::flush_poll_stats(Core* core) noexcept {
+  if (core->batch_polls == 0) return;
+  // Tokio's worker_mean_poll_time: an EWMA with alpha 0.1 per poll, applied per batch with the
+  // batch's mean poll time and weight 1 - 0.9^n (metrics/batch.rs).
+  constexpr double kAlpha = 0.1;
+  const double mean = static_cast<double>(core->batch_poll_ns) / core->batch_polls;
+  const double w = 1.0 - std::pow(1.0 - kAlpha, static_cast<double>(core->batch_polls));
+  const double prev = static_cast<double>(core->stats.mean_poll_ns.load(std::memory_order_relaxed));
+  core->stats.mean_poll_ns.store(static_cast<std::uint64_t>(w * mean + (1.0 - w) * prev),
+                                 std::memory_order_relaxed);
+  core->batch_polls = 0;
+  core->batch_poll_ns = 0;
+}
+
 void note_forced_yield() noexcept {
   if (Core* c = t_ctx.core) bump(c->stats.budget_forced_yield_count);
 }
@@ -168,12 +222,18 @@ Scheduler::Scheduler(RuntimeConfig cfg)
   const std::size_t n = is_current_thread() ? 1 : *cfg_.worker_threads;
   cores_.reserve(n);
   const std::uint64_t now = now_tick();
+  const DriverKind io = Driver::choose(cfg_.io_backend);  // one backend for every core
   for (std::size_t i = 0; i < n; ++i) {
-    auto c = std::make_unique<Core>(now);
+    auto c = std::make_unique<Core>(now, io);
     c->sched = this;
     c->index = static_cast<std::uint32_t>(i);
     c->rng = static_cast<std::uint32_t>(0x9E3779B9u * (i + 1)) | 1u;
     c->deferred.reserve(64);
+    if (cfg_.poll_time_histogram_enabled) {
+      c->stats.poll_hist.reset(new std::atomic<std::uint64_t>[cfg_.poll_time_histogram.num_buckets]);
+      for (std::size_t b = 0; b < cfg_.poll_time_histogram.num_buckets; ++b)
+        c->stats.poll_hist[b].store(0, std::memory_order_relaxed);
+    }
     cores_.push_back(std::move(c));
   }
   BlockingPoolConfig bc;
@@ -184,11 +244,15 @@ Scheduler::Scheduler(RuntimeConfig cfg)
   bc.on_thread_start = cfg_.on_thread_start;
   bc.on_thread_stop = cfg_.on_thread_stop;
   blocking_ = std::make_unique<BlockingPool>(std::move(bc));
+  long_poll_ns_ = cfg_.long_poll_threshold.count() > 0
+                      ? static_cast<std::uint64_t>(cfg_.long_poll_threshold.count())
+                      : 0;
 }
 
 Scheduler::~Scheduler() { shutdown(std::nullopt); }
 
 void Scheduler::start() {
+  if (long_poll_ns_ != 0) watchdog_ = start_watchdog(this);
   if (is_current_thread()) return;
   for (auto& c : cores_) {
     Core* core = c.get();
@@ -249,7 +313,7 @@ void Scheduler::bind(TaskHeader* t) noexcept {
   task_ref_dec(t);
   return;
 bound:
-  bump(spawned_);
+  spawned_.fetch_add(1, std::memory_order_relaxed);  // many spawning threads: a real RMW
   schedule(t);
 }
 
@@ -263,7 +327,7 @@ void Scheduler::schedule(TaskHeader* t) noexcept {
 }
 
 void Scheduler::schedule_remote(TaskHeader* t) noexcept {
-  bump(remote_schedule_count_);  // approximate under contention; a metric only
+  remote_schedule_count_.fetch_add(1, std::memory_order_relaxed);  // many threads push
   if (!inject_.push(t)) return;  // closed: shutdown cancels the task through the owned list
   if (is_current_thread()) cores_[0]->unpark();
   else notify_parked();
@@ -300,15 +364,13 @@ void Scheduler::notify_parked() noexcept {
 }
 
 void Core::unpark() noexcept {
-  if (park_state.exchange(NOTIFIED_PARK, std::memory_order_acq_rel) == PARKED) {
-    bump(stats.unpark_count);
-    driver.unpark();
-  }
+  // stats.unpark_count is counted by the parked worker itself (Tokio's park_unpark_count).
+  if (park_state.exchange(NOTIFIED_PARK, std::memory_order_acq_rel) == PARKED) driver.unpark();
 }
 
 // ---- running tasks ----------------------------------------------------------------------------
 
-void Scheduler::run_task(Core* core, TaskHeader* t) noexcept {
+void Scheduler::run_task(Core* core, TaskHeader* t, std::uint64_t& now_ns) noexcept {
   auto s = t->state.load(std::memory_order_acquire);
   std::uint64_t ns;
   do {
@@ -324,6 +386,9 @@ void Scheduler::run_task(Core* core, TaskHeader* t) noexcept {
     return;
   }
   bump(core->stats.poll_count);
+  // Publish (task, poll start) for the long-poll watchdog: plain stores, no fence.
+  core->poll_start_ns.store(now_ns, std::memory_order_relaxed);
+  core->poll_task.store(t, std::memory_order_release);
   t_ctx.task = t;
   t_ctx.budget = kBudget;
   t_ctx.defer_yield = false;
@@ -333,6 +398,15 @@ void Scheduler::run_task(Core* core, TaskHeader* t) noexcept {
     h.resume();
   }
   t_ctx.task = nullptr;
+  const std::uint64_t end = clock_ns();
+  const std::uint64_t took = end - now_ns;
+  now_ns = end;
+  if (t_ctx.core == core) {  // not handed off in block_in_place: the core's stats are ours
+    core->poll_task.store(nullptr, std::memory_order_release);
+    record_poll(core, took);
+  }
+  bump(t->polls);
+  bump(t->busy_ns, took);
   finish_poll(core, t);
 }
 
@@ -439,6 +513,7 @@ void Scheduler::flush_deferred(Core* core) noexcept {
 }
 
 void Scheduler::maintenance(Core* core) noexcept {
+  flush_poll_stats(core);
   core->driver.poll();
   process_timers(core);
   flush_deferred(core);
@@ -455,7 +530,13 @@ std::int64_t Scheduler::park_timeout_ns(Core* core) const noexcept {
 
 void Scheduler::park(Core* core, bool allow_block) noexcept {
   if (cfg_.on_thread_park) cfg_.on_thread_park();
+  flush_poll_stats(core);
+  // Tokio's about_to_park: park and park_unpark counts; a park with no poll since the previous
+  // one is a no-op wake-up (worker_noop_count).
   bump(core->stats.park_count);
+  const std::uint64_t polls = core->stats.poll_count.load(std::memory_order_relaxed);
+  if (polls == core->polls_at_last_park) bump(core->stats.noop_count);
+  core->polls_at_last_park = polls;
   const bool multi = !is_current_thread();
   bool was_searching = core->is_searching;
   core->is_searching = false;
@@ -465,6 +546,7 @@ void Scheduler::park(Core* core, bool allow_block) noexcept {
     if (!inject_.empty()) {
       // A remote push may have raced with us and seen no parked worker: take it ourselves.
       idle_.unpark_worker_by_id(core->index);
+      bump(core->stats.unpark_count);
       if (cfg_.on_thread_unpark) cfg_.on_thread_unpark();
       return;
     }
@@ -499,6 +581,7 @@ void Scheduler::park(Core* core, bool allow_block) noexcept {
     if (expected == NOTIFIED_PARK) core->park_state.store(EMPTY, std::memory_order_release);
     break;
   }
+  bump(core->stats.unpark_count);
   maintenance(core);
   if (multi) transition_from_parked(core);
   if (cfg_.on_thread_unpark) cfg_.on_thread_unpark();
@@ -506,8 +589,12 @@ void Scheduler::park(Core* core, bool allow_block) noexcept {
 
 bool Scheduler::transition_from_parked(Core* core) noexcept {
   if (core->lifo || !core->run_queue.empty() || !core->deferred.empty()) {
-    // Woke up with local work (timers fired): leave the sleepers list by ourselves.
-    idle_.unpark_worker_by_id(core->index);
+    // Woke up with local work (timers fired, I/O completed): leave the sleepers list by
+    // ourselves. If a notifier already took us off it (possibly our own wake-ups, scheduled
+    // while reaping completions in park), it counted us as searching: become searching so that
+    // transition_from_searching() gives the count back (Tokio's worker.rs does the same);
+    // otherwise the count leaks and notify_parked() never wakes anyone again.
+    core->is_searching = !idle_.unpark_worker_by_id(core->index);
     return true;
   }
   if (idle_.is_parked(core->index)) {
@@ -530,8 +617,9 @@ void Scheduler::run_core(Core* core, TaskHeader* until) noexcept {
     if (!t && multi) t = steal_work(core);
     if (t) {
       transition_from_searching(core);
-      const auto t0 = std::chrono::steady_clock::now();
-      run_task(core, t);
+      std::uint64_t now = clock_ns();  // each poll's end is the next one's start
+      const std::uint64_t t0 = now;
+      run_task(core, t, now);
       if (t_ctx.core != core) return;  // handed off in block_in_place: the core is not ours
       // LIFO slot: run a woken task right away (cache-hot), at most kMaxLifoPolls in a row.
       core->lifo_polls = 0;
@@ -540,13 +628,10 @@ void Scheduler::run_core(Core* core, TaskHeader* until) noexcept {
           push_back_local(core, std::exchange(core->lifo, nullptr));
           break;
         }
-        run_task(core, std::exchange(core->lifo, nullptr));
+        run_task(core, std::exchange(core->lifo, nullptr), now);
       }
       if (t_ctx.core != core) return;
-      bump(core->stats.busy_ns, static_cast<std::uint64_t>(
-                                    std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                        std::chrono::steady_clock::now() - t0)
-                                        .count()));
+      bump(core->stats.busy_ns, now - t0);
       continue;
     }
     if (!core->deferred.empty()) {
@@ -555,13 +640,14 @@ void Scheduler::run_core(Core* core, TaskHeader* until) noexcept {
     }
     if (until ? until->is_complete() : shutdown_.load(std::memory_order_acquire)) return;
     park(core, true);
-    if (!has_work(core)) bump(core->stats.noop_count);
   }
 }
 
 void Scheduler::run_worker(Core* core) noexcept {
   t_ctx.sched = this;
   t_ctx.core = core;
+  core->owner_thread.store(pthread_self(), std::memory_order_release);
+  core->owner_tid.store(static_cast<int>(gettid()), std::memory_order_release);
   run_core(core, nullptr);
   if (t_ctx.core == core) t_ctx.core = nullptr;
   t_ctx.sched = nullptr;
@@ -596,6 +682,8 @@ void Scheduler::block_until(TaskHeader* t) {
     Context saved = t_ctx;
     t_ctx.sched = this;
     t_ctx.core = core;
+    core->owner_thread.store(pthread_self(), std::memory_order_release);
+    core->owner_tid.store(static_cast<int>(gettid()), std::memory_order_release);
     run_core(core, t);
     t_ctx = saved;
     {
@@ -611,6 +699,8 @@ void Scheduler::block_until(TaskHeader* t) {
 void Scheduler::hand_off_core() {
   Core* core = t_ctx.core;
   t_ctx.core = nullptr;
+  // The poll in progress may now block on purpose: it is no longer the core's poll.
+  core->poll_task.store(nullptr, std::memory_order_release);
   {
     std::lock_guard lk(run_mu_);
     ++running_cores_;
@@ -678,6 +768,7 @@ void Scheduler::shutdown(std::optional<std::chrono::nanoseconds> timeout) noexce
   if (shut_down_done_) return;
   shut_down_done_ = true;
   shutdown_.store(true, std::memory_order_release);
+  stop_watchdog(std::exchange(watchdog_, nullptr));
   for (auto& c : cores_) c->unpark();
   {
     std::unique_lock lk(run_mu_);
@@ -695,6 +786,9 @@ void Scheduler::shutdown(std::optional<std::chrono::nanoseconds> timeout) noexce
   cancel_all_owned();
   for (auto& c : cores_) drop_queued(c.get());
   while (TaskHeader* t = inject_.pop()) task_ref_dec(t);
+  // Every task is gone, so every I/O op still in flight is orphaned: cancel them and wait for
+  // their completions before anything the kernel could write into is freed.
+  for (auto& c : cores_) c->driver.shutdown();
   blocking_->shutdown(timeout);
 }
 

@@ -38,7 +38,8 @@ inline void bump(std::atomic<std::uint64_t>& c, std::uint64_t by = 1) noexcept {
   c.store(c.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
 }
 
-/// Per-core counters, named as Tokio's runtime metrics (read by the metrics layer).
+/// Per-core counters, named as Tokio's runtime metrics (read by the metrics layer, see
+/// rill/metrics.hpp for their meanings). Written by the thread running the core only.
 struct CoreStats {
   std::atomic<std::uint64_t> poll_count{0};
   std::atomic<std::uint64_t> park_count{0};
@@ -50,10 +51,21 @@ struct CoreStats {
   std::atomic<std::uint64_t> overflow_count{0};
   std::atomic<std::uint64_t> busy_ns{0};
   std::atomic<std::uint64_t> budget_forced_yield_count{0};
+  std::atomic<std::uint64_t> mean_poll_ns{0};      ///< EWMA of poll times (Tokio's alpha 0.1)
+  std::atomic<std::uint64_t> poll_time_ns{0};      ///< sum of poll times
+  std::atomic<std::uint64_t> long_poll_count{0};   ///< polls >= long_poll_threshold
+  std::unique_ptr<std::atomic<std::uint64_t>[]> poll_hist;  ///< poll-time buckets (or null)
 };
 
+struct Watchdog;
+/// Starts the long-poll watchdog thread of `s` (runtime/src/diagnostics/long_poll.cpp).
+/// Throws RuntimeError when the thread cannot be created.
+Watchdog* start_watchdog(Scheduler* s);
+/// Stops and joins the watchdog (null: nothing). Never throws.
+void stop_watchdog(Watchdog* w) noexcept;
+
 struct Core {
-  explicit Core(std::uint64_t now_tick) : wheel(now_tick) {}
+  Core(std::uint64_t now_tick, DriverKind io) : driver(io), wheel(now_tick) {}
   Scheduler* sched = nullptr;
   std::uint32_t index = 0;
   std::uint32_t tick = 0;
@@ -72,6 +84,16 @@ struct Core {
   std::atomic<std::uint64_t> next_timer_tick{UINT64_MAX};  ///< earliest deadline in the wheel
   std::atomic<std::uint64_t> parked_until_tick{UINT64_MAX};
   CoreStats stats;
+  // Diagnostics: the poll in progress, published for the long-poll watchdog (relaxed/release
+  // stores by the owner; the watchdog validates with stats.poll_count as a sequence number).
+  std::atomic<TaskHeader*> poll_task{nullptr};  ///< task being polled; null between polls
+  std::atomic<std::uint64_t> poll_start_ns{0};  ///< steady-clock ns at the start of that poll
+  std::atomic<pthread_t> owner_thread{};        ///< the thread running this core
+  std::atomic<int> owner_tid{0};                ///< its kernel thread id (gettid)
+  std::atomic<std::uint64_t> long_end_seq{0};   ///< poll_count of the last long poll that ended
+  std::atomic<std::uint64_t> long_end_ns{0};    ///< its duration
+  std::uint64_t batch_polls = 0, batch_poll_ns = 0;  ///< owner only: not yet in mean_poll_ns
+  std::uint64_t polls_at_last_park = 0;              ///< owner only: for noop_count
 
   void unpark() noexcept;
 };
@@ -119,6 +141,17 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
     return spawned_.load(std::memory_order_relaxed);
   }
   bool is_shutdown() const noexcept { return shutdown_.load(std::memory_order_acquire); }
+  /// Every live (bound, not completed) coroutine task, each with a reference taken that the
+  /// caller must drop with task_ref_dec. For Handle::dump. Allocates; may throw bad_alloc.
+  std::vector<TaskHeader*> owned_tasks_ref();
+  /// Bucket of a poll that took `ns` in the poll-time histogram (cfg_.poll_time_histogram).
+  std::size_t poll_hist_bucket(std::uint64_t ns) const noexcept;
+  /// Monotonic clock in ns (steady_clock), the time base of poll_start_ns.
+  static std::uint64_t clock_ns() noexcept {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                          std::chrono::steady_clock::now().time_since_epoch())
+                                          .count());
+  }
 
   /// Tick of the scheduler's clock (ms since the process-wide timer origin), rounding up.
   static std::uint64_t tick_of(std::chrono::steady_clock::time_point t) noexcept;
@@ -127,7 +160,9 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
 
  private:
   void run_core(Core* core, TaskHeader* until) noexcept;
-  void run_task(Core* core, TaskHeader* t) noexcept;
+  void run_task(Core* core, TaskHeader* t, std::uint64_t& now_ns) noexcept;
+  void record_poll(Core* core, std::uint64_t ns) noexcept;
+  void flush_poll_stats(Core* core) noexcept;
   void finish_poll(Core* core, TaskHeader* t) noexcept;
   TaskHeader* next_task(Core* core) noexcept;
   TaskHeader* next_local(Core* core) noexcept;
@@ -167,6 +202,8 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
   std::atomic<std::uint64_t> spawned_{0};
   bool shut_down_done_ = false;
   std::mutex shutdown_mu_;
+  std::uint64_t long_poll_ns_ = 0;  ///< cfg_.long_poll_threshold in ns (0: detector off)
+  Watchdog* watchdog_ = nullptr;
 };
 
 }  // namespace rill::detail

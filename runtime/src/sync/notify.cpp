@@ -11,7 +11,8 @@ void Notify::notify_locked(bool last, WakeList& wl) noexcept {
   NotifyWaiter* w;
   if (last) {
     w = nullptr;
-    for (auto* n = waiters_.front(); n; n = n->next) w = static_cast<NotifyWaiter*>(n);
+    for (auto* n = waiters_.front(); n; n = n->next)
+      w = static_cast<NotifyWaiter*>(n);
     if (w) waiters_.unlink(w);
   } else {
     w = static_cast<NotifyWaiter*>(waiters_.pop_front());

@@ -259,8 +259,10 @@ void RawAcquire::cancel() noexcept {
     back = node_.closed ? 0 : n_;  // granted but never consumed
   }
   state_ = State::Consumed;
-  if (back) sem_->add_permits_locked(back, wl);
-  else if (sem_->waiters_.empty()) sem_->has_waiters_.store(false, std::memory_order_seq_cst);
+  if (back)
+    sem_->add_permits_locked(back, wl);
+  else if (sem_->waiters_.empty())
+    sem_->has_waiters_.store(false, std::memory_order_seq_cst);
 }
 
 }  // namespace detail

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <coroutine>
 #include <cstdint>
+#include <memory>
 #include <source_location>
 
 #include "rill/detail/waker.hpp"
@@ -32,6 +33,10 @@ struct Core;
 /// at the leaves). `poll` runs on the thread that polls the task.
 struct Resumable {
   void (*poll)(Resumable* self) noexcept = nullptr;
+  /// The coroutine suspended at this leaf (set by detail::Leaf; null for combinators such as
+  /// Timeout that poll another hook). Diagnostics (Handle::dump) walk the task's async stack
+  /// from it through the promises' continuation links.
+  std::coroutine_handle<> handle;
 };
 
 /// Per-type operations of a task cell.
@@ -71,6 +76,13 @@ struct TaskHeader {
   std::uint32_t unconstrained_depth = 0;  ///< >0 while inside rill::unconstrained()
   bool is_blocking = false;
   std::source_location spawn_location;   ///< where spawn() was called
+  /// Name given at spawn (rill::TaskOptions / rill::task::Builder), NUL-terminated; null when
+  /// unnamed. Immutable after spawn.
+  std::unique_ptr<char[]> name;
+  /// Polls of this task and the time spent in them (ns). Written only by the thread polling
+  /// the task (RUNNING orders successive pollers); read with relaxed loads by diagnostics.
+  std::atomic<std::uint64_t> polls{0};
+  std::atomic<std::uint64_t> busy_ns{0};
   // Owned-tasks list (for shutdown, metrics and dumps); guarded by the scheduler's list lock.
   TaskHeader* owned_prev = nullptr;
   TaskHeader* owned_next = nullptr;
@@ -203,7 +215,7 @@ inline void yield_to(Resumable* r) noexcept {
 /// Base of rill's leaf awaiters: remembers the awaiting coroutine and task, and implements the
 /// "completed without suspending, but the budget is spent" yield.
 struct Leaf : Resumable {
-  std::coroutine_handle<> handle;
+  // `handle` (the awaiting coroutine) lives in Resumable so that diagnostics can find it.
   TaskHeader* task = nullptr;
 
   /// Call from await_ready when the operation completed at once: true to continue, false to

@@ -64,7 +64,8 @@ class Barrier {
         }
         b_->arrived_ = 0;
         ++b_->generation_;
-        while (auto* w = b_->waiters_.pop_front()) wl.complete(w);
+        while (auto* w = b_->waiters_.pop_front())
+          wl.complete(w);
         leader_ = true;
         node_.done.store(true, std::memory_order_relaxed);
       }

@@ -80,8 +80,10 @@ struct Shared {
       return 1;
     }
     Slot<T>& s = slots[*next & mask];
-    if (--s.rem == 0) out->emplace(std::move(*s.value)), s.value.reset();
-    else out->emplace(*s.value);
+    if (--s.rem == 0)
+      out->emplace(std::move(*s.value)), s.value.reset();
+    else
+      out->emplace(*s.value);
     ++*next;
     return 0;
   }
@@ -95,7 +97,8 @@ struct Shared {
     --receivers;
   }
   void wake_all(sync::detail::WakeList& wl) {
-    while (auto* w = waiters.pop_front()) wl.complete(w);
+    while (auto* w = waiters.pop_front())
+      wl.complete(w);
   }
 };
 
@@ -173,9 +176,7 @@ class Receiver {
     }
 
    private:
-    bool ready_locked() const noexcept {
-      return r_->next_ < r_->s_->tail || r_->s_->senders == 0;
-    }
+    bool ready_locked() const noexcept { return r_->next_ < r_->s_->tail || r_->s_->senders == 0; }
     Receiver* r_;
     sync::detail::WaitNode node_;
     bool registered_ = false;

@@ -98,8 +98,7 @@ class Mutex {
   explicit Mutex(T value = T()) : sem_(1), value_(std::move(value)) {}
   /// Constructs the value in place.
   template <class... Args>
-  explicit Mutex(std::in_place_t, Args&&... args)
-      : sem_(1), value_(std::forward<Args>(args)...) {}
+  explicit Mutex(std::in_place_t, Args&&... args) : sem_(1), value_(std::forward<Args>(args)...) {}
   Mutex(const Mutex&) = delete;
   Mutex& operator=(const Mutex&) = delete;
 
@@ -122,8 +121,7 @@ class Mutex {
   /// Awaitable of lock_owned(): yields an OwnedMutexGuard<T>.
   class [[nodiscard]] LockOwned {
    public:
-    explicit LockOwned(std::shared_ptr<Mutex> m) noexcept
-        : raw_(&m->sem_, 1), m_(std::move(m)) {}
+    explicit LockOwned(std::shared_ptr<Mutex> m) noexcept : raw_(&m->sem_, 1), m_(std::move(m)) {}
     bool await_ready() noexcept { return raw_.await_ready(); }
     bool await_suspend(std::coroutine_handle<> h) noexcept { return raw_.await_suspend(h); }
     OwnedMutexGuard<T> await_resume() noexcept {

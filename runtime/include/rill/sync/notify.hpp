@@ -76,7 +76,7 @@ class Notify {
   void notify_locked(bool last, detail::WakeList& wl) noexcept;
   std::mutex mu_;
   detail::WaitList waiters_;
-  bool permit_ = false;                 ///< guarded by mu_
+  bool permit_ = false;                  ///< guarded by mu_
   std::atomic<std::uint64_t> calls_{0};  ///< notify_waiters() calls (written under mu_)
 };
 

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <functional>
+#include <new>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -19,8 +20,8 @@ namespace rill::sync {
 template <class T>
 struct SetError {
   enum class Kind {
-    AlreadyInitialized,   ///< the cell already holds a value
-    InitializingError,    ///< another task is running an initializer right now
+    AlreadyInitialized,  ///< the cell already holds a value
+    InitializingError,   ///< another task is running an initializer right now
   } kind;
   T value;
   const char* what() const noexcept {

@@ -55,7 +55,8 @@ struct Shared {
   void wake_all() {
     sync::detail::WakeList wl;
     std::lock_guard lk(mu);
-    while (auto* w = waiters.pop_front()) wl.complete(w);
+    while (auto* w = waiters.pop_front())
+      wl.complete(w);
   }
 };
 
@@ -125,9 +126,7 @@ class Receiver {
   /// Makes the current value count as unseen. Mirrors Receiver::mark_changed.
   void mark_changed() noexcept { seen_ = kNeverSeen; }
   /// Makes the current value count as seen. Mirrors Receiver::mark_unchanged.
-  void mark_unchanged() noexcept {
-    seen_ = s_->version.load(std::memory_order_acquire) & ~kClosed;
-  }
+  void mark_unchanged() noexcept { seen_ = s_->version.load(std::memory_order_acquire) & ~kClosed; }
 
   /// Awaitable of changed(): yields Result<void, RecvError>. Cancel-safe (marks the value seen
   /// only when it resumes).

@@ -49,8 +49,10 @@ class WaitList {
     n->queued = true;
     n->next = nullptr;
     n->prev = tail_;
-    if (tail_) tail_->next = n;
-    else head_ = n;
+    if (tail_)
+      tail_->next = n;
+    else
+      head_ = n;
     tail_ = n;
     ++len_;
   }
@@ -58,10 +60,14 @@ class WaitList {
   void unlink(WaitNode* n) noexcept {
     if (!n->queued) return;
     n->queued = false;
-    if (n->prev) n->prev->next = n->next;
-    else head_ = n->next;
-    if (n->next) n->next->prev = n->prev;
-    else tail_ = n->prev;
+    if (n->prev)
+      n->prev->next = n->next;
+    else
+      head_ = n->next;
+    if (n->next)
+      n->next->prev = n->prev;
+    else
+      tail_ = n->prev;
     n->prev = n->next = nullptr;
     --len_;
   }
@@ -89,8 +95,10 @@ class WakeList {
 
   void push(rill::detail::Waker w) {
     if (!w) return;
-    if (n_ < kInline) inline_[n_++] = std::move(w);
-    else more_.push_back(std::move(w));
+    if (n_ < kInline)
+      inline_[n_++] = std::move(w);
+    else
+      more_.push_back(std::move(w));
   }
   /// Completes `n` (which the caller has unlinked): takes its waker, then publishes `done`.
   /// After this the node may be destroyed at any time by its owner.
@@ -100,9 +108,11 @@ class WakeList {
   }
   /// Wakes everything collected (call without holding the primitive's lock).
   void wake_all() noexcept {
-    for (std::size_t i = 0; i < n_; ++i) inline_[i].wake();
+    for (std::size_t i = 0; i < n_; ++i)
+      inline_[i].wake();
     n_ = 0;
-    for (auto& w : more_) w.wake();
+    for (auto& w : more_)
+      w.wake();
     more_.clear();
   }
 

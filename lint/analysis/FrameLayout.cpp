@@ -1,0 +1,385 @@
+#include "FrameLayout.h"
+
+#include <algorithm>
+#include <memory>
+
+#include <clang/AST/DeclCXX.h>
+#include <clang/AST/ExprCXX.h>
+#include <clang/AST/ParentMapContext.h>
+#include <clang/AST/RecursiveASTVisitor.h>
+#include <clang/AST/StmtCXX.h>
+#include <clang/Analysis/CFG.h>
+#include <llvm/ADT/DenseMap.h>
+#include <llvm/ADT/DenseSet.h>
+#include <llvm/Support/MathExtras.h>
+
+#include "Coroutine.h"
+
+namespace rill::lint {
+
+using namespace clang;
+
+namespace {
+
+bool fullExprSuspends(const Expr* E, ASTContext& Ctx);
+
+class FrameCollector : public RecursiveASTVisitor<FrameCollector> {
+ public:
+  FrameCollector(ASTContext& Ctx, std::vector<FrameField>& Fields) : Ctx(Ctx), Fields(Fields) {}
+
+  bool Ok = true;
+  bool UsesThis = false;
+
+  // Nested callables and classes have frames/storage of their own.
+  bool TraverseLambdaExpr(LambdaExpr* E) {
+    // The closure object itself is a temporary or initializes a variable (counted there); the
+    // captures' initializers run in this coroutine.
+    for (Expr* Init : E->capture_inits())
+      if (Init) TraverseStmt(Init);
+    for (const LambdaCapture& C : E->captures())
+      if (C.capturesThis()) UsesThis = true;
+    return true;
+  }
+  bool TraverseBlockExpr(BlockExpr*) { return true; }
+  bool TraverseCXXRecordDecl(CXXRecordDecl*) { return true; }
+  bool TraverseFunctionDecl(FunctionDecl*) { return true; }
+
+  bool VisitCXXThisExpr(CXXThisExpr*) {
+    UsesThis = true;
+    return true;
+  }
+
+  /// Locals after which no suspension point can run (e.g. declared after the last co_await);
+  /// CoroFrame keeps their allocas on the resume function's stack.
+  llvm::DenseSet<const VarDecl*> NotLiveAcrossSuspend;
+
+  bool VisitVarDecl(VarDecl* VD) {
+    if (isa<ParmVarDecl>(VD) || !VD->hasLocalStorage()) return true;
+    if (NotLiveAcrossSuspend.count(VD)) return true;
+    // A variable that is never initialized nor referenced gets an alloca without users, which
+    // CoroFrame leaves out of the frame.
+    if (!VD->hasInit() && !VD->isReferenced() && !VD->isUsed()) return true;
+    QualType T = VD->getType();
+    if (T->isReferenceType()) T = Ctx.getPointerType(T.getNonReferenceType());
+    add(FrameField::Kind::Local, "'" + VD->getNameAsString() + "'", VD->getLocation(), T);
+    // The alloca gets the declaration's alignment (alignas, and the x86-64 rule that arrays of
+    // 16 bytes or more are 16-aligned).
+    if (!Fields.empty() && Fields.back().Loc == VD->getLocation())
+      Fields.back().Align =
+          std::max<uint64_t>(Fields.back().Align, Ctx.getDeclAlign(VD).getQuantity());
+    return true;
+  }
+
+  bool TraverseCoawaitExpr(CoawaitExpr* E) {
+    addAwaiter(E);
+    return TraverseStmt(E->getOperand());
+  }
+  bool TraverseCoyieldExpr(CoyieldExpr* E) {
+    addAwaiter(E);
+    return TraverseStmt(E->getOperand());
+  }
+  bool TraverseCoreturnStmt(CoreturnStmt* S) {
+    // `co_return x;` calls promise.return_value(x): a by-value class parameter gets a temporary.
+    if (const auto* Call = dyn_cast_or_null<CallExpr>(S->getPromiseCall())) addByValueArgs(Call);
+    if (S->getOperand()) return TraverseStmt(S->getOperand());
+    return true;
+  }
+
+  bool VisitMaterializeTemporaryExpr(MaterializeTemporaryExpr* E) {
+    // A temporary lives to the end of its full-expression (lifetime markers at -O0 in
+    // coroutines); it is in the frame only when that full-expression suspends. Temporaries bound
+    // to a reference variable live as long as the variable.
+    if (const ValueDecl* Ext = E->getExtendingDecl()) {
+      const auto* VD = dyn_cast<VarDecl>(Ext);
+      if (VD && NotLiveAcrossSuspend.count(VD)) return true;
+    } else if (!fullExprSuspends(E, Ctx)) {
+      return true;
+    }
+    add(FrameField::Kind::Temporary, "temporary of type '" + typeName(E->getType()) + "'",
+        E->getExprLoc(), E->getType());
+    return true;
+  }
+
+  bool VisitCallExpr(CallExpr* E) {
+    addByValueArgs(E);
+    return true;
+  }
+  bool VisitCXXConstructExpr(CXXConstructExpr* E) {
+    const CXXConstructorDecl* Ctor = E->getConstructor();
+    if (!Ctor || Ctor->isCopyOrMoveConstructor()) return true;
+    unsigned N = std::min<unsigned>(E->getNumArgs(), Ctor->getNumParams());
+    for (unsigned I = 0; I < N; ++I)
+      addByValueArg(Ctor->getParamDecl(I)->getType(), E->getArg(I));
+    return true;
+  }
+
+  /// Awaiter temporary of a suspension point (also used for the initial/final suspends).
+  void addAwaiter(const CoroutineSuspendExpr* E) {
+    const Expr* Common = E->getCommonExpr();
+    if (!Common) return;
+    const Expr* Src = Common;
+    if (const auto* OVE = dyn_cast<OpaqueValueExpr>(Common))
+      if (OVE->getSourceExpr()) Src = OVE->getSourceExpr();
+    bool Materialized = Src->isPRValue() || isa<MaterializeTemporaryExpr>(Src->IgnoreImpCasts());
+    if (Materialized && Src->getType()->isRecordType()) {
+      llvm::StringRef Kw = isa<CoyieldExpr>(E) ? "co_yield" : "co_await";
+      const auto* CA = dyn_cast<CoawaitExpr>(E);
+      std::string What = CA && CA->isImplicit() ? "awaiter of the implicit suspend"
+                                                : ("awaiter of '" + Kw + "'").str();
+      add(FrameField::Kind::Awaiter, What + " (type '" + typeName(Src->getType()) + "')",
+          E->getBeginLoc(), Src->getType());
+    }
+  }
+
+  void add(FrameField::Kind K, std::string Name, SourceLocation Loc, QualType T) {
+    if (T.isNull() || T->isDependentType() || T->isIncompleteType() || T->isVoidType() ||
+        T->isFunctionType()) {
+      if (!T.isNull() && (T->isDependentType() || (T->isIncompleteType() && !T->isVoidType())))
+        Ok = false;
+      return;
+    }
+    if (T->isReferenceType()) T = Ctx.getPointerType(T.getNonReferenceType());
+    FrameField F;
+    F.FieldKind = K;
+    F.Name = std::move(Name);
+    F.Loc = Loc;
+    F.Size = Ctx.getTypeSizeInChars(T).getQuantity();
+    F.Align = std::max<uint64_t>(1, Ctx.getTypeAlignInChars(T).getQuantity());
+    if (F.Size == 0) F.Size = 1;  // empty classes occupy a byte in the frame
+    Fields.push_back(std::move(F));
+  }
+
+  std::string typeName(QualType T) const {
+    PrintingPolicy P(Ctx.getLangOpts());
+    P.SuppressTagKeyword = true;
+    return T.getUnqualifiedType().getAsString(P);
+  }
+
+ private:
+  void addByValueArgs(const CallExpr* E) {
+    const FunctionDecl* Callee = E->getDirectCallee();
+    if (!Callee) return;
+    unsigned Skip = 0;
+    // operator calls on members pass the object as argument 0.
+    if (isa<CXXOperatorCallExpr>(E) && isa<CXXMethodDecl>(Callee) &&
+        !cast<CXXMethodDecl>(Callee)->isStatic())
+      Skip = 1;
+    unsigned N = std::min<unsigned>(E->getNumArgs() - std::min(Skip, E->getNumArgs()),
+                                    Callee->getNumParams());
+    for (unsigned I = 0; I < N; ++I)
+      addByValueArg(Callee->getParamDecl(I)->getType(), E->getArg(I + Skip));
+  }
+
+  void addByValueArg(QualType ParamT, const Expr* Arg) {
+    if (ParamT.isNull() || ParamT->isReferenceType() || !ParamT->isRecordType()) return;
+    const auto* RD = ParamT->getAsCXXRecordDecl();
+    if (!RD || !RD->hasDefinition()) return;
+    // Small trivially copyable classes are passed in registers without a temporary.
+    if (RD->isTriviallyCopyable() && Ctx.getTypeSize(ParamT) <= 128) return;
+    add(FrameField::Kind::Temporary, "argument of type '" + typeName(ParamT) + "'",
+        Arg->getExprLoc(), ParamT);
+  }
+
+  ASTContext& Ctx;
+  std::vector<FrameField>& Fields;
+};
+
+const CoroutineSuspendExpr* asSuspend(const Stmt* S) {
+  while (S) {
+    if (const auto* E = dyn_cast<CoroutineSuspendExpr>(S)) return E;
+    if (const auto* EWC = dyn_cast<ExprWithCleanups>(S)) {
+      S = EWC->getSubExpr();
+      continue;
+    }
+    if (const auto* ICE = dyn_cast<ImplicitCastExpr>(S)) {
+      S = ICE->getSubExpr();
+      continue;
+    }
+    return nullptr;
+  }
+  return nullptr;
+}
+
+/// Finds the locals of \p Body that stay out of the frame. clang emits lifetime markers in
+/// coroutines even at -O0, and LLVM's CoroFrame puts an alloca in the frame when some path goes
+/// from its lifetime start through a suspension point to one of its uses (its declaration, a
+/// reference, its destructor or its scope end; lifetime ends do not stop the path, so a local of
+/// a loop body whose next iteration suspends is in the frame). Measured with clang 19: a buffer in
+/// a block that closes before the next co_await, or declared after the last one, is not in the
+/// frame; one whose scope contains a co_await is, even if only used before it. Variables not
+/// found in the CFG are assumed to be in the frame.
+void findLocalsNotInFrame(const FunctionDecl* FD, Stmt* Body, ASTContext& Ctx,
+                          llvm::DenseSet<const VarDecl*>& Out) {
+  CFG::BuildOptions Opts;
+  Opts.setAllAlwaysAdd();
+  Opts.AddImplicitDtors = true;
+  Opts.AddLifetime = true;
+  std::unique_ptr<CFG> Cfg = CFG::buildCFG(FD, Body, &Ctx, Opts);
+  if (!Cfg) return;
+
+  // Per element: is it a suspension point; which variable it declares / uses / ends.
+  struct Elem {
+    bool IsSuspend = false;
+    const VarDecl* Declares = nullptr;
+    const VarDecl* Uses = nullptr;
+  };
+  llvm::DenseMap<const CFGBlock*, std::vector<Elem>> Elems;
+  std::vector<std::pair<const CFGBlock*, unsigned>> Decls;
+  std::vector<const VarDecl*> DeclVars;
+  for (const CFGBlock* B : *Cfg) {
+    if (!B) continue;
+    std::vector<Elem>& V = Elems[B];
+    for (const CFGElement& E : *B) {
+      Elem X;
+      if (auto S = E.getAs<CFGStmt>()) {
+        const Stmt* St = S->getStmt();
+        if (isSuspensionPoint(St)) X.IsSuspend = true;
+        if (const auto* DRE = dyn_cast<DeclRefExpr>(St)) X.Uses = dyn_cast<VarDecl>(DRE->getDecl());
+        if (const auto* DS = dyn_cast<DeclStmt>(St); DS && DS->isSingleDecl())
+          if (const auto* VD = dyn_cast<VarDecl>(DS->getSingleDecl())) {
+            X.Declares = VD;
+            Decls.push_back({B, static_cast<unsigned>(V.size())});
+            DeclVars.push_back(VD);
+          }
+      } else if (auto D = E.getAs<CFGAutomaticObjDtor>()) {
+        X.Uses = D->getVarDecl();
+      } else if (auto L = E.getAs<CFGLifetimeEnds>()) {
+        X.Uses = L->getVarDecl();
+      }
+      V.push_back(X);
+    }
+  }
+
+  auto IsUse = [](const Elem& X, const VarDecl* VD) { return X.Uses == VD || X.Declares == VD; };
+  for (size_t N = 0; N < Decls.size(); ++N) {
+    const VarDecl* VD = DeclVars[N];
+    // A variable initialized by a suspension (`auto n = co_await x;`) is stored right after
+    // its own resume; treat it as crossing, like its awaiter.
+    llvm::SmallVector<const Expr*, 2> InInit;
+    collectSuspensionPoints(VD->getInit(), InInit);
+    if (!InInit.empty()) continue;
+
+    bool Crosses = false;
+    // Scan the rest of the declaring block, then a BFS over (block, crossed-a-suspension).
+    auto [StartB, StartI] = Decls[N];
+    bool Phase = false;
+    const std::vector<Elem>& SV = Elems[StartB];
+    for (size_t I = StartI + 1; I < SV.size() && !Crosses; ++I) {
+      if (SV[I].IsSuspend)
+        Phase = true;
+      else if (Phase && IsUse(SV[I], VD))
+        Crosses = true;
+    }
+    llvm::DenseSet<const CFGBlock*> Seen[2];
+    std::vector<std::pair<const CFGBlock*, bool>> Work;
+    auto PushSuccs = [&](const CFGBlock* B, bool P) {
+      for (const CFGBlock::AdjacentBlock& A : B->succs())
+        if (const CFGBlock* S = A.getReachableBlock(); S && Seen[P].insert(S).second)
+          Work.push_back({S, P});
+    };
+    if (!Crosses) PushSuccs(StartB, Phase);
+    while (!Crosses && !Work.empty()) {
+      auto [B, P] = Work.back();
+      Work.pop_back();
+      for (const Elem& X : Elems[B]) {
+        if (X.IsSuspend)
+          P = true;
+        else if (P && IsUse(X, VD)) {
+          Crosses = true;
+          break;
+        }
+      }
+      if (!Crosses) PushSuccs(B, P);
+    }
+    if (!Crosses) Out.insert(VD);
+  }
+}
+
+/// True when the full-expression containing \p E contains a suspension point (then its
+/// temporaries live across it). Walks up the parent map to the enclosing statement.
+bool fullExprSuspends(const Expr* E, ASTContext& Ctx) {
+  const Stmt* Top = E;
+  for (unsigned Depth = 0; Depth < 64; ++Depth) {
+    auto Parents = Ctx.getParents(*Top);
+    if (Parents.empty()) break;
+    const Stmt* P = Parents[0].get<Stmt>();
+    if (!P || !isa<Expr>(P)) break;  // statement or variable initializer: the full-expression
+    Top = P;
+  }
+  llvm::SmallVector<const Expr*, 2> S;
+  collectSuspensionPoints(Top, S);
+  return !S.empty();
+}
+
+}  // namespace
+
+uint64_t layoutFrameFields(const std::vector<FrameField>& Fields, uint64_t* AlignOut) {
+  uint64_t Offset = 0, MaxAlign = 1;
+  std::vector<const FrameField*> Rest;
+  for (const FrameField& F : Fields) {
+    MaxAlign = std::max(MaxAlign, F.Align);
+    if (F.FieldKind == FrameField::Kind::Header || F.FieldKind == FrameField::Kind::Promise)
+      Offset = llvm::alignTo(Offset, F.Align) + F.Size;
+    else
+      Rest.push_back(&F);
+  }
+  // Increasing alignment, discovery order among equals (std::sort on (align, index); avoids
+  // std::stable_sort, whose libstdc++ temporary buffer is deprecated in C++20).
+  std::vector<std::pair<uint64_t, size_t>> Order;
+  for (size_t I = 0; I < Rest.size(); ++I)
+    Order.push_back({Rest[I]->Align, I});
+  std::sort(Order.begin(), Order.end());
+  std::vector<const FrameField*> Sorted;
+  for (const auto& [Align, I] : Order)
+    Sorted.push_back(Rest[I]);
+  Rest = std::move(Sorted);
+  for (const FrameField* F : Rest)
+    Offset = llvm::alignTo(Offset, F->Align) + F->Size;
+  if (AlignOut) *AlignOut = MaxAlign;
+  return llvm::alignTo(Offset, MaxAlign);
+}
+
+std::optional<FrameEstimate> estimateCoroutineFrame(const FunctionDecl* FD, ASTContext& Ctx) {
+  const CoroutineBodyStmt* CBS = getCoroutineBody(FD);
+  if (!CBS || !CBS->getBody()) return std::nullopt;
+  FrameEstimate Est;
+  FrameCollector C(Ctx, Est.Fields);
+
+  QualType FnPtr = Ctx.getPointerType(Ctx.VoidTy);
+  C.add(FrameField::Kind::Header, "resume function pointer", SourceLocation(), FnPtr);
+  C.add(FrameField::Kind::Header, "destroy function pointer", SourceLocation(), FnPtr);
+  if (const VarDecl* Promise = CBS->getPromiseDecl()) {
+    SourceLocation Loc = FD->getLocation();
+    if (const auto* RD = Promise->getType()->getAsCXXRecordDecl()) Loc = RD->getLocation();
+    C.add(FrameField::Kind::Promise,
+          "promise of type '" + C.typeName(Promise->getType().getCanonicalType()) + "'", Loc,
+          Promise->getType());
+  }
+  C.add(FrameField::Kind::Index, "suspend index", SourceLocation(), Ctx.UnsignedCharTy);
+
+  // Parameters: by-value parameters are copied into the frame; references are spilled pointers.
+  for (const ParmVarDecl* P : FD->parameters()) {
+    QualType T = P->getType();
+    std::string Name = P->getName().empty() ? std::string("unnamed parameter")
+                                            : "parameter '" + P->getNameAsString() + "'";
+    C.add(FrameField::Kind::Parameter, Name, P->getLocation(),
+          T->isReferenceType() ? Ctx.getPointerType(T.getNonReferenceType()) : T);
+  }
+
+  if (const auto* S = asSuspend(CBS->getInitSuspendStmt())) C.addAwaiter(S);
+  if (const auto* S = asSuspend(CBS->getFinalSuspendStmt())) C.addAwaiter(S);
+
+  findLocalsNotInFrame(FD, CBS->getBody(), Ctx, C.NotLiveAcrossSuspend);
+  C.TraverseStmt(CBS->getBody());
+  if (!C.Ok) return std::nullopt;
+
+  if (C.UsesThis) {
+    if (const auto* MD = dyn_cast<CXXMethodDecl>(FD); MD && MD->isInstance())
+      C.add(FrameField::Kind::This, "'this'", FD->getLocation(), MD->getThisType());
+  }
+
+  Est.Size = layoutFrameFields(Est.Fields, &Est.Align);
+  return Est;
+}
+
+}  // namespace rill::lint

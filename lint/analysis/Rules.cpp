@@ -1,0 +1,460 @@
+// Rules loader: parses rules YAML (schema in docs/lint/README.md) with LLVM's YAMLParser so every
+// error names FILE:LINE:COL, merges built-in and user files, and caches the result.
+#include "analysis/Rules.h"
+
+#include <clang-tidy/ClangTidyDiagnosticConsumer.h>
+#include <clang/AST/Decl.h>
+#include <clang/AST/DeclCXX.h>
+#include <clang/AST/DeclTemplate.h>
+#include <llvm/ADT/SmallString.h>
+#include <llvm/ADT/StringSet.h>
+#include <llvm/Support/FileSystem.h>
+#include <llvm/Support/MemoryBuffer.h>
+#include <llvm/Support/SourceMgr.h>
+#include <llvm/Support/YAMLParser.h>
+#include <llvm/Support/raw_ostream.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <optional>
+
+namespace rill::lint {
+namespace {
+
+struct EmbeddedFile {
+  const char* Name;
+  const char* Text;
+};
+
+const EmbeddedFile kEmbedded[] = {
+#include "RulesEmbedded.inc"
+};
+
+/// A parse error: the node where it happened and the message.
+struct ParseError {
+  llvm::SMRange Range;
+  std::string Message;
+};
+
+class RulesParser {
+ public:
+  RulesParser(llvm::SourceMgr& SM, llvm::StringRef FileName) : SM(SM), FileName(FileName) {}
+
+  /// Parses all documents of the buffer into Out. Returns the first error, if any.
+  std::optional<ParseError> parse(unsigned BufferId, Rules& Out) {
+    llvm::yaml::Stream Stream(SM.getMemoryBuffer(BufferId)->getMemBufferRef(), SM,
+                              /*ShowColors=*/false);
+    for (llvm::yaml::Document& Doc : Stream) {
+      llvm::yaml::Node* Root = Doc.getRoot();
+      if (Stream.failed() || Failed) break;
+      if (!Root || llvm::isa<llvm::yaml::NullNode>(Root)) continue;
+      auto* Map = llvm::dyn_cast<llvm::yaml::MappingNode>(Root);
+      if (!Map) {
+        fail(Root, "a rules file must be a mapping (keys: version, blocking, locks, ...)");
+        break;
+      }
+      parseTop(*Map, Out);
+      if (Failed) break;
+    }
+    if (!Failed && Stream.failed() && !Err) {
+      Err = ParseError{llvm::SMRange(), "invalid YAML"};
+    }
+    return Err;
+  }
+
+  /// The diagnostics the YAML scanner itself printed (syntax errors).
+  std::string ScannerMessage;
+
+ private:
+  llvm::SourceMgr& SM;
+  std::string FileName;
+  bool Failed = false;
+  std::optional<ParseError> Err;
+  std::string CurrentOrigin;
+
+  void fail(llvm::yaml::Node* N, const llvm::Twine& Msg) {
+    if (Failed) return;
+    Failed = true;
+    Err = ParseError{N ? N->getSourceRange() : llvm::SMRange(), Msg.str()};
+  }
+
+  std::optional<std::string> scalar(llvm::yaml::Node* N, llvm::StringRef What) {
+    auto* S = llvm::dyn_cast_or_null<llvm::yaml::ScalarNode>(N);
+    if (!S) {
+      fail(N, "expected a string for '" + What + "'");
+      return std::nullopt;
+    }
+    llvm::SmallString<64> Storage;
+    return S->getValue(Storage).str();
+  }
+
+  std::optional<bool> boolean(llvm::yaml::Node* N, llvm::StringRef What) {
+    auto V = scalar(N, What);
+    if (!V) return std::nullopt;
+    llvm::StringRef L(*V);
+    if (L == "true" || L == "yes" || L == "on") return true;
+    if (L == "false" || L == "no" || L == "off") return false;
+    fail(N, "expected true or false for '" + What + "'");
+    return std::nullopt;
+  }
+
+  std::string origin(llvm::yaml::Node* N) {
+    auto LC = SM.getLineAndColumn(N->getSourceRange().Start);
+    return FileName + ":" + std::to_string(LC.first);
+  }
+
+  /// A list of names: a sequence of strings (a single string is accepted as a 1-element list).
+  bool nameList(llvm::yaml::Node* N, llvm::StringRef What, std::vector<std::string>& Out) {
+    if (auto* S = llvm::dyn_cast_or_null<llvm::yaml::ScalarNode>(N)) {
+      llvm::SmallString<64> Storage;
+      std::string V = normalizeRuleName(S->getValue(Storage));
+      if (V.empty()) {
+        fail(N, "empty name in '" + What + "'");
+        return false;
+      }
+      Out.push_back(V);
+      return true;
+    }
+    auto* Seq = llvm::dyn_cast_or_null<llvm::yaml::SequenceNode>(N);
+    if (!Seq) {
+      fail(N, "expected a list of names for '" + What + "'");
+      return false;
+    }
+    for (llvm::yaml::Node& Item : *Seq) {
+      auto V = scalar(&Item, What);
+      if (!V) return false;
+      std::string Name = normalizeRuleName(*V);
+      if (Name.empty()) {
+        fail(&Item, "empty name in '" + What + "'");
+        return false;
+      }
+      Out.push_back(std::move(Name));
+    }
+    return true;
+  }
+
+  template <typename Fn>
+  void forEachKey(llvm::yaml::MappingNode& Map, llvm::StringRef Where, Fn&& Handle) {
+    for (llvm::yaml::KeyValueNode& KV : Map) {
+      if (Failed) return;
+      auto* KeyNode = llvm::dyn_cast_or_null<llvm::yaml::ScalarNode>(KV.getKey());
+      if (!KeyNode) {
+        fail(KV.getKey(), "expected a string key in " + Where);
+        return;
+      }
+      llvm::SmallString<32> Storage;
+      llvm::StringRef Key = KeyNode->getValue(Storage);
+      llvm::yaml::Node* Value = KV.getValue();
+      if (!Handle(Key, Value)) {
+        if (!Failed) fail(KeyNode, "unknown key '" + Key + "' in " + Where);
+        return;
+      }
+    }
+  }
+
+  void parseTop(llvm::yaml::MappingNode& Map, Rules& Out) {
+    forEachKey(Map, "a rules file", [&](llvm::StringRef Key, llvm::yaml::Node* V) {
+      if (Key == "version") {
+        auto Ver = scalar(V, "version");
+        if (Ver && *Ver != "1") fail(V, "unsupported rules version '" + *Ver + "' (expected 1)");
+        return true;
+      }
+      if (Key == "blocking") return parseBlocking(V, Out), true;
+      if (Key == "exclude_blocking") {
+        std::vector<std::string> Names;
+        if (nameList(V, Key, Names)) {
+          for (const std::string& N : Names)
+            llvm::erase_if(Out.Blocking, [&](const BlockingFunction& B) { return B.Name == N; });
+        }
+        return true;
+      }
+      if (Key == "locks") return parseLocks(V, Out), true;
+      if (Key == "bounding") return parseBounding(V, Out), true;
+      if (Key == "offload_functions") return nameList(V, Key, Out.OffloadFunctions), true;
+      if (Key == "spawn_functions") return nameList(V, Key, Out.SpawnFunctions), true;
+      if (Key == "join_all_functions") return nameList(V, Key, Out.JoinAllFunctions), true;
+      if (Key == "unbounded_channel_constructors")
+        return nameList(V, Key, Out.UnboundedChannelConstructors), true;
+      if (Key == "async_safe_types") return nameList(V, Key, Out.AsyncSafeTypes), true;
+      return false;
+    });
+  }
+
+  void parseBlocking(llvm::yaml::Node* N, Rules& Out) {
+    auto* Seq = llvm::dyn_cast_or_null<llvm::yaml::SequenceNode>(N);
+    if (!Seq) return fail(N, "'blocking' must be a list of entries");
+    for (llvm::yaml::Node& Item : *Seq) {
+      auto* Map = llvm::dyn_cast<llvm::yaml::MappingNode>(&Item);
+      if (!Map)
+        return fail(&Item,
+                    "a 'blocking' entry must be a mapping with 'name' or 'functions', "
+                    "'category' and 'fix'");
+      std::vector<std::string> Names;
+      std::optional<std::string> Category, Fix;
+      bool Strict = false;
+      forEachKey(*Map, "a 'blocking' entry", [&](llvm::StringRef Key, llvm::yaml::Node* V) {
+        if (Key == "name" || Key == "functions") return nameList(V, Key, Names), true;
+        if (Key == "category") return (Category = scalar(V, Key)), true;
+        if (Key == "fix") return (Fix = scalar(V, Key)), true;
+        if (Key == "strict") {
+          if (auto B = boolean(V, Key)) Strict = *B;
+          return true;
+        }
+        return false;
+      });
+      if (Failed) return;
+      if (Names.empty()) return fail(&Item, "'blocking' entry has no 'name' or 'functions'");
+      if (!Category || Category->empty()) return fail(&Item, "'blocking' entry has no 'category'");
+      if (!Fix || Fix->empty()) return fail(&Item, "'blocking' entry has no 'fix'");
+      for (std::string& Name : Names) {
+        BlockingFunction B{Name, *Category, *Fix, Strict, origin(&Item)};
+        // A later definition (e.g. a user file) replaces an earlier one of the same name.
+        auto It =
+            llvm::find_if(Out.Blocking, [&](const BlockingFunction& E) { return E.Name == Name; });
+        if (It != Out.Blocking.end())
+          *It = std::move(B);
+        else
+          Out.Blocking.push_back(std::move(B));
+      }
+    }
+  }
+
+  void parseLocks(llvm::yaml::Node* N, Rules& Out) {
+    auto* Map = llvm::dyn_cast_or_null<llvm::yaml::MappingNode>(N);
+    if (!Map) return fail(N, "'locks' must be a mapping");
+    forEachKey(*Map, "'locks'", [&](llvm::StringRef Key, llvm::yaml::Node* V) {
+      if (Key == "guard_types") return nameList(V, Key, Out.LockTypes), true;
+      if (Key == "lock_methods") return nameList(V, Key, Out.LockMethods), true;
+      if (Key == "unlock_methods") return nameList(V, Key, Out.UnlockMethods), true;
+      if (Key == "mutex_types") return nameList(V, Key, Out.MutexTypes), true;
+      return false;
+    });
+  }
+
+  void parseBounding(llvm::yaml::Node* N, Rules& Out) {
+    auto* Map = llvm::dyn_cast_or_null<llvm::yaml::MappingNode>(N);
+    if (!Map) return fail(N, "'bounding' must be a mapping");
+    forEachKey(*Map, "'bounding'", [&](llvm::StringRef Key, llvm::yaml::Node* V) {
+      if (Key == "permit_types") return nameList(V, Key, Out.PermitTypes), true;
+      if (Key == "permit_acquire_functions")
+        return nameList(V, Key, Out.PermitAcquireFunctions), true;
+      if (Key == "limited_spawners") return nameList(V, Key, Out.LimitedSpawners), true;
+      if (Key == "concurrent_algorithms") return nameList(V, Key, Out.ConcurrentAlgorithms), true;
+      return false;
+    });
+  }
+};
+
+void dedupe(std::vector<std::string>& V) {
+  llvm::StringSet<> Seen;
+  llvm::erase_if(V, [&](const std::string& S) { return !Seen.insert(S).second; });
+}
+
+void finalize(Rules& R) {
+  for (auto* L : {&R.LockTypes, &R.LockMethods, &R.UnlockMethods, &R.MutexTypes,
+                  &R.OffloadFunctions, &R.SpawnFunctions, &R.JoinAllFunctions, &R.PermitTypes,
+                  &R.PermitAcquireFunctions, &R.LimitedSpawners, &R.ConcurrentAlgorithms,
+                  &R.UnboundedChannelConstructors, &R.AsyncSafeTypes})
+    dedupe(*L);
+  R.BoundingConstructs.clear();
+  for (auto* L :
+       {&R.PermitTypes, &R.PermitAcquireFunctions, &R.LimitedSpawners, &R.ConcurrentAlgorithms})
+    R.BoundingConstructs.insert(R.BoundingConstructs.end(), L->begin(), L->end());
+  dedupe(R.BoundingConstructs);
+  R.reindex();
+}
+
+std::mutex CacheMutex;
+std::map<std::string, std::shared_ptr<const Rules>>& cache() {
+  static std::map<std::string, std::shared_ptr<const Rules>> C;
+  return C;
+}
+
+}  // namespace
+
+const BlockingFunction* Rules::findBlocking(llvm::StringRef QualifiedName) const {
+  auto It = BlockingIndex.find(QualifiedName);
+  return It == BlockingIndex.end() ? nullptr : &Blocking[It->second];
+}
+
+bool Rules::contains(const std::vector<std::string>& List, llvm::StringRef QualifiedName) {
+  QualifiedName.consume_front("::");
+  return llvm::is_contained(List, QualifiedName);
+}
+
+void Rules::reindex() {
+  BlockingIndex.clear();
+  for (size_t I = 0; I < Blocking.size(); ++I)
+    BlockingIndex[Blocking[I].Name] = I;
+}
+
+std::string normalizeRuleName(llvm::StringRef Name) {
+  Name = Name.trim();
+  Name.consume_front("::");
+  return Name.str();
+}
+
+bool parseRulesInto(Rules& Into, llvm::StringRef Buffer, llvm::StringRef FileName,
+                    std::string* Error) {
+  llvm::SourceMgr SM;
+  std::string ScannerOutput;
+  llvm::raw_string_ostream ScannerOS(ScannerOutput);
+  // The YAML scanner reports syntax errors through the SourceMgr; capture the first one.
+  std::optional<llvm::SMDiagnostic> FirstDiag;
+  SM.setDiagHandler(
+      [](const llvm::SMDiagnostic& D, void* Ctx) {
+        auto* First = static_cast<std::optional<llvm::SMDiagnostic>*>(Ctx);
+        if (!*First) *First = D;
+      },
+      &FirstDiag);
+  unsigned Id =
+      SM.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(Buffer, FileName), llvm::SMLoc());
+  Rules Work = Into;
+  RulesParser P(SM, FileName);
+  std::optional<ParseError> E = P.parse(Id, Work);
+  if (FirstDiag) {
+    if (Error)
+      *Error = (FileName + ":" + llvm::Twine(FirstDiag->getLineNo()) + ":" +
+                llvm::Twine(FirstDiag->getColumnNo() + 1) +
+                ": error: invalid YAML: " + FirstDiag->getMessage())
+                   .str();
+    return false;
+  }
+  if (E) {
+    if (Error) {
+      if (E->Range.isValid()) {
+        auto LC = SM.getLineAndColumn(E->Range.Start, Id);
+        *Error = (FileName + ":" + llvm::Twine(LC.first) + ":" + llvm::Twine(LC.second) +
+                  ": error: " + E->Message)
+                     .str();
+      } else {
+        *Error = (FileName + ": error: " + E->Message).str();
+      }
+    }
+    return false;
+  }
+  finalize(Work);
+  Into = std::move(Work);
+  return true;
+}
+
+std::shared_ptr<const Rules> builtinRules() {
+  static const std::shared_ptr<const Rules> Builtin = [] {
+    auto R = std::make_shared<Rules>();
+    for (const EmbeddedFile& F : kEmbedded) {
+      std::string Error;
+      if (!parseRulesInto(*R, F.Text, F.Name, &Error)) {
+        llvm::errs() << "rill-lint: internal error: built-in " << Error << "\n";
+        std::abort();
+      }
+    }
+    return std::shared_ptr<const Rules>(std::move(R));
+  }();
+  return Builtin;
+}
+
+std::shared_ptr<const Rules> loadRules(llvm::ArrayRef<std::string> Files, std::string* Error) {
+  if (Files.empty()) return builtinRules();
+  // Cache key: the file names plus their modification times and sizes.
+  std::string Key;
+  for (const std::string& F : Files) {
+    llvm::sys::fs::file_status St;
+    Key += F;
+    if (!llvm::sys::fs::status(F, St))
+      Key += "@" + std::to_string(St.getLastModificationTime().time_since_epoch().count()) + "/" +
+             std::to_string(St.getSize());
+    Key += '\n';
+  }
+  {
+    std::lock_guard<std::mutex> Lock(CacheMutex);
+    auto It = cache().find(Key);
+    if (It != cache().end()) return It->second;
+  }
+  auto R = std::make_shared<Rules>(*builtinRules());
+  for (const std::string& F : Files) {
+    auto Buf = llvm::MemoryBuffer::getFile(F, /*IsText=*/true);
+    if (!Buf) {
+      if (Error) *Error = F + ": error: cannot read rules file: " + Buf.getError().message();
+      return nullptr;
+    }
+    if (!parseRulesInto(*R, (*Buf)->getBuffer(), F, Error)) return nullptr;
+  }
+  std::shared_ptr<const Rules> Result = std::move(R);
+  std::lock_guard<std::mutex> Lock(CacheMutex);
+  cache().emplace(Key, Result);
+  return Result;
+}
+
+std::vector<std::string> splitRulesFileList(llvm::StringRef Value) {
+  std::vector<std::string> Out;
+  llvm::SmallVector<llvm::StringRef, 4> Parts;
+  std::string Normalized = Value.str();
+  std::replace(Normalized.begin(), Normalized.end(), ',', ';');
+  llvm::StringRef(Normalized).split(Parts, ';');
+  for (llvm::StringRef P : Parts) {
+    P = P.trim();
+    if (!P.empty()) Out.push_back(P.str());
+  }
+  return Out;
+}
+
+std::shared_ptr<const Rules> getRules(clang::tidy::ClangTidyContext& Context, std::string* Error) {
+  std::vector<std::string> Files;
+  const auto& Opts = Context.getOptions().CheckOptions;
+  for (llvm::StringRef Key : {"rill.RulesFiles", "rill.ExtraRulesFiles"}) {
+    auto It = Opts.find(Key);
+    if (It == Opts.end()) continue;
+    for (std::string& F : splitRulesFileList(It->second.Value))
+      Files.push_back(std::move(F));
+  }
+  std::string Err;
+  std::shared_ptr<const Rules> R = loadRules(Files, &Err);
+  if (!R) {
+    if (Error) *Error = Err;
+    return builtinRules();
+  }
+  return R;
+}
+
+std::string qualifiedNameForRules(const clang::NamedDecl* D) {
+  if (!D) return {};
+  llvm::SmallVector<std::string, 6> Parts;
+  if (const auto* F = llvm::dyn_cast<clang::FunctionDecl>(D)) {
+    if (F->isOverloadedOperator() || llvm::isa<clang::CXXConstructorDecl>(F) ||
+        llvm::isa<clang::CXXConversionDecl>(F) || llvm::isa<clang::CXXDestructorDecl>(F))
+      Parts.push_back(F->getNameAsString());
+    else if (F->getIdentifier())
+      Parts.push_back(F->getName().str());
+    else
+      Parts.push_back(F->getNameAsString());
+  } else if (D->getIdentifier()) {
+    Parts.push_back(D->getName().str());
+  } else {
+    Parts.push_back(D->getNameAsString());
+  }
+  for (const clang::DeclContext* DC = D->getDeclContext(); DC; DC = DC->getParent()) {
+    if (const auto* NS = llvm::dyn_cast<clang::NamespaceDecl>(DC)) {
+      if (NS->isInline() || NS->isAnonymousNamespace()) continue;
+      Parts.push_back(NS->getName().str());
+    } else if (const auto* RD = llvm::dyn_cast<clang::RecordDecl>(DC)) {
+      if (!RD->getIdentifier()) continue;
+      Parts.push_back(RD->getName().str());
+    } else if (llvm::isa<clang::TranslationUnitDecl>(DC)) {
+      break;
+    } else if (llvm::isa<clang::LinkageSpecDecl>(DC)) {
+      continue;
+    } else if (llvm::isa<clang::FunctionDecl>(DC)) {
+      break;  // local classes: qualified by the class only
+    }
+  }
+  std::string Out;
+  for (auto It = Parts.rbegin(); It != Parts.rend(); ++It) {
+    if (!Out.empty()) Out += "::";
+    Out += *It;
+  }
+  return Out;
+}
+
+}  // namespace rill::lint

@@ -1,0 +1,127 @@
+// rill-lint rules model and loader: the data the rill-* checks read (blocking functions, lock
+// types, spawn-like functions, bounding constructs, unbounded channels, async-safe types).
+//
+// Built-in rules are the YAML files of the repository's rules/ directory, embedded into the
+// binary at build time (no files are read at run time). User files extend them; they are named by
+// `rill-lint --rules FILE` or by the clang-tidy option `rill.RulesFiles` (CheckOptions in
+// .clang-tidy). The schema is documented in docs/lint/README.md.
+#pragma once
+
+#include <llvm/ADT/ArrayRef.h>
+#include <llvm/ADT/StringMap.h>
+#include <llvm/ADT/StringRef.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace clang {
+class NamedDecl;
+namespace tidy {
+class ClangTidyContext;
+}  // namespace tidy
+}  // namespace clang
+
+namespace rill::lint {
+
+/// One blocking function, method or class (a class means its user-declared constructors and every
+/// operator call and non-const member call on an object of that class; see rill-blocking-call).
+struct BlockingFunction {
+  /// Fully qualified name without template arguments or inline namespaces and without a leading
+  /// "::", e.g. "sleep", "std::this_thread::sleep_for", "std::basic_ifstream", "std::future::get".
+  /// (The YAML may write a leading "::"; it is stripped on load.)
+  std::string Name;
+  /// Human-readable category used in messages, e.g. "file I/O", "sleep", "DNS resolution".
+  std::string Category;
+  /// The fix to suggest, e.g. "use rill::fs or move it into rill::spawn_blocking".
+  std::string Fix;
+  /// Only reported when rill-blocking-call's option `Strict` is true (e.g. std::mutex::lock).
+  bool Strict = false;
+  /// "file:line" of the YAML entry that defined it (for diagnostics about the rules themselves).
+  std::string Origin;
+};
+
+/// The merged rule set. All name lists hold fully qualified names in the same normal form as
+/// BlockingFunction::Name. Lists are de-duplicated, in load order (built-ins first).
+struct Rules {
+  std::vector<BlockingFunction> Blocking;
+  /// RAII guard classes that hold a lock while alive: std::lock_guard, std::unique_lock, ...
+  std::vector<std::string> LockTypes;
+  /// Methods that acquire a lock: lock, lock_shared, try_lock, ... (unqualified method names).
+  std::vector<std::string> LockMethods;
+  /// Methods that release a lock: unlock, unlock_shared, release (unqualified method names).
+  std::vector<std::string> UnlockMethods;
+  /// Synchronous mutex classes: std::mutex, std::shared_mutex, std::recursive_mutex, ...
+  std::vector<std::string> MutexTypes;
+  /// Functions whose callable arguments run off the async worker: rill::spawn_blocking, ...
+  std::vector<std::string> OffloadFunctions;
+  /// Spawn-like functions/methods/classes (a class = its constructors): rill::spawn, std::async,
+  /// std::thread, rill::JoinSet::spawn, ...
+  std::vector<std::string> SpawnFunctions;
+  /// Functions that await every element of a container at once: rill::join_all.
+  std::vector<std::string> JoinAllFunctions;
+  /// Every bounding construct below, flattened (permit types, acquire functions, limited
+  /// spawners, concurrent algorithms).
+  std::vector<std::string> BoundingConstructs;
+  /// Semaphore permit classes; a permit moved into a spawned task bounds the loop.
+  std::vector<std::string> PermitTypes;
+  /// Functions returning a permit (rill::sync::Semaphore::acquire / acquire_owned).
+  std::vector<std::string> PermitAcquireFunctions;
+  /// Classes whose spawn is bounded when the object was constructed with arguments (a limit):
+  /// rill::JoinSet.
+  std::vector<std::string> LimitedSpawners;
+  /// Algorithms that bound concurrency themselves: rill::for_each_concurrent.
+  std::vector<std::string> ConcurrentAlgorithms;
+  /// Functions creating an unbounded channel: rill::sync::mpsc::unbounded_channel.
+  std::vector<std::string> UnboundedChannelConstructors;
+  /// Guard types that are safe to hold across co_await (the runtime's async mutex guards).
+  std::vector<std::string> AsyncSafeTypes;
+
+  /// Looks up a blocking entry by normalized qualified name; nullptr when absent.
+  const BlockingFunction* findBlocking(llvm::StringRef QualifiedName) const;
+  /// True when \p QualifiedName is in \p List (normalized comparison, leading "::" ignored).
+  static bool contains(const std::vector<std::string>& List, llvm::StringRef QualifiedName);
+
+  /// Rebuilds the lookup index; called by the loader after merging (not needed by readers).
+  void reindex();
+
+ private:
+  llvm::StringMap<size_t> BlockingIndex;
+};
+
+/// Parses one rules YAML document set from \p Buffer (named \p FileName in errors) and merges it
+/// into \p Into. Returns false and sets \p Error to "FILE:LINE:COL: error: ..." on the first
+/// problem (syntax error, unknown key, wrong node kind); \p Into is left unchanged then.
+bool parseRulesInto(Rules& Into, llvm::StringRef Buffer, llvm::StringRef FileName,
+                    std::string* Error);
+
+/// The built-in rules (the embedded rules/*.yaml), parsed once; thread-safe. The built-in files
+/// are validated by the test suite, so this never fails at run time (a broken embedded file
+/// aborts with a message, since it is a build defect).
+std::shared_ptr<const Rules> builtinRules();
+
+/// Built-in rules merged with the user files \p Files (read from disk, in order). Cached per
+/// file list (+ modification times); thread-safe. On error returns nullptr and sets \p Error to
+/// a message naming FILE:LINE:COL (or "FILE: cannot read: reason").
+std::shared_ptr<const Rules> loadRules(llvm::ArrayRef<std::string> Files, std::string* Error);
+
+/// Splits a ';'- or ','-separated option value of rules file names (empty parts dropped).
+std::vector<std::string> splitRulesFileList(llvm::StringRef Value);
+
+/// The accessor every rill-* check uses (call it from the check's constructor, where the
+/// context's current file is set). Reads the CheckOptions `rill.RulesFiles` (from .clang-tidy /
+/// --config) and `rill.ExtraRulesFiles` (set by `rill-lint --rules`), both ';'-separated lists,
+/// and returns loadRules() of their concatenation. On error it returns the built-in rules (never
+/// nullptr) and sets \p Error (when non-null) to the message; the caller should report it with
+/// ClangTidyCheck::configurationDiag(). Thread-safe (the cache is shared by all checks).
+std::shared_ptr<const Rules> getRules(clang::tidy::ClangTidyContext& Context, std::string* Error);
+
+/// The normalized fully qualified name used for rule matching: namespaces and classes joined
+/// with "::", inline namespaces (std::__cxx11, std::__1) and anonymous namespaces dropped,
+/// template arguments dropped (std::future<int>::get -> "std::future::get"), no leading "::".
+std::string qualifiedNameForRules(const clang::NamedDecl* D);
+
+/// Normalizes a user-written name: strips a leading "::" and surrounding blanks.
+std::string normalizeRuleName(llvm::StringRef Name);
+
+}  // namespace rill::lint

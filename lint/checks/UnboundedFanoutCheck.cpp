@@ -1,0 +1,507 @@
+// rill-unbounded-fanout implementation: one RecursiveASTVisitor pass per function body with a
+// stack of enclosing loops (each classified bounded/unbounded once, when entered).
+#include "checks/UnboundedFanoutCheck.h"
+
+#include <clang/AST/ASTContext.h>
+#include <clang/AST/ExprCXX.h>
+#include <clang/AST/RecursiveASTVisitor.h>
+#include <clang/AST/StmtCXX.h>
+#include <clang/ASTMatchers/ASTMatchFinder.h>
+#include <clang/ASTMatchers/ASTMatchers.h>
+#include <llvm/ADT/DenseMap.h>
+
+#include <optional>
+
+#include "analysis/Rules.h"
+
+using namespace clang;
+using namespace clang::ast_matchers;
+
+namespace rill::lint {
+namespace {
+
+const CXXRecordDecl* recordOf(QualType T) {
+  if (T.isNull()) return nullptr;
+  if (const auto* PT = T->getAs<PointerType>()) T = PT->getPointeeType();
+  T = T.getNonReferenceType();
+  if (const auto* RD = T->getAsCXXRecordDecl()) return RD;
+  if (const auto* TST = T->getAs<TemplateSpecializationType>())
+    if (const auto* TD = TST->getTemplateName().getAsTemplateDecl())
+      return llvm::dyn_cast_or_null<CXXRecordDecl>(TD->getTemplatedDecl());
+  return nullptr;
+}
+
+std::string displayName(const FunctionDecl* FD) {
+  if (const auto* MD = llvm::dyn_cast<CXXMethodDecl>(FD); MD && MD->getParent()->isLambda())
+    return "lambda";
+  return FD->getQualifiedNameAsString();
+}
+
+/// Strips std::move / std::forward, implicit casts, temporaries and parentheses.
+const Expr* stripMoves(const Expr* E) {
+  while (E) {
+    E = E->IgnoreImplicit()->IgnoreParens();
+    if (const auto* MT = llvm::dyn_cast<MaterializeTemporaryExpr>(E)) {
+      E = MT->getSubExpr();
+      continue;
+    }
+    if (const auto* CE = llvm::dyn_cast<CallExpr>(E)) {
+      if (const auto* FD = CE->getDirectCallee())
+        if (FD->isInStdNamespace() && (FD->getName() == "move" || FD->getName() == "forward") &&
+            CE->getNumArgs() == 1) {
+          E = CE->getArg(0);
+          continue;
+        }
+    }
+    if (const auto* CE = llvm::dyn_cast<CXXConstructExpr>(E))
+      if (CE->getNumArgs() == 1 && CE->getConstructor()->isCopyOrMoveConstructor()) {
+        E = CE->getArg(0);
+        continue;
+      }
+    return E;
+  }
+  return E;
+}
+
+const VarDecl* referencedVar(const Expr* E) {
+  if (const auto* DRE = llvm::dyn_cast_or_null<DeclRefExpr>(stripMoves(E)))
+    return llvm::dyn_cast<VarDecl>(DRE->getDecl());
+  return nullptr;
+}
+
+/// Finds, in an expression tree (including lambda captures and bodies), a reference to a permit
+/// variable or a call to a permit-acquiring function.
+class PermitFinder : public RecursiveASTVisitor<PermitFinder> {
+ public:
+  PermitFinder(const Rules& R, const llvm::DenseSet<const VarDecl*>& Permits)
+      : R(R), Permits(Permits) {}
+  bool Found = false;
+  bool VisitDeclRefExpr(DeclRefExpr* DRE) {
+    if (const auto* VD = llvm::dyn_cast<VarDecl>(DRE->getDecl()))
+      if (Permits.contains(VD) || isPermitType(VD->getType())) Found = true;
+    return !Found;
+  }
+  bool VisitCallExpr(CallExpr* CE) {
+    if (const auto* FD = CE->getDirectCallee())
+      if (Rules::contains(R.PermitAcquireFunctions, qualifiedNameForRules(FD))) Found = true;
+    return !Found;
+  }
+  bool TraverseLambdaExpr(LambdaExpr* LE) {
+    // Captures (incl. init-captures `p = std::move(permit)`) move the permit into the task.
+    for (const LambdaCapture& C : LE->captures())
+      if (C.capturesVariable())
+        if (const auto* VD = llvm::dyn_cast<VarDecl>(C.getCapturedVar()))
+          if (Permits.contains(VD) || isPermitType(VD->getType())) Found = true;
+    return Found ? false : RecursiveASTVisitor::TraverseLambdaExpr(LE);
+  }
+  bool isPermitType(QualType T) const {
+    const CXXRecordDecl* RD = recordOf(T);
+    return RD && Rules::contains(R.PermitTypes, qualifiedNameForRules(RD));
+  }
+
+ private:
+  const Rules& R;
+  const llvm::DenseSet<const VarDecl*>& Permits;
+};
+
+}  // namespace
+
+/// Walks one function body.
+class FanoutVisitor : public RecursiveASTVisitor<FanoutVisitor> {
+ public:
+  FanoutVisitor(UnboundedFanoutCheck& Check, const Rules& R, ASTContext& Ctx, unsigned MaxTrip,
+                llvm::DenseSet<unsigned>& Reported, const FunctionDecl* Fn)
+      : Check(Check), R(R), Ctx(Ctx), MaxTrip(MaxTrip), Reported(Reported) {
+    Contexts.push_back({Fn, {}});
+  }
+
+  bool TraverseForStmt(ForStmt* S) {
+    return traverseLoop(S, [&] { return RecursiveASTVisitor::TraverseForStmt(S); });
+  }
+  bool TraverseWhileStmt(WhileStmt* S) {
+    return traverseLoop(S, [&] { return RecursiveASTVisitor::TraverseWhileStmt(S); });
+  }
+  bool TraverseDoStmt(DoStmt* S) {
+    return traverseLoop(S, [&] { return RecursiveASTVisitor::TraverseDoStmt(S); });
+  }
+  bool TraverseCXXForRangeStmt(CXXForRangeStmt* S) {
+    return traverseLoop(S, [&] { return RecursiveASTVisitor::TraverseCXXForRangeStmt(S); });
+  }
+
+  /// A lambda body is its own execution context: loops around the lambda expression do not
+  /// repeat what the body does (calls to it are not tracked).
+  bool TraverseLambdaExpr(LambdaExpr* LE) {
+    for (unsigned I = 0, N = LE->capture_size(); I < N; ++I)
+      if (LE->isInitCapture(LE->capture_begin() + I))
+        if (Expr* Init = LE->capture_init_begin()[I]) TraverseStmt(Init);
+    Contexts.push_back({LE->getCallOperator(), {}});
+    bool Ok = TraverseStmt(LE->getBody());
+    Contexts.pop_back();
+    return Ok;
+  }
+  bool TraverseDecl(Decl* D) {
+    if (llvm::isa_and_nonnull<CXXRecordDecl, FunctionDecl, FunctionTemplateDecl>(D)) return true;
+    return RecursiveASTVisitor::TraverseDecl(D);
+  }
+
+  bool VisitVarDecl(VarDecl* VD) {
+    // A permit obtained in the loop body (by type, or from an acquire call).
+    static const llvm::DenseSet<const VarDecl*> kNone;
+    PermitFinder PF(R, kNone);
+    if (PF.isPermitType(VD->getType()))
+      Permits.insert(VD);
+    else if (const Expr* Init = VD->getInit()) {
+      PermitFinder InitPF(R, kNone);
+      InitPF.TraverseStmt(const_cast<Expr*>(Init));
+      if (InitPF.Found) Permits.insert(VD);
+    }
+    return true;
+  }
+
+  bool VisitCallExpr(CallExpr* CE) {
+    const FunctionDecl* FD = CE->getDirectCallee();
+    std::string Name;
+    if (FD) {
+      Name = qualifiedNameForRules(FD);
+    } else if (const auto* ULE =
+                   llvm::dyn_cast<UnresolvedLookupExpr>(CE->getCallee()->IgnoreImplicit())) {
+      for (const NamedDecl* D : ULE->decls()) {
+        std::string N = qualifiedNameForRules(D->getUnderlyingDecl());
+        if (Rules::contains(R.SpawnFunctions, N) ||
+            Rules::contains(R.UnboundedChannelConstructors, N) ||
+            Rules::contains(R.JoinAllFunctions, N)) {
+          Name = N;
+          break;
+        }
+      }
+    }
+    if (Name.empty()) return true;
+    if (Rules::contains(R.UnboundedChannelConstructors, Name)) {
+      report(CE->getBeginLoc(), [&] {
+        Check.diag(CE->getBeginLoc(),
+                   "'%0' creates an unbounded channel with no backpressure in '%1'; use a bounded "
+                   "channel such as rill::sync::mpsc::channel<T>(capacity)")
+            << Name << current();
+      });
+      return true;
+    }
+    if (Rules::contains(R.JoinAllFunctions, Name)) {
+      checkJoinAll(CE, Name);
+      return true;
+    }
+    if (Rules::contains(R.SpawnFunctions, Name)) checkSpawn(CE, Name, CE);
+    trackFill(CE);
+    return true;
+  }
+
+  bool VisitCXXMemberCallExpr(CXXMemberCallExpr* CE) {
+    trackFill(CE);
+    return true;
+  }
+
+  bool VisitCXXConstructExpr(CXXConstructExpr* CE) {
+    const CXXConstructorDecl* Ctor = CE->getConstructor();
+    if (!Ctor || Ctor->isCopyOrMoveConstructor() || CE->getNumArgs() == 0) return true;
+    std::string Name = qualifiedNameForRules(Ctor->getParent());
+    if (Rules::contains(R.SpawnFunctions, Name)) checkSpawn(CE, Name, nullptr);
+    return true;
+  }
+
+ private:
+  struct LoopInfo {
+    const Stmt* Loop;
+    bool Unbounded;
+  };
+  struct FnContext {
+    const FunctionDecl* Fn;
+    std::vector<LoopInfo> Loops;
+  };
+
+  UnboundedFanoutCheck& Check;
+  const Rules& R;
+  ASTContext& Ctx;
+  unsigned MaxTrip;
+  llvm::DenseSet<unsigned>& Reported;
+  std::vector<FnContext> Contexts;
+  llvm::DenseSet<const VarDecl*> Permits;
+  /// Containers filled inside an unbounded loop: var -> (fill location, loop).
+  llvm::DenseMap<const VarDecl*, std::pair<SourceLocation, const Stmt*>> FilledInLoop;
+
+  std::string current() const {
+    const FunctionDecl* Fn = Contexts.back().Fn;
+    return Fn ? displayName(Fn) : std::string("<unknown>");
+  }
+
+  template <typename Fn>
+  bool traverseLoop(Stmt* Loop, Fn&& Body) {
+    Contexts.back().Loops.push_back({Loop, !isSmallConstantLoop(Loop)});
+    bool Ok = Body();
+    Contexts.back().Loops.pop_back();
+    return Ok;
+  }
+
+  const Stmt* unboundedLoop() const {
+    for (const LoopInfo& L : llvm::reverse(Contexts.back().Loops))
+      if (L.Unbounded) return L.Loop;
+    return nullptr;
+  }
+
+  template <typename Emit>
+  void report(SourceLocation Loc, Emit&& E) {
+    if (Reported.insert(Loc.getRawEncoding()).second) E();
+  }
+
+  std::optional<llvm::APSInt> constant(const Expr* E) const {
+    if (!E || E->isValueDependent() || E->isTypeDependent()) return std::nullopt;
+    Expr::EvalResult Res;
+    if (E->EvaluateAsInt(Res, Ctx)) return Res.Val.getInt();
+    return std::nullopt;
+  }
+
+  /// True when the loop's trip count is a compile-time constant <= MaxTrip.
+  bool isSmallConstantLoop(const Stmt* Loop) const {
+    auto small = [&](const llvm::APSInt& N) {
+      return N.isNonNegative() && N.getZExtValue() <= MaxTrip;
+    };
+    if (const auto* W = llvm::dyn_cast<WhileStmt>(Loop)) {
+      auto C = constant(W->getCond());
+      return C && C->isZero();
+    }
+    if (const auto* D = llvm::dyn_cast<DoStmt>(Loop)) {
+      auto C = constant(D->getCond());
+      return C && C->isZero();
+    }
+    if (const auto* RF = llvm::dyn_cast<CXXForRangeStmt>(Loop)) {
+      const Expr* Range = RF->getRangeInit();
+      if (!Range) return false;
+      Range = Range->IgnoreParenImpCasts();
+      if (const auto* MT = llvm::dyn_cast<MaterializeTemporaryExpr>(Range))
+        Range = MT->getSubExpr()->IgnoreParenImpCasts();
+      if (const auto* IL = llvm::dyn_cast<CXXStdInitializerListExpr>(Range))
+        Range = IL->getSubExpr()->IgnoreParenImpCasts();
+      if (const auto* MT = llvm::dyn_cast<MaterializeTemporaryExpr>(Range))
+        Range = MT->getSubExpr()->IgnoreParenImpCasts();
+      if (const auto* ILE = llvm::dyn_cast<InitListExpr>(Range))
+        return ILE->getNumInits() <= MaxTrip;
+      QualType T = Range->getType().getNonReferenceType();
+      if (const auto* CAT = Ctx.getAsConstantArrayType(T))
+        return CAT->getSize().getZExtValue() <= MaxTrip;
+      if (const auto* RD = recordOf(T))
+        if (const auto* Spec = llvm::dyn_cast<ClassTemplateSpecializationDecl>(RD))
+          if (qualifiedNameForRules(Spec) == "std::array" && Spec->getTemplateArgs().size() == 2 &&
+              Spec->getTemplateArgs()[1].getKind() == TemplateArgument::Integral)
+            return small(Spec->getTemplateArgs()[1].getAsIntegral());
+      return false;
+    }
+    const auto* F = llvm::dyn_cast<ForStmt>(Loop);
+    if (!F || !F->getCond()) return false;
+    // for (T i = A; i < B; ++i) / i <= B / i != B, also with the operands swapped (B > i).
+    const VarDecl* IV = nullptr;
+    std::optional<llvm::APSInt> Start;
+    if (const auto* DS = llvm::dyn_cast_or_null<DeclStmt>(F->getInit()); DS && DS->isSingleDecl()) {
+      IV = llvm::dyn_cast<VarDecl>(DS->getSingleDecl());
+      if (IV) Start = constant(IV->getInit());
+    }
+    if (!IV || !Start) return false;
+    const auto* Cond = llvm::dyn_cast<BinaryOperator>(F->getCond()->IgnoreParenImpCasts());
+    if (!Cond) return false;
+    auto isIV = [&](const Expr* E) {
+      const auto* DRE = llvm::dyn_cast<DeclRefExpr>(E->IgnoreParenImpCasts());
+      return DRE && DRE->getDecl() == IV;
+    };
+    BinaryOperatorKind Op = Cond->getOpcode();
+    std::optional<llvm::APSInt> End;
+    if (isIV(Cond->getLHS())) {
+      End = constant(Cond->getRHS());
+    } else if (isIV(Cond->getRHS())) {
+      End = constant(Cond->getLHS());
+      Op = BinaryOperator::reverseComparisonOp(Op);
+    }
+    if (!End) return false;
+    // Only unit increments (++i, i++, i += 1) are counted.
+    const Expr* Inc = F->getInc();
+    bool Unit = false;
+    if (const auto* U = llvm::dyn_cast_or_null<UnaryOperator>(Inc))
+      Unit = U->isIncrementOp() && isIV(U->getSubExpr());
+    else if (const auto* CA = llvm::dyn_cast_or_null<CompoundAssignOperator>(Inc))
+      Unit = CA->getOpcode() == BO_AddAssign && isIV(CA->getLHS()) && constant(CA->getRHS()) &&
+             *constant(CA->getRHS()) == 1;
+    if (!Unit) return false;
+    int64_t S = Start->getExtValue(), E = End->getExtValue();
+    int64_t Trips;
+    if (Op == BO_LT || Op == BO_NE)
+      Trips = E - S;
+    else if (Op == BO_LE)
+      Trips = E - S + 1;
+    else
+      return false;
+    return Trips <= static_cast<int64_t>(MaxTrip);
+  }
+
+  /// The JoinSet-like object a member spawn is called on is bounded when we can see it was
+  /// constructed with arguments (a limit).
+  bool limitedReceiver(const CallExpr* CE) const {
+    const auto* MC = llvm::dyn_cast<CXXMemberCallExpr>(CE);
+    if (!MC) return false;
+    const CXXRecordDecl* RD = MC->getRecordDecl();
+    if (!RD || !Rules::contains(R.LimitedSpawners, qualifiedNameForRules(RD))) return false;
+    const Expr* Obj = MC->getImplicitObjectArgument()->IgnoreParenImpCasts();
+    // A written, non-zero limit argument (JoinSet(std::size_t max_in_flight = 0): a defaulted
+    // argument or a literal 0 means unbounded).
+    auto isLimit = [&](const Expr* Arg) {
+      if (!Arg || llvm::isa<CXXDefaultArgExpr>(Arg)) return false;
+      if (auto C = constant(Arg)) return !C->isZero();
+      return true;
+    };
+    auto constructedWithArgs = [&](const Expr* Init) {
+      if (!Init) return false;
+      Init = Init->IgnoreImplicit();
+      if (const auto* C = llvm::dyn_cast<CXXConstructExpr>(Init)) {
+        if (C->getConstructor()->isCopyOrMoveConstructor()) return false;
+        return llvm::any_of(C->arguments(), isLimit);
+      }
+      if (const auto* ILE = llvm::dyn_cast<InitListExpr>(Init))
+        return llvm::any_of(ILE->inits(), isLimit);
+      if (const auto* PLE = llvm::dyn_cast<ParenListExpr>(Init))
+        return llvm::any_of(const_cast<ParenListExpr*>(PLE)->exprs(), isLimit);
+      return false;
+    };
+    if (const auto* DRE = llvm::dyn_cast<DeclRefExpr>(Obj))
+      if (const auto* VD = llvm::dyn_cast<VarDecl>(DRE->getDecl()))
+        return constructedWithArgs(VD->getInit());
+    if (const auto* ME = llvm::dyn_cast<MemberExpr>(Obj))
+      if (const auto* FD = llvm::dyn_cast<FieldDecl>(ME->getMemberDecl())) {
+        if (constructedWithArgs(FD->getInClassInitializer())) return true;
+        if (const auto* Parent = llvm::dyn_cast<CXXRecordDecl>(FD->getParent()))
+          for (const CXXConstructorDecl* Ctor : Parent->ctors())
+            for (const CXXCtorInitializer* Init : Ctor->inits())
+              if (Init->getMember() == FD && Init->isWritten() &&
+                  constructedWithArgs(Init->getInit()))
+                return true;
+      }
+    return false;
+  }
+
+  /// `set.spawn(...)` in a loop that also drains the same set (`co_await set.join_next()`, e.g.
+  /// when it is full) keeps a bounded number in flight.
+  bool drainedInLoop(const CallExpr* CE, const Stmt* Loop) const {
+    const auto* MC = llvm::dyn_cast<CXXMemberCallExpr>(CE);
+    if (!MC || !MC->getRecordDecl() ||
+        !Rules::contains(R.LimitedSpawners, qualifiedNameForRules(MC->getRecordDecl())))
+      return false;
+    const VarDecl* Set = referencedVar(MC->getImplicitObjectArgument());
+    const auto* ME =
+        llvm::dyn_cast<MemberExpr>(MC->getImplicitObjectArgument()->IgnoreParenImpCasts());
+    const ValueDecl* Field = ME ? ME->getMemberDecl() : nullptr;
+    if (!Set && !Field) return false;
+    struct Finder : RecursiveASTVisitor<Finder> {
+      const VarDecl* Set;
+      const ValueDecl* Field;
+      bool Found = false;
+      bool VisitCXXMemberCallExpr(CXXMemberCallExpr* C) {
+        const auto* M = C->getMethodDecl();
+        if (!M || !M->getIdentifier() ||
+            (M->getName() != "join_next" && M->getName() != "join_one"))
+          return true;
+        const Expr* Obj = C->getImplicitObjectArgument()->IgnoreParenImpCasts();
+        if (const auto* DRE = llvm::dyn_cast<DeclRefExpr>(Obj); DRE && Set && DRE->getDecl() == Set)
+          Found = true;
+        if (const auto* ME = llvm::dyn_cast<MemberExpr>(Obj);
+            ME && Field && ME->getMemberDecl() == Field)
+          Found = true;
+        return !Found;
+      }
+    } F{{}, Set, Field};
+    F.TraverseStmt(const_cast<Stmt*>(Loop));
+    return F.Found;
+  }
+
+  void checkSpawn(const Expr* Call, llvm::StringRef Name, const CallExpr* CE) {
+    const Stmt* Loop = unboundedLoop();
+    if (!Loop) return;
+    if (CE && (limitedReceiver(CE) || drainedInLoop(CE, Loop))) return;
+    PermitFinder PF(R, Permits);
+    PF.TraverseStmt(const_cast<Expr*>(Call));
+    if (PF.Found) return;
+    SourceLocation Loc = Call->getBeginLoc();
+    if (const auto* MC = llvm::dyn_cast_or_null<CXXMemberCallExpr>(CE)) Loc = MC->getExprLoc();
+    report(Loc, [&] {
+      Check.diag(Loc,
+                 "'%0' in a loop without a small constant trip count spawns unbounded "
+                 "concurrent work in '%1'; bound it with a rill::sync::Semaphore permit moved "
+                 "into each task, a rill::JoinSet constructed with a limit, or "
+                 "rill::for_each_concurrent(range, limit, f)")
+          << Name << current();
+      Check.diag(Loop->getBeginLoc(), "loop without a constant bound is here", DiagnosticIDs::Note);
+    });
+  }
+
+  void checkJoinAll(const CallExpr* CE, llvm::StringRef Name) {
+    for (const Expr* Arg : CE->arguments()) {
+      const VarDecl* VD = referencedVar(Arg);
+      if (!VD) continue;
+      auto It = FilledInLoop.find(VD);
+      if (It == FilledInLoop.end()) continue;
+      report(CE->getBeginLoc(), [&] {
+        Check.diag(
+            CE->getBeginLoc(),
+            "'%0' awaits every task in '%1' at once, and '%1' is filled in a loop without a "
+            "small constant trip count in '%2'; use rill::for_each_concurrent(range, limit, f) "
+            "or a rill::JoinSet constructed with a limit")
+            << Name << VD->getName() << current();
+        Check.diag(It->second.first, "'%0' is filled here", DiagnosticIDs::Note) << VD->getName();
+      });
+      return;
+    }
+  }
+
+  /// Records container fills (push_back, emplace_back, insert, ...) inside unbounded loops.
+  void trackFill(const CallExpr* CE) {
+    const auto* MC = llvm::dyn_cast<CXXMemberCallExpr>(CE);
+    if (!MC || !MC->getMethodDecl()) return;
+    llvm::StringRef M = MC->getMethodDecl()->getName();
+    if (M != "push_back" && M != "emplace_back" && M != "insert" && M != "emplace" &&
+        M != "push_front" && M != "emplace_front" && M != "push")
+      return;
+    const Stmt* Loop = unboundedLoop();
+    if (!Loop) return;
+    if (const VarDecl* VD = referencedVar(MC->getImplicitObjectArgument()))
+      FilledInLoop.try_emplace(VD, MC->getExprLoc(), Loop);
+  }
+};
+
+UnboundedFanoutCheck::UnboundedFanoutCheck(llvm::StringRef Name,
+                                           clang::tidy::ClangTidyContext* Context)
+    : ClangTidyCheck(Name, Context),
+      MaxConstantTripCount(Options.get("MaxConstantTripCount", 16U)) {
+  std::string Err;
+  RulesPtr = getRules(*Context, &Err);
+  if (!Err.empty()) configurationDiag("%0") << Err;
+}
+
+void UnboundedFanoutCheck::storeOptions(clang::tidy::ClangTidyOptions::OptionMap& Opts) {
+  Options.store(Opts, "MaxConstantTripCount", MaxConstantTripCount);
+}
+
+void UnboundedFanoutCheck::registerMatchers(MatchFinder* Finder) {
+  // Every function definition outside system headers; lambda bodies are walked from their
+  // enclosing function.
+  Finder->addMatcher(
+      functionDecl(isDefinition(), hasBody(stmt()), unless(isExpansionInSystemHeader())).bind("fn"),
+      this);
+}
+
+void UnboundedFanoutCheck::check(const MatchFinder::MatchResult& Result) {
+  const auto* Fn = Result.Nodes.getNodeAs<FunctionDecl>("fn");
+  if (!Fn || !Fn->getBody()) return;
+  // Lambdas inside a function are walked from that function; only lambdas at namespace or class
+  // scope (e.g. `auto f = [] {...};` globals) are walked on their own.
+  if (const auto* MD = llvm::dyn_cast<CXXMethodDecl>(Fn); MD && MD->getParent()->isLambda())
+    if (MD->getParent()->getDeclContext()->isFunctionOrMethod()) return;
+  const Stmt* Body = Fn->getBody();
+  if (const auto* CB = llvm::dyn_cast<CoroutineBodyStmt>(Body)) Body = CB->getBody();
+  FanoutVisitor V(*this, *RulesPtr, *Result.Context, MaxConstantTripCount, Reported, Fn);
+  V.TraverseStmt(const_cast<Stmt*>(Body));
+}
+
+}  // namespace rill::lint

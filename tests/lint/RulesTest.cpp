@@ -1,0 +1,245 @@
+// Unit tests of the rules model and loader (lint/analysis/Rules.h).
+#include "analysis/Rules.h"
+
+#include <clang/AST/ASTContext.h>
+#include <clang/AST/Decl.h>
+#include <clang/ASTMatchers/ASTMatchFinder.h>
+#include <clang/ASTMatchers/ASTMatchers.h>
+#include <clang/Frontend/ASTUnit.h>
+#include <clang/Tooling/Tooling.h>
+#include <gtest/gtest.h>
+#include <llvm/Support/FileSystem.h>
+#include <llvm/Support/MemoryBuffer.h>
+#include <llvm/Support/Path.h>
+#include <llvm/Support/raw_ostream.h>
+
+#include <chrono>
+#include <thread>
+
+namespace rill::lint {
+namespace {
+
+TEST(BuiltinRules, CoverTheIssueList) {
+  auto R = builtinRules();
+  ASSERT_NE(R, nullptr);
+  const char* Expected[] = {
+      // libc / POSIX
+      "sleep", "usleep", "nanosleep", "read", "write", "recv", "send", "fopen", "fread", "fgets",
+      "open", "stat", "system", "popen", "waitpid",
+      // C++ std
+      "std::this_thread::sleep_for", "std::this_thread::sleep_until", "std::basic_ifstream",
+      "std::basic_ofstream", "std::basic_fstream", "std::filesystem::exists",
+      "std::filesystem::file_size", "std::future::get", "std::future::wait", "std::thread::join",
+      "std::condition_variable::wait", "std::mutex::lock",
+      // DNS
+      "getaddrinfo", "gethostbyname",
+      // crypto
+      "crypt", "crypt_r", "bcrypt_hashpw", "argon2_hash", "argon2id_hash_encoded", "crypto_pwhash",
+      "crypto_pwhash_str", "PKCS5_PBKDF2_HMAC", "EVP_PBE_scrypt",
+      // compression
+      "compress", "uncompress", "ZSTD_compress", "ZSTD_decompress", "LZ4_compress_default",
+      "BZ2_bzBuffToBuffCompress",
+      // clients
+      "curl_easy_perform", "sqlite3_exec", "sqlite3_step", "PQexec", "PQconnectdb",
+      // the runtime itself
+      "rill::Runtime::block_on", "rill::Handle::block_on"};
+  for (const char* Name : Expected) {
+    const BlockingFunction* B = R->findBlocking(Name);
+    ASSERT_NE(B, nullptr) << Name;
+    EXPECT_FALSE(B->Category.empty()) << Name;
+    EXPECT_FALSE(B->Fix.empty()) << Name;
+    EXPECT_NE(B->Origin.find("rules/"), std::string::npos) << Name << " origin " << B->Origin;
+  }
+  EXPECT_TRUE(R->findBlocking("std::mutex::lock")->Strict);
+  EXPECT_FALSE(R->findBlocking("sleep")->Strict);
+  EXPECT_EQ(R->findBlocking("not_a_blocking_function"), nullptr);
+  EXPECT_NE(R->findBlocking("rill::Runtime::block_on")->Category.find("deadlock"),
+            std::string::npos);
+}
+
+TEST(BuiltinRules, NameListsForTheChecks) {
+  auto R = builtinRules();
+  for (const char* T :
+       {"std::lock_guard", "std::unique_lock", "std::scoped_lock", "std::shared_lock"})
+    EXPECT_TRUE(Rules::contains(R->LockTypes, T)) << T;
+  for (const char* M : {"lock", "lock_shared", "try_lock"})
+    EXPECT_TRUE(Rules::contains(R->LockMethods, M)) << M;
+  for (const char* M : {"unlock", "unlock_shared"})
+    EXPECT_TRUE(Rules::contains(R->UnlockMethods, M)) << M;
+  for (const char* M :
+       {"std::mutex", "std::shared_mutex", "std::recursive_mutex", "std::timed_mutex"})
+    EXPECT_TRUE(Rules::contains(R->MutexTypes, M)) << M;
+  EXPECT_TRUE(Rules::contains(R->OffloadFunctions, "rill::spawn_blocking"));
+  EXPECT_TRUE(Rules::contains(R->OffloadFunctions, "::rill::block_in_place"));
+  for (const char* S : {"rill::spawn", "rill::Runtime::spawn", "rill::Handle::spawn",
+                        "rill::JoinSet::spawn", "std::async", "std::thread"})
+    EXPECT_TRUE(Rules::contains(R->SpawnFunctions, S)) << S;
+  EXPECT_TRUE(Rules::contains(R->JoinAllFunctions, "rill::join_all"));
+  for (const char* B : {"rill::sync::OwnedSemaphorePermit", "rill::sync::Semaphore::acquire_owned",
+                        "rill::JoinSet", "rill::for_each_concurrent"})
+    EXPECT_TRUE(Rules::contains(R->BoundingConstructs, B)) << B;
+  EXPECT_TRUE(
+      Rules::contains(R->UnboundedChannelConstructors, "rill::sync::mpsc::unbounded_channel"));
+  EXPECT_TRUE(Rules::contains(R->AsyncSafeTypes, "rill::sync::MutexGuard"));
+}
+
+TEST(BuiltinRules, EveryRepositoryFileParsesAlone) {
+  std::error_code EC;
+  int Count = 0;
+  for (llvm::sys::fs::directory_iterator I(RILL_RULES_DIR, EC), E; I != E && !EC; I.increment(EC)) {
+    if (llvm::sys::path::extension(I->path()) != ".yaml") continue;
+    auto Buf = llvm::MemoryBuffer::getFile(I->path());
+    ASSERT_TRUE(static_cast<bool>(Buf)) << I->path();
+    Rules R;
+    std::string Err;
+    EXPECT_TRUE(parseRulesInto(R, (*Buf)->getBuffer(), I->path(), &Err)) << Err;
+    ++Count;
+  }
+  EXPECT_GE(Count, 4);
+}
+
+TEST(ParseRules, MergesOverridesAndExcludes) {
+  Rules R;
+  std::string Err;
+  ASSERT_TRUE(parseRulesInto(R, R"(
+version: 1
+blocking:
+  - functions: ["::a", "ns::b"]
+    category: "cat1"
+    fix: "fix1"
+  - name: "ns::C"
+    category: "cat2"
+    fix: "fix2"
+    strict: true
+spawn_functions: [my::spawn, "::my::spawn"]
+locks:
+  guard_types: [my::Guard]
+)",
+                             "one.yaml", &Err))
+      << Err;
+  ASSERT_NE(R.findBlocking("a"), nullptr);
+  EXPECT_EQ(R.findBlocking("a")->Category, "cat1");
+  EXPECT_EQ(R.findBlocking("a")->Origin, "one.yaml:4");
+  EXPECT_TRUE(R.findBlocking("ns::C")->Strict);
+  EXPECT_EQ(R.SpawnFunctions, std::vector<std::string>{"my::spawn"});  // normalized + deduped
+  EXPECT_EQ(R.LockTypes, std::vector<std::string>{"my::Guard"});
+  ASSERT_TRUE(parseRulesInto(R, R"(
+blocking:
+  - name: "::a"
+    category: "new"
+    fix: "newfix"
+exclude_blocking: ["ns::b"]
+)",
+                             "two.yaml", &Err))
+      << Err;
+  EXPECT_EQ(R.findBlocking("a")->Category, "new");
+  EXPECT_EQ(R.findBlocking("ns::b"), nullptr);
+  EXPECT_NE(R.findBlocking("ns::C"), nullptr);
+  EXPECT_EQ(R.Blocking.size(), 2u);
+}
+
+struct BadCase {
+  const char* Name;
+  const char* Yaml;
+  const char* Message;  // expected prefix of the error
+};
+
+class ParseRulesErrors : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(ParseRulesErrors, ReportFileLineColumnAndKeepRulesUnchanged) {
+  Rules R = *builtinRules();
+  size_t Before = R.Blocking.size();
+  std::string Err;
+  EXPECT_FALSE(parseRulesInto(R, GetParam().Yaml, "bad.yaml", &Err));
+  EXPECT_EQ(Err.rfind(GetParam().Message, 0), 0u) << "got: " << Err;
+  EXPECT_EQ(R.Blocking.size(), Before);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    All, ParseRulesErrors,
+    ::testing::Values(
+        BadCase{"UnknownTopKey", "version: 1\nblockin: []\n",
+                "bad.yaml:2:1: error: unknown key 'blockin' in a rules file"},
+        BadCase{"BadVersion", "version: 2\n",
+                "bad.yaml:1:10: error: unsupported rules version '2'"},
+        BadCase{"NotAMapping", "- a\n- b\n", "bad.yaml:1:1: error: a rules file must be a mapping"},
+        BadCase{"NoCategory", "blocking:\n  - name: x\n    fix: y\n",
+                "bad.yaml:2:5: error: 'blocking' entry has no 'category'"},
+        BadCase{"NoName", "blocking:\n  - category: x\n    fix: y\n",
+                "bad.yaml:2:5: error: 'blocking' entry has no 'name' or 'functions'"},
+        BadCase{"BadBool",
+                "blocking:\n  - name: x\n    category: c\n    fix: f\n    strict: maybe\n",
+                "bad.yaml:5:13: error: expected true or false for 'strict'"},
+        BadCase{"BlockingNotAList", "blocking: {name: x}\n",
+                "bad.yaml:1:12: error: 'blocking' must be a list of entries"},
+        BadCase{"UnknownLocksKey", "locks:\n  guard_typez: [a]\n",
+                "bad.yaml:2:3: error: unknown key 'guard_typez' in 'locks'"},
+        BadCase{"NestedList", "spawn_functions: [[a]]\n",
+                "bad.yaml:1:20: error: expected a string for 'spawn_functions'"},
+        BadCase{"UnterminatedString", "blocking:\n  - name: \"x\n    category: y\n", "bad.yaml:"},
+        BadCase{"UnterminatedFlowList", "offload_functions: [a, b\n", "bad.yaml:"}),
+    [](const ::testing::TestParamInfo<BadCase>& I) { return std::string(I.param.Name); });
+
+TEST(LoadRules, MissingFileIsAnError) {
+  std::string Err;
+  EXPECT_EQ(loadRules({"/nonexistent/rules.yaml"}, &Err), nullptr);
+  EXPECT_NE(Err.find("/nonexistent/rules.yaml: error: cannot read rules file"), std::string::npos)
+      << Err;
+}
+
+TEST(LoadRules, CachesAndNoticesChanges) {
+  llvm::SmallString<128> Path;
+  ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("rill-rules", "yaml", Path));
+  auto Write = [&](llvm::StringRef Text) {
+    std::error_code EC;
+    llvm::raw_fd_ostream OS(Path, EC);
+    ASSERT_FALSE(EC);
+    OS << Text;
+  };
+  Write("blocking:\n  - name: x::y\n    category: c\n    fix: f\n");
+  std::string Err;
+  auto A = loadRules({std::string(Path)}, &Err);
+  ASSERT_NE(A, nullptr) << Err;
+  EXPECT_NE(A->findBlocking("x::y"), nullptr);
+  EXPECT_NE(A->findBlocking("sleep"), nullptr);  // built-ins are kept
+  EXPECT_EQ(loadRules({std::string(Path)}, &Err), A);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  Write("blocking:\n  - name: x::z\n    category: c\n    fix: f\n    \n");
+  auto B = loadRules({std::string(Path)}, &Err);
+  ASSERT_NE(B, nullptr) << Err;
+  EXPECT_NE(B, A);
+  EXPECT_NE(B->findBlocking("x::z"), nullptr);
+  llvm::sys::fs::remove(Path);
+  EXPECT_EQ(loadRules({}, &Err), builtinRules());
+}
+
+TEST(LoadRules, SplitFileLists) {
+  EXPECT_EQ(splitRulesFileList(" a.yaml; b.yaml,c.yaml ;;"),
+            (std::vector<std::string>{"a.yaml", "b.yaml", "c.yaml"}));
+  EXPECT_TRUE(splitRulesFileList("").empty());
+}
+
+TEST(QualifiedName, NormalizesForRuleMatching) {
+  std::unique_ptr<clang::ASTUnit> AST = clang::tooling::buildASTFromCodeWithArgs(R"(
+namespace std { inline namespace __cxx11 {
+template <class T> struct basic_ifstream { void read(); basic_ifstream(); };
+} }
+namespace outer { namespace { void hidden(); } namespace inner { void f(); } }
+extern "C" { unsigned sleep(unsigned); }
+struct S { template <class T> void g(T); };
+void use() { std::basic_ifstream<char> f; f.read(); outer::hidden(); outer::inner::f(); sleep(1); S().g(1); }
+)",
+                                                                                 {"-std=c++20"});
+  ASSERT_NE(AST, nullptr);
+  using namespace clang::ast_matchers;
+  std::vector<std::string> Names;
+  for (const BoundNodes& N :
+       match(callExpr(callee(functionDecl().bind("f"))), AST->getASTContext()))
+    Names.push_back(qualifiedNameForRules(N.getNodeAs<clang::FunctionDecl>("f")));
+  EXPECT_EQ(Names, (std::vector<std::string>{"std::basic_ifstream::read", "outer::hidden",
+                                             "outer::inner::f", "sleep", "S::g"}));
+  EXPECT_EQ(normalizeRuleName("  ::std::x "), "std::x");
+}
+
+}  // namespace
+}  // namespace rill::lint

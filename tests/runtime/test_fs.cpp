@@ -1,0 +1,93 @@
+// Tests for rill::fs on both backends (io_uring opcodes vs the blocking pool).
+#include <gtest/gtest.h>
+#include <unistd.h>
+#include <rill/fs.hpp>
+#include <rill/rill.hpp>
+
+#include <string>
+
+namespace {
+class Fs : public ::testing::TestWithParam<rill::IoBackend> {
+ protected:
+  void SetUp() override {
+    dir_ = "/tmp/rill-fs-" + std::to_string(::getpid()) +
+           (GetParam() == rill::IoBackend::Epoll ? "-e" : "-a");
+  }
+  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
+  std::string dir_;
+};
+INSTANTIATE_TEST_SUITE_P(Fs, Fs, ::testing::Values(rill::IoBackend::Auto, rill::IoBackend::Epoll),
+                         [](const auto& i) {
+                           return i.param == rill::IoBackend::Epoll ? "epoll" : "auto";
+                         });
+const std::error_code kNoEnt(ENOENT, std::system_category());
+}  // namespace
+
+TEST_P(Fs, WriteReadRenameRemove) {
+  auto rt = rill::Builder::new_multi_thread().worker_threads(2).io_backend(GetParam()).build();
+  rt.block_on([](std::string dir) -> rill::Task<void> {
+    EXPECT_TRUE(co_await rill::fs::create_dir_all(dir + "/a/b/c"));
+    EXPECT_TRUE(co_await rill::fs::create_dir_all(dir + "/a/b/c/"));  // exists: fine
+    auto md = co_await rill::fs::metadata(dir + "/a/b");
+    EXPECT_TRUE(md && md->is_dir && !md->is_file);
+    std::string big(300'000, '\0');
+    for (std::size_t i = 0; i < big.size(); ++i)
+      big[i] = static_cast<char>(i * 13 + 7);
+    const std::string p = dir + "/a/b/c/file.bin";
+    EXPECT_TRUE(co_await rill::fs::write(p, big));
+    auto back = co_await rill::fs::read_to_string(p);
+    EXPECT_TRUE(back);
+    EXPECT_TRUE(back && *back == big);
+    auto fm = co_await rill::fs::metadata(p);
+    EXPECT_TRUE(fm && fm->is_file && fm->len == big.size());
+    EXPECT_TRUE(co_await rill::fs::rename(p, dir + "/moved.bin"));
+    auto gone = co_await rill::fs::metadata(p);
+    EXPECT_EQ(gone.error(), kNoEnt);
+    EXPECT_TRUE(co_await rill::fs::remove_file(dir + "/moved.bin"));
+    auto again = co_await rill::fs::remove_file(dir + "/moved.bin");
+    EXPECT_EQ(again.error(), kNoEnt);
+    auto missing = co_await rill::fs::read(dir + "/nope");
+    EXPECT_EQ(missing.error(), kNoEnt);
+    EXPECT_TRUE(co_await rill::fs::remove_dir(dir + "/a/b/c"));
+    auto notdir = co_await rill::fs::create_dir_all(dir + "/a/b");
+    EXPECT_TRUE(notdir);
+  }(dir_));
+}
+
+TEST_P(Fs, FileReadAtWriteAtSyncMetadata) {
+  auto rt = rill::Builder::new_current_thread().io_backend(GetParam()).build();
+  rt.block_on([](std::string dir) -> rill::Task<void> {
+    EXPECT_TRUE(co_await rill::fs::create_dir_all(dir));
+    const std::string p = dir + "/f.txt";
+    auto f =
+        co_await rill::fs::OpenOptions().read(true).write(true).create_new(true).mode(0640).open(p);
+    EXPECT_TRUE(f);
+    EXPECT_TRUE(co_await f->write_all(std::span<const char>("hello world", 11)));
+    EXPECT_TRUE(co_await f->write_at(std::span<const char>("W", 1), 6));
+    EXPECT_TRUE(co_await f->sync_all());
+    EXPECT_TRUE(co_await f->sync_data());
+    char buf[16] = {};
+    auto n = co_await f->read_at(std::span<char>(buf, 5), 6);
+    EXPECT_TRUE(n && *n == 5);
+    EXPECT_EQ(std::string(buf, 5), "World");
+    auto md = co_await f->metadata();
+    EXPECT_TRUE(md && md->len == 11 && md->permissions == (0640 & ~0022u) && md->nlink == 1);
+    auto dup = co_await rill::fs::OpenOptions().write(true).create_new(true).open(p);
+    EXPECT_EQ(dup.error(), std::error_code(EEXIST, std::system_category()));
+    auto noacc = co_await rill::fs::OpenOptions().open(p);
+    EXPECT_EQ(noacc.error(), std::error_code(EINVAL, std::system_category()));
+    // Sequential reads at the file position.
+    auto r = co_await rill::fs::File::open(p);
+    EXPECT_TRUE(r);
+    std::string seq;
+    for (;;) {
+      auto k = co_await r->read(std::span<char>(buf, 4));
+      if (!k || *k == 0) break;
+      seq.append(buf, *k);
+    }
+    EXPECT_EQ(seq, "hello World");
+    auto ap = co_await rill::fs::OpenOptions().append(true).open(p);
+    EXPECT_TRUE(co_await ap->write_all(std::span<const char>("!", 1)));
+    EXPECT_EQ(*co_await rill::fs::read_to_string(p), "hello World!");
+  }(dir_));
+}
