@@ -372,3 +372,24 @@ TEST(Stress, AbortWhileRunning) {
     EXPECT_TRUE(ok);
   }
 }
+
+TEST(Stress, RemoteSpawnBurstsWithIdleWorkersNeverStrand) {
+  // Regression: a worker leaving park() could leak the "searching" count (notified while it
+  // re-checked the global queue, or between is_parked and unpark_worker_by_id); afterwards
+  // notify_parked() woke nobody and remote spawns stranded in the global queue (hang).
+  auto rt = rill::Builder::new_multi_thread().worker_threads(2).build();
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+  constexpr int kRounds = 100;
+#else
+  constexpr int kRounds = 1000;
+#endif
+  for (int round = 0; round < kRounds; ++round) {
+    std::vector<rill::JoinHandle<void>> hs;
+    for (int i = 0; i < 50; ++i) hs.push_back(rt.spawn([]() -> rill::Task<void> { co_return; }()));
+    rt.block_on([](std::vector<rill::JoinHandle<void>> hs) -> rill::Task<void> {
+      for (auto& h : hs) co_await h;
+    }(std::move(hs)));
+    if (round % 100 == 0) std::this_thread::sleep_for(1ms);  // let the workers park
+  }
+  SUCCEED();
+}

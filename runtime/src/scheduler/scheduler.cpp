@@ -545,7 +545,7 @@ void Scheduler::park(Core* core, bool allow_block) noexcept {
     std::atomic_thread_fence(std::memory_order_seq_cst);
     if (!inject_.empty()) {
       // A remote push may have raced with us and seen no parked worker: take it ourselves.
-      idle_.unpark_worker_by_id(core->index);
+      core->is_searching = !idle_.unpark_worker_by_id(core->index);  // see transition_from_parked
       bump(core->stats.unpark_count);
       if (cfg_.on_thread_unpark) cfg_.on_thread_unpark();
       return;
@@ -597,12 +597,11 @@ bool Scheduler::transition_from_parked(Core* core) noexcept {
     core->is_searching = !idle_.unpark_worker_by_id(core->index);
     return true;
   }
-  if (idle_.is_parked(core->index)) {
-    // Spurious or timer wake-up with nothing to do here; stay counted as parked but look around.
-    idle_.unpark_worker_by_id(core->index);
-    return false;
-  }
-  core->is_searching = true;  // a notifier claimed us and counted us as searching
+  // Spurious or timer wake-up: leave the sleepers list ourselves (counted as unparked, not
+  // searching). If a notifier took us off it first, it counted us as searching: take that role,
+  // so transition_from_searching() gives the count back. One call decides, no check-then-act.
+  if (idle_.unpark_worker_by_id(core->index)) return false;
+  core->is_searching = true;
   return true;
 }
 
