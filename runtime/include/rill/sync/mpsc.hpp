@@ -153,6 +153,7 @@ class Sender {
         return true;
       }
       rill::detail::Waker rx;
+      bool pushed = false;  // decided under the lock: once queued, value_ belongs to the receiver
       {
         std::lock_guard lk(c_->mu);
         if (c_->rx_closed) {
@@ -166,13 +167,14 @@ class Sender {
           c_->q.push_back(std::move(*value_));
           value_.reset();
           rx = std::move(c_->rx_waker);
+          pushed = true;
         } else {
           w_.value = &value_;
           w_.waker = rill::detail::task_waker(rill::detail::current_task());
           c_->enqueue(&w_);
         }
       }
-      if (!value_) {
+      if (pushed) {
         rx.wake();
         return false;
       }
