@@ -12,7 +12,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
-#include <semaphore>
+#include <condition_variable>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,8 +48,31 @@ rill::Runtime rt() {
   return b.build();
 }
 
-/// The std::sync::mpsc::sync_channel used by the Tokio side to signal completion.
-using Done = std::counting_semaphore<1 << 20>;
+/// The std::sync::mpsc::sync_channel the Tokio side uses to signal completion: a counter behind
+/// a mutex and condition variable. (libstdc++ 12's std::counting_semaphore waits with atomic
+/// wait/notify, whose wake-up latency reaches milliseconds here and would dominate the short
+/// benchmarks.)
+class Done {
+ public:
+  explicit Done(int initial) : n_(initial) {}
+  void release() {
+    {
+      std::lock_guard lk(mu_);
+      ++n_;
+    }
+    cv_.notify_one();
+  }
+  void acquire() {
+    std::unique_lock lk(mu_);
+    cv_.wait(lk, [&] { return n_ > 0; });
+    --n_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int n_;
+};
 
 double spawn_many_local(rill::Runtime& rt) {
   return median_ns(
