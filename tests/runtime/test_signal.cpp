@@ -30,6 +30,9 @@ TEST(Signal, ReceivesEachDeliveryAfterCreation) {
 
 TEST(Signal, CtrlCCompletesOnSigint) {
   auto rt = rill::Builder::new_current_thread().build();
+  // Install the SIGINT handler before anything can send it (registration is process-wide), so a
+  // slow start of the task cannot let SIGINT's default action kill the test.
+  rill::signal::Signal installed(SIGINT);
   bool ok = rt.block_on([]() -> rill::Task<bool> {
     auto sender = std::thread([] {
       std::this_thread::sleep_for(10ms);
