@@ -3,6 +3,7 @@
 #include <rill/rill.hpp>
 #include <rill/signal.hpp>
 
+#include <atomic>
 #include <csignal>
 #include <system_error>
 #include <thread>
@@ -33,15 +34,21 @@ TEST(Signal, CtrlCCompletesOnSigint) {
   // Install the SIGINT handler before anything can send it (registration is process-wide), so a
   // slow start of the task cannot let SIGINT's default action kill the test.
   rill::signal::Signal installed(SIGINT);
-  bool ok = rt.block_on([]() -> rill::Task<bool> {
-    auto sender = std::thread([] {
+  std::atomic<bool> done{false};
+  // ctrl_c() completes on the first SIGINT after it is created; the sender repeats (bounded) so a
+  // slow start of the task on a loaded machine cannot make it miss the only delivery.
+  auto sender = std::thread([&done] {
+    for (int i = 0; i < 400 && !done.load(); ++i) {
       std::this_thread::sleep_for(10ms);
       ::kill(::getpid(), SIGINT);
-    });
+    }
+  });
+  bool ok = rt.block_on([]() -> rill::Task<bool> {
     auto r = co_await rill::timeout(5s, []() -> rill::Task<void> { co_await rill::signal::ctrl_c(); }());
-    sender.join();
     co_return r.has_value();
   }());
+  done.store(true);
+  sender.join();
   EXPECT_TRUE(ok);
 }
 
