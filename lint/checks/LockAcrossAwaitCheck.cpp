@@ -592,24 +592,19 @@ class HeldLockAnalysis {
       }
       return;
     }
-    if (const auto* Call = dyn_cast<CallExpr>(S)) {
-      // std::move(g) / std::forward(g): the guard is moved out here.
-      if (const VarDecl* VD = movedVar(Call, /*RequireMove=*/true)) {
-        unsigned Id = VarSite[VD];
-        auto It = State.find(Id);
-        Pending[VD] = It == State.end() ? std::optional<bool>() : std::optional<bool>(It->second);
-        State.erase(Id);
-        return;
-      }
-    }
-    if (const auto* SC = dyn_cast<CXXStaticCastExpr>(S)) {
-      if (const VarDecl* VD = movedVar(SC, /*RequireMove=*/true)) {
-        unsigned Id = VarSite[VD];
-        auto It = State.find(Id);
-        Pending[VD] = It == State.end() ? std::optional<bool>() : std::optional<bool>(It->second);
-        State.erase(Id);
-        return;
-      }
+    // The guard is moved out here: std::move(g) / std::forward(g), or static_cast<G&&>(g).
+    const VarDecl* MovedOut = nullptr;
+    if (const auto* Call = dyn_cast<CallExpr>(S))
+      MovedOut = movedVar(Call, /*RequireMove=*/true);
+    else if (const auto* SC = dyn_cast<CXXStaticCastExpr>(S))
+      MovedOut = movedVar(SC, /*RequireMove=*/true);
+    if (MovedOut) {
+      unsigned Id = VarSite[MovedOut];
+      auto It = State.find(Id);
+      Pending[MovedOut] =
+          It == State.end() ? std::optional<bool>() : std::optional<bool>(It->second);
+      State.erase(Id);
+      return;
     }
     if (const auto* BTE = dyn_cast<CXXBindTemporaryExpr>(S)) {
       if (isGuardType(BTE->getType()) && DestroyedTemps.count(BTE)) {
