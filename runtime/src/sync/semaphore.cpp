@@ -191,33 +191,23 @@ bool RawAcquire::await_suspend(std::coroutine_handle<> h) noexcept {
   WakeList wl;  // declared before the lock: wakes after it is released
   {
     std::lock_guard lk(sem_->mu_);
-    auto s = sem_->state_.load(std::memory_order_seq_cst);
-    std::size_t take;
-    for (;;) {
-      if (s & Semaphore::kClosed) {
-        state_ = State::Closed;
-        return false;
-      }
-      // FIFO: permits are only available while nobody is queued (releases feed the head).
-      take = std::min<std::size_t>(n_, s >> Semaphore::kShift);
-      if (sem_->state_.compare_exchange_weak(s, s - (take << Semaphore::kShift),
-                                             std::memory_order_seq_cst))
-        break;
-    }
-    if (take == n_) {
-      state_ = State::Acquired;
+    if (sem_->state_.load(std::memory_order_seq_cst) & Semaphore::kClosed) {
+      state_ = State::Closed;
       return false;
     }
-    node_.remaining = n_ - take;
-    node_.assigned = take;
-    node_.waker = rill::detail::task_waker(rill::detail::current_task());
+    // Queue first, then hand every permit in the counter to the queue in FIFO order. Permits
+    // can sit in the counter while others wait (a fast-path release adds them before it sees
+    // has_waiters_ and takes the lock); they belong to the queue head, not to this newcomer.
+    node_.remaining = n_;
+    node_.assigned = 0;
     sem_->waiters_.push_back(&node_);
     sem_->has_waiters_.store(true, std::memory_order_seq_cst);
     state_ = State::Waiting;
-    // A fast-path release may have added permits before it could see has_waiters_: claim them
-    // (for the queue head, which may be us; then our own waker in wl causes one spurious poll).
     sem_->drain_to_waiters_locked(wl);
-    if (node_.done.load(std::memory_order_relaxed)) return false;
+    if (node_.done.load(std::memory_order_relaxed)) return false;  // granted: no waker needed
+    // Still queued: releases complete us only under mu_, which we hold, so the waker is in
+    // place before anyone can take it.
+    node_.waker = rill::detail::task_waker(rill::detail::current_task());
   }
   suspend_here(h, &poll_fn);
   return true;
