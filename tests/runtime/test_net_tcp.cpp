@@ -16,6 +16,15 @@ using rill::net::SocketAddr;
 using rill::net::TcpListener;
 using rill::net::TcpStream;
 
+// gtest's ASSERT_* return from the function; in a coroutine, fail and co_return instead.
+#define CO_ASSERT_TRUE(c)                 \
+  if (!(c)) {                             \
+    ADD_FAILURE() << "assertion: " << #c; \
+    co_return;                            \
+  }                                       \
+  static_assert(true)
+#define CO_ASSERT_LT(a, b) CO_ASSERT_TRUE((a) < (b))
+
 namespace {
 
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
@@ -426,6 +435,127 @@ TEST_P(Tcp, SelectLoserStyleCancelOnSameWorker) {
     EXPECT_TRUE(co_await c->write_all(std::span<const char>("ok", 2)));
     char buf[2];
     EXPECT_TRUE(co_await a->first.read_exact(std::span<char>(buf)));
+  }());
+}
+
+// Accept (multishot on io_uring): connections that arrive while nobody accepts -- more than the
+// listener's accept queue holds (128), so the multishot accept is cancelled for backpressure and
+// re-armed -- are all delivered later, each to exactly one accept, with its peer address.
+TEST_P(Tcp, AcceptBurstBeyondTheQueueLosesNothing) {
+  auto rt = make_rt(GetParam());
+  rt.block_on([]() -> rill::Task<void> {
+    auto l = TcpListener::bind("127.0.0.1:0");
+    CO_ASSERT_TRUE(l);
+    auto addr = *l->local_addr();
+    // One accept first, so the multishot accept is armed before the burst.
+    auto first = rill::spawn(TcpStream::connect(addr));
+    auto a0 = co_await l->accept();
+    auto c0 = co_await first;
+    CO_ASSERT_TRUE(a0 && c0);
+    const int n = 300 / kScale;
+    std::vector<rill::JoinHandle<bool>> clients;
+    for (int i = 0; i < n; ++i)
+      clients.push_back(rill::spawn([](SocketAddr addr, std::uint32_t id) -> rill::Task<bool> {
+        auto c = co_await TcpStream::connect(addr);
+        if (!c) co_return false;
+        if (!co_await c->write_all(std::span<const char>(reinterpret_cast<char*>(&id), 4)))
+          co_return false;
+        std::uint32_t back = 0;
+        if (!co_await c->read_exact(std::span<char>(reinterpret_cast<char*>(&back), 4)))
+          co_return false;
+        co_return back == id + 1;
+      }(addr, static_cast<std::uint32_t>(i))));
+    co_await rill::sleep(50ms);  // let the burst queue up: in our queue and the kernel backlog
+    std::vector<int> seen(n, 0);
+    for (int i = 0; i < n; ++i) {
+      auto a = co_await l->accept();
+      CO_ASSERT_TRUE(a);
+      EXPECT_TRUE(a->second.is_ipv4());
+      EXPECT_NE(a->second.port(), 0);
+      std::uint32_t id = 0;
+      CO_ASSERT_TRUE(
+          co_await a->first.read_exact(std::span<char>(reinterpret_cast<char*>(&id), 4)));
+      CO_ASSERT_LT(id, static_cast<std::uint32_t>(n));
+      ++seen[id];
+      ++id;
+      EXPECT_TRUE(
+          co_await a->first.write_all(std::span<const char>(reinterpret_cast<char*>(&id), 4)));
+    }
+    for (int i = 0; i < n; ++i)
+      EXPECT_EQ(seen[i], 1) << "connection " << i;
+    for (auto& h : clients)
+      EXPECT_TRUE(co_await h);
+  }());
+}
+
+// Accept is cancel-safe: an accept dropped by a timeout loses no connection (the connection goes
+// to the next accept), however the timeouts and the arrivals interleave.
+TEST_P(Tcp, AcceptCancelledByTimeoutsLosesNoConnection) {
+  auto rt = make_rt(GetParam());
+  rt.block_on([]() -> rill::Task<void> {
+    auto l = TcpListener::bind("127.0.0.1:0");
+    CO_ASSERT_TRUE(l);
+    auto addr = *l->local_addr();
+    const int n = 40 / kScale;
+    auto connector = rill::spawn([](SocketAddr addr, int n) -> rill::Task<int> {
+      std::vector<TcpStream> keep;
+      for (int i = 0; i < n; ++i) {
+        auto c = co_await TcpStream::connect(addr);
+        if (c) keep.push_back(std::move(*c));
+        co_await rill::sleep(std::chrono::microseconds(100 * (i % 7)));
+      }
+      co_await rill::sleep(300ms);  // keep them open until the server counted them
+      co_return static_cast<int>(keep.size());
+    }(addr, n));
+    int accepted = 0, timeouts = 0;
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (accepted < n && std::chrono::steady_clock::now() < deadline) {
+      auto r = co_await rill::timeout(300us, [](TcpListener* l) -> rill::Task<bool> {
+        auto a = co_await l->accept();
+        co_return static_cast<bool>(a);
+      }(&*l));
+      if (!r)
+        ++timeouts;
+      else if (*r)
+        ++accepted;
+    }
+    EXPECT_EQ(accepted, n);
+    EXPECT_GT(timeouts, 0);
+    EXPECT_EQ(co_await connector, n);
+  }());
+}
+
+// Dropping a listener closes the connections it accepted but nobody took (the peers see EOF or a
+// reset, no fd leaks) and stops listening at once.
+TEST_P(Tcp, DroppedListenerClosesUntakenConnections) {
+  auto rt = make_rt(GetParam());
+  rt.block_on([]() -> rill::Task<void> {
+    auto l = TcpListener::bind("127.0.0.1:0");
+    CO_ASSERT_TRUE(l);
+    auto addr = *l->local_addr();
+    auto first = rill::spawn(TcpStream::connect(addr));
+    auto a0 = co_await l->accept();  // arms the multishot accept on io_uring
+    CO_ASSERT_TRUE(a0);
+    auto c0 = co_await first;
+    std::vector<TcpStream> cs;
+    for (int i = 0; i < 5; ++i) {
+      auto c = co_await TcpStream::connect(addr);
+      CO_ASSERT_TRUE(c);
+      cs.push_back(std::move(*c));
+    }
+    co_await rill::sleep(20ms);
+    *l = TcpListener();
+    for (auto& c : cs) {
+      char b;
+      auto r = co_await rill::timeout(5s, [](TcpStream* c, char* b) -> rill::Task<bool> {
+        auto n = co_await c->read(std::span<char>(b, 1));
+        co_return !n || *n == 0;  // EOF or reset
+      }(&c, &b));
+      CO_ASSERT_TRUE(r);  // else a queued connection was left open
+      EXPECT_TRUE(*r);
+    }
+    auto late = co_await TcpStream::connect(addr);
+    EXPECT_FALSE(late);
   }());
 }
 

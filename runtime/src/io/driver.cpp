@@ -205,18 +205,21 @@ void Driver::arm_wake_read() noexcept {
 void Driver::reap() noexcept {
   for (;;) {
     io_uring_cqe* cqe;
-    unsigned head, n = 0;
+    unsigned head, n = 0, ready = 0;
     io_uring_for_each_cqe(&ring_, head, cqe) {
       const std::uint64_t ud = cqe->user_data;
       if (ud == kWakeToken) {
         wake_armed_ = false;  // re-armed by the next park()
       } else if (ud != kCancelToken) {
-        ++ready_count_;
+        ++ready;
         if (!(cqe->flags & IORING_CQE_F_MORE) && inflight_) --inflight_;
         op_on_cqe(this, IoOp::from_key(ud), cqe->res, cqe->flags);
       }
       ++n;
     }
+    if (ready)
+      ready_count_.store(ready_count_.load(std::memory_order_relaxed) + ready,
+                         std::memory_order_relaxed);
     if (n) io_uring_cq_advance(&ring_, n);
     // Completions the kernel could not post (CQ full) wait in its overflow list: flush them.
     if (!(IO_URING_READ_ONCE(*ring_.sq.kflags) & IORING_SQ_CQ_OVERFLOW)) return;
@@ -285,7 +288,7 @@ void Driver::dispatch_epoll(int timeout_ms) noexcept {
       [[maybe_unused]] auto rc = ::read(event_fd_, &v, sizeof v);
       continue;
     }
-    ++ready_count_;
+    ready_count_.store(ready_count_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     const std::uint32_t e = evs[i].events;
     std::uint64_t bits = 0;
     if (e & (EPOLLIN | EPOLLPRI)) bits |= kReadable;

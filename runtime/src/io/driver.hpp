@@ -72,8 +72,13 @@ class Driver {
   void shutdown() noexcept;
 
   DriverKind kind() const noexcept { return kind_; }
+  /// True once shutdown() began (no new operations are started on this ring). Owner thread.
+  bool shutting_down() const noexcept { return shut_; }
   /// Completions handled by park()/poll() other than unpark notifications (metrics).
-  std::uint64_t ready_count() const noexcept { return ready_count_; }
+  /// Any thread (relaxed: a metric).
+  std::uint64_t ready_count() const noexcept {
+    return ready_count_.load(std::memory_order_relaxed);
+  }
   /// Operations submitted to the kernel and not completed yet (owner thread).
   std::uint32_t inflight() const noexcept { return inflight_; }
 
@@ -111,9 +116,9 @@ class Driver {
   int event_fd_ = -1;
   bool wake_armed_ = false;
   std::uint64_t wake_buf_ = 0;
-  std::uint64_t ready_count_ = 0;
-  std::uint32_t inflight_ = 0;   // operations other than the wake read and cancels
-  std::uint64_t owner_tid_ = 0;  // thread that registered the ring fd (0: none)
+  std::atomic<std::uint64_t> ready_count_{0};  // written by the owner only, read by metrics
+  std::uint32_t inflight_ = 0;                 // operations other than the wake read and cancels
+  std::uint64_t owner_tid_ = 0;                // thread that registered the ring fd (0: none)
   bool reg_fd_off_ = false;      // ring fd registration abandoned (the core changed threads)
   std::uint64_t probe_[4] = {};  // supported opcodes bitmap
   bool shut_ = false;

@@ -5,11 +5,16 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstddef>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <deque>
+#include <mutex>
 #include <new>
 #include <utility>
 #include <vector>
@@ -172,6 +177,8 @@ std::int64_t exec_sync(IoOp* op) noexcept {
         return ::unlinkat(AT_FDCWD, path1(op), op->flags) < 0 ? -errno : 0;
       case OpKind::RenameAt:
         return ::renameat(AT_FDCWD, path1(op), AT_FDCWD, path1(op) + op->path2) < 0 ? -errno : 0;
+      case OpKind::AcceptMulti:
+        return -EINVAL;  // io_uring only
     }
     // Byte-stream kinds.
     if (n < 0) {
@@ -241,6 +248,184 @@ void cancel_job(BlockingJob* j) noexcept {
 
 }  // namespace
 
+// ---- multishot accept ---------------------------------------------------------------------------
+//
+// An io_uring listener keeps one multishot accept in flight (IORING_OP_ACCEPT with
+// IORING_ACCEPT_MULTISHOT): each connection the kernel accepts arrives as a CQE with
+// IORING_CQE_F_MORE, without a new SQE per accept (before Linux 5.19, or with
+// RILL_MULTISHOT_ACCEPT=0, a single-shot accept owned by the queue in the same way). The listener's
+// AcceptQueue hands each fd to the accept() waiting for it, or queues it for the next accept() (so
+// an accept cancelled by a select/timeout loses no connection: Tokio's accept is cancel-safe the
+// same way). At most kAcceptQueueMax connections are queued: beyond that the multishot accept is
+// cancelled, and the next accept() that finds the queue empty re-arms it, so an application that
+// stops accepting leaves connections in the kernel's backlog as with single-shot accepts. A CQE
+// without F_MORE (an error such as EMFILE, or a cancel) ends the multishot accept; an error is
+// delivered to the next accept() and the one after that re-arms.
+//
+// Ownership: the AcceptQueue belongs to the listener's IoHandle and, while it is in flight, to
+// the multishot op (`refs` counts both, under `mu`). The multishot op is owned by the queue and
+// freed by its last CQE. Closing the listener closes every queued fd and cancels the multishot
+// op; a connection accepted after that is closed when its CQE arrives.
+
+struct AcceptQueue {
+  std::mutex mu;
+  std::deque<std::int64_t> ready;  // accepted fds (>= 0) and errors (< 0), oldest first
+  IoOp* waiter = nullptr;          // the Queue-mode accept() waiting (PENDING), if any
+  IoOp* ms = nullptr;              // the multishot op in flight; null when not armed
+  Driver* drv = nullptr;           // the ring `ms` went to
+  bool cancelling = false;         // an async cancel of `ms` was issued
+  bool closed = false;             // the listener is gone
+  int refs = 1;                    // the handle, plus one while `ms` is in flight
+  int fd = -1;                     // the listening socket
+};
+
+namespace {
+
+constexpr std::size_t kAcceptQueueMax = 128;
+
+/// Stores an accept outcome in a Queue-mode op (peer address by getpeername, since a
+/// multishot accept has no per-connection address buffer).
+void fill_accept(IoOp* op, std::int64_t v) noexcept {
+  op->res = v;
+  op->addrlen = 0;
+  if (v >= 0) {
+    socklen_t len = sizeof op->addr;
+    if (::getpeername(static_cast<int>(v), reinterpret_cast<sockaddr*>(&op->addr), &len) == 0)
+      op->addrlen = len;
+  }
+}
+
+/// Hands `v` to the waiting accept (its waker goes to `w`, woken by the caller after unlocking)
+/// or queues it. Caller holds q->mu.
+void accept_deliver(AcceptQueue* q, std::int64_t v, Waker& w) noexcept {
+  if (IoOp* op = std::exchange(q->waiter, nullptr)) {
+    fill_accept(op, v);
+    w = std::move(op->waker);
+    op->state.store(opstate::DONE, std::memory_order_release);
+    return;
+  }
+  try {
+    q->ready.push_back(v);
+  } catch (...) {  // out of memory: refuse the connection rather than lose track of the fd
+    if (v >= 0) ::close(static_cast<int>(v));
+  }
+}
+
+/// Submits a new multishot accept for `q` to `d` (the caller's own ring when `local`). Caller
+/// holds q->mu.
+void accept_arm(AcceptQueue* q, Driver* d, bool local) noexcept {
+  IoOp* ms = op_alloc(0);
+  ms->kind = OpKind::AcceptMulti;
+  ms->mode = OpMode::Uring;
+  ms->fd = q->fd;
+  ms->aq = q;
+  ms->drv = d;
+  ms->state.store(opstate::PENDING, std::memory_order_relaxed);
+  q->ms = ms;
+  q->drv = d;
+  q->cancelling = false;
+  ++q->refs;
+  if (local)
+    d->push(ms);
+  else
+    d->submit_remote(ms);
+}
+
+/// Cancels the multishot op of `q` from any thread. Caller holds q->mu.
+void accept_cancel(AcceptQueue* q) noexcept {
+  if (!q->ms || q->cancelling) return;
+  q->cancelling = true;
+  if (t_ctx.core && &t_ctx.core->driver == q->drv)
+    q->drv->cancel_local(q->ms->key());
+  else
+    q->drv->cancel_remote(q->ms->key());
+}
+
+/// Takes the oldest queued outcome into `op` (DONE). Caller holds q->mu.
+bool accept_pop(AcceptQueue* q, IoOp* op) noexcept {
+  if (q->ready.empty()) return false;
+  fill_accept(op, q->ready.front());
+  q->ready.pop_front();
+  op->state.store(opstate::DONE, std::memory_order_release);
+  return true;
+}
+
+void accept_multi_cqe(Driver* d, IoOp* ms, std::int32_t res, std::uint32_t flags) noexcept {
+  AcceptQueue* q = ms->aq;
+  const bool more = flags & IORING_CQE_F_MORE;
+  Waker w;
+  bool free_q = false;
+  {
+    std::lock_guard lk(q->mu);
+    if (res >= 0) {
+      if (q->closed)
+        ::close(res);
+      else
+        accept_deliver(q, res, w);
+    } else if (res != -ECANCELED && !q->closed) {
+      accept_deliver(q, res, w);
+    }
+    if (!more) {
+      q->ms = nullptr;
+      q->drv = nullptr;
+      q->cancelling = false;
+      free_q = --q->refs == 0;
+      // An accept is still waiting (the op ended without a connection for it): start again.
+      if (!free_q && q->waiter && !q->closed && !d->shutting_down()) accept_arm(q, d, true);
+    } else if (q->ready.size() >= kAcceptQueueMax) {
+      accept_cancel(q);  // backpressure: leave further connections in the kernel's backlog
+    }
+  }
+  if (!more) op_free(ms);
+  if (free_q) delete q;
+  w.wake();
+}
+
+/// Multishot accept needs Linux 5.19; RILL_MULTISHOT_ACCEPT=0 turns it off: the listener's
+/// queue then keeps one single-shot accept in flight instead (still cancel-safe).
+bool multishot_accept_supported() noexcept {
+  static const bool ok = [] {
+    if (const char* e = std::getenv("RILL_MULTISHOT_ACCEPT"); e && e[0] == '0') return false;
+    utsname u{};
+    int major = 0, minor = 0;
+    if (::uname(&u) != 0 || std::sscanf(u.release, "%d.%d", &major, &minor) != 2) return false;
+    return major > 5 || (major == 5 && minor >= 19);
+  }();
+  return ok;
+}
+
+AcceptQueue* accept_queue(IoHandle* h) {
+  AcceptQueue* q = h->accept_q.load(std::memory_order_acquire);
+  if (q) return q;
+  auto* fresh = new AcceptQueue;
+  fresh->fd = h->fd;
+  if (h->accept_q.compare_exchange_strong(q, fresh, std::memory_order_acq_rel)) return fresh;
+  delete fresh;  // another accept created it first
+  return q;
+}
+
+void accept_queue_close(AcceptQueue* q) noexcept {
+  bool free_q;
+  {
+    std::lock_guard lk(q->mu);
+    q->closed = true;
+    for (std::int64_t v : q->ready)
+      if (v >= 0) ::close(static_cast<int>(v));
+    q->ready.clear();
+    if (q->ms) {
+      // The in-flight multishot accept holds its own reference to the socket, so closing our
+      // fd would leave it listening until the cancel is processed: stop listening now (which
+      // also ends the multishot accept), so a connect after the close is refused at once.
+      ::shutdown(q->fd, SHUT_RDWR);
+      accept_cancel(q);
+    }
+    free_q = --q->refs == 0;
+  }
+  if (free_q) delete q;
+}
+
+}  // namespace
+
 // ---- io_uring
 // -------------------------------------------------------------------------------------
 
@@ -250,6 +435,9 @@ void op_prep(IoOp* op, io_uring_sqe* sqe) noexcept {
   switch (op->kind) {
     case OpKind::Recv:
       io_uring_prep_recv(sqe, fd, base + op->done, op->len - op->done, 0);
+      // The socket was drained by the last receive (or this one is continuing after a partial
+      // read_exact): wait for data before trying, which saves a failed receive attempt.
+      if (op->flags != 0 || op->done != 0) sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
       break;
     case OpKind::Send:
       io_uring_prep_send(sqe, fd, base + op->done, op->len - op->done, MSG_NOSIGNAL);
@@ -310,10 +498,20 @@ void op_prep(IoOp* op, io_uring_sqe* sqe) noexcept {
     case OpKind::RenameAt:
       io_uring_prep_renameat(sqe, AT_FDCWD, path1(op), AT_FDCWD, path1(op) + op->path2, 0);
       break;
+    case OpKind::AcceptMulti:
+      if (multishot_accept_supported())
+        io_uring_prep_multishot_accept(sqe, fd, nullptr, nullptr, SOCK_CLOEXEC);
+      else  // one connection per SQE; the queue re-arms it while an accept() waits
+        io_uring_prep_accept(sqe, fd, nullptr, nullptr, SOCK_CLOEXEC);
+      break;
   }
 }
 
 void op_on_cqe(Driver* d, IoOp* op, std::int32_t res, std::uint32_t flags) noexcept {
+  if (op->kind == OpKind::AcceptMulti) {
+    accept_multi_cqe(d, op, res, flags);
+    return;
+  }
   op->cqe_flags = flags;
   if (op->kind == OpKind::RecvFrom) op->addrlen = op->msg.msg_namelen;  // set by the kernel
   if (!op->all) {
@@ -364,6 +562,10 @@ bool io_op_try(IoOp* op) noexcept {
       return true;
     case OpMode::Ready:
       return ready_try(op);
+    case OpMode::Queue: {
+      std::lock_guard lk(op->aq->mu);
+      return accept_pop(op->aq, op);
+    }
     case OpMode::Uring:
     case OpMode::Blocking:
       return false;
@@ -414,6 +616,20 @@ bool io_op_arm(IoOp* op) noexcept {
         return false;
       }
       return true;
+    case OpMode::Queue: {
+      AcceptQueue* q = op->aq;
+      std::lock_guard lk(q->mu);
+      if (accept_pop(q, op)) return false;
+      op->waker = task_waker(t);
+      op->state.store(opstate::PENDING, std::memory_order_relaxed);
+      q->waiter = op;
+      if (!q->ms) {  // not armed (first accept, or it ended): start the multishot accept
+        Core* c = t_ctx.core;
+        const bool local = c && c->sched == s;
+        accept_arm(q, local ? &c->driver : &pick_core(s)->driver, local);
+      }
+      return true;
+    }
     case OpMode::Sync:
       return false;
   }
@@ -436,6 +652,26 @@ bool io_op_poll(IoOp* op) noexcept {
 }
 
 void io_op_release(IoOp* op) noexcept {
+  if (op->mode == OpMode::Queue) {
+    AcceptQueue* q = op->aq;
+    {
+      std::lock_guard lk(q->mu);
+      if (q->waiter == op) {
+        q->waiter = nullptr;  // cancelled while waiting
+      } else if (op->state.load(std::memory_order_acquire) == opstate::DONE && !op->taken &&
+                 op->res >= 0) {
+        // Accepted for an awaiter that never resumed: the next accept() gets it.
+        try {
+          if (q->closed) throw 0;
+          q->ready.push_front(op->res);
+        } catch (...) {
+          ::close(static_cast<int>(op->res));
+        }
+      }
+    }
+    op_free(op);
+    return;
+  }
   std::uint32_t s = op->state.load(std::memory_order_acquire);
   if (s == opstate::PENDING && (op->mode == OpMode::Uring || op->mode == OpMode::Blocking)) {
     // The kernel (or a pool thread) still owns the op: orphan it; its completion frees it.
@@ -465,6 +701,9 @@ void io_op_release(IoOp* op) noexcept {
 
 std::int64_t io_op_result(IoOp* op) noexcept {
   op->taken = true;
+  if (op->kind == OpKind::Recv && op->mode == OpMode::Uring && op->h)  // the awaiter holds h
+    op->h->recv_poll_first.store(op->res > 0 && !(op->cqe_flags & IORING_CQE_F_SOCK_NONEMPTY),
+                                 std::memory_order_relaxed);
   return op->res;
 }
 std::byte* io_op_data(IoOp* op) noexcept {
@@ -524,6 +763,8 @@ std::uint8_t uring_opcode(OpKind k) noexcept {
       return IORING_OP_UNLINKAT;
     case OpKind::RenameAt:
       return IORING_OP_RENAMEAT;
+    case OpKind::AcceptMulti:
+      return IORING_OP_ACCEPT;
   }
   return 0;
 }
@@ -577,6 +818,8 @@ IoOp* io_recv(IoHandle* h, std::size_t cap, bool exact) {
   IoOp* op = new_op(OpKind::Recv, h, cap);
   op->len = static_cast<std::uint32_t>(std::min<std::size_t>(cap, op->cap));
   op->all = exact;
+  if (op->mode == OpMode::Uring && h && h->recv_poll_first.load(std::memory_order_relaxed))
+    op->flags = 1;  // op_prep: IORING_RECVSEND_POLL_FIRST
   if (exact) finish_if_empty(op);
   return op;
 }
@@ -591,7 +834,12 @@ IoOp* io_send(IoHandle* h, const void* data, std::size_t len, bool all) {
 }
 
 IoOp* io_accept(IoHandle* h) {
-  return new_op(OpKind::Accept, h, 0);
+  IoOp* op = new_op(OpKind::Accept, h, 0);
+  if (op->mode == OpMode::Uring && h) {
+    op->mode = OpMode::Queue;
+    op->aq = accept_queue(h);
+  }
+  return op;
 }
 
 IoOp* io_connect(IoHandle* h, const void* a, std::uint32_t len) {
@@ -710,6 +958,7 @@ IoOp* io_rename(const char* from, const char* to) {
 // ----------------------------------------------------------------------------------------
 
 IoHandle::~IoHandle() {
+  if (AcceptQueue* q = accept_q.load(std::memory_order_acquire)) accept_queue_close(q);
   if (reg) registration_close(reg);
   if (fd >= 0) ::close(fd);
 }

@@ -30,6 +30,8 @@
 
 namespace rill::detail {
 
+struct AcceptQueue;
+
 enum class OpKind : std::uint8_t {
   Recv,
   Send,
@@ -46,8 +48,12 @@ enum class OpKind : std::uint8_t {
   MkdirAt,
   UnlinkAt,
   RenameAt,
+  AcceptMulti,  // a listener's multishot accept (owned by its AcceptQueue, not by an awaiter)
 };
-enum class OpMode : std::uint8_t { Uring, Ready, Blocking, Sync };
+/// Uring: an SQE on a ring. Ready: epoll readiness + non-blocking syscall. Blocking: the
+/// blocking pool. Sync: done at once. Queue: an accept served from the listener's multishot
+/// accept queue (AcceptQueue).
+enum class OpMode : std::uint8_t { Uring, Ready, Blocking, Sync, Queue };
 
 namespace opstate {
 inline constexpr std::uint32_t INIT = 0, PENDING = 1, DONE = 2, ORPHANED = 3;
@@ -92,6 +98,12 @@ struct IoHandle {
   DriverKind kind = DriverKind::Uring;
   bool socket = false;
   Registration* reg = nullptr;  // epoll sockets
+  /// io_uring sockets: the last recv left the socket empty (its CQE lacked
+  /// IORING_CQE_F_SOCK_NONEMPTY), so the next recv arms the poll first instead of trying a
+  /// receive that would fail with EAGAIN (IORING_RECVSEND_POLL_FIRST). A hint: relaxed.
+  std::atomic<bool> recv_poll_first{false};
+  /// io_uring listeners: the multishot accept state, created by the first accept (op.cpp).
+  std::atomic<AcceptQueue*> accept_q{nullptr};
   ~IoHandle();
 };
 
@@ -117,7 +129,8 @@ struct IoOp {
   Waker waker;
   Driver* drv = nullptr;
   IoHandle* h = nullptr;
-  sockaddr_storage addr;  // left uninitialized (default-init): written before use
+  AcceptQueue* aq = nullptr;  // Queue-mode accepts and the multishot op itself
+  sockaddr_storage addr;      // left uninitialized (default-init): written before use
   socklen_t addrlen = 0;
   msghdr msg;
   iovec iov;

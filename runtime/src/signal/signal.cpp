@@ -25,8 +25,16 @@ struct Registration {
 namespace {
 constexpr int kMaxSignal = 65;
 std::array<std::atomic<std::uint64_t>, kMaxSignal> g_pending{};
-std::array<std::shared_ptr<Registration>, kMaxSignal> g_regs;
-std::mutex g_mu;
+// The registry is used by the detached dispatch thread, which may still run while the process
+// exits: allocate it once and never destroy it (no static destructor to race with).
+struct Registry {
+  std::array<std::shared_ptr<Registration>, kMaxSignal> regs;
+  std::mutex mu;
+};
+Registry& registry() {
+  static Registry* r = new Registry;
+  return *r;
+}
 int g_pipe[2] = {-1, -1};
 
 void handler(int signo) {
@@ -52,8 +60,8 @@ void* dispatch_thread(void*) {
       if (p == 0) continue;
       std::shared_ptr<Registration> r;
       {
-        std::lock_guard lk(g_mu);
-        r = g_regs[s];
+        std::lock_guard lk(registry().mu);
+        r = registry().regs[s];
       }
       if (!r) continue;
       std::vector<rill::detail::Waker> wake;
@@ -62,7 +70,8 @@ void* dispatch_thread(void*) {
         r->count.fetch_add(p, std::memory_order_acq_rel);
         wake.swap(r->waiters);
       }
-      for (auto& w : wake) w.wake();
+      for (auto& w : wake)
+        w.wake();
     }
   }
 }
@@ -72,7 +81,8 @@ std::shared_ptr<Registration> register_signal(int signo) {
   if (signo <= 0 || signo >= kMaxSignal || signo == SIGKILL || signo == SIGSTOP)
     throw std::system_error(EINVAL, std::generic_category(),
                             "rill::signal: signal " + std::to_string(signo) + " cannot be handled");
-  std::lock_guard lk(g_mu);
+  Registry& g = registry();
+  std::lock_guard lk(g.mu);
   if (g_pipe[0] < 0) {
     if (::pipe2(g_pipe, O_CLOEXEC) != 0)
       throw std::system_error(errno, std::generic_category(), "rill::signal: pipe2");
@@ -82,16 +92,16 @@ std::shared_ptr<Registration> register_signal(int signo) {
       throw std::system_error(rc, std::generic_category(), "rill::signal: dispatch thread");
     pthread_detach(th);
   }
-  if (!g_regs[signo]) {
-    struct sigaction sa {};
+  if (!g.regs[signo]) {
+    struct sigaction sa{};
     sa.sa_handler = handler;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
     if (::sigaction(signo, &sa, nullptr) != 0)
       throw std::system_error(errno, std::generic_category(), "rill::signal: sigaction");
-    g_regs[signo] = std::make_shared<Registration>();
+    g.regs[signo] = std::make_shared<Registration>();
   }
-  return g_regs[signo];
+  return g.regs[signo];
 }
 
 std::uint64_t deliveries(const Registration& r) noexcept {

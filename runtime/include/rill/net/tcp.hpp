@@ -43,8 +43,9 @@ class TcpStream : public StreamSocket {
   io::Result<void> set_linger(int seconds);
 };
 
-/// A listening TCP socket. Move-only; closing it cancels an accept in flight. One task should
-/// accept at a time. Mirrors tokio::net::TcpListener.
+/// A listening TCP socket. Move-only; dropping it stops listening and closes connections it
+/// accepted that no accept() took. One task should accept at a time. Mirrors
+/// tokio::net::TcpListener.
 class TcpListener {
  public:
   TcpListener() noexcept = default;
@@ -63,8 +64,12 @@ class TcpListener {
   static io::Result<TcpListener> from_raw_fd(int fd);
 
   /// Awaitable accepting the next connection: yields (stream, peer address) or the error
-  /// (EMFILE when out of fds: the listener stays usable). Cancel-safe: a connection accepted by
-  /// a cancelled accept is closed, never leaked. Mirrors TcpListener::accept.
+  /// (EMFILE when out of fds: the listener stays usable). On io_uring the listener keeps one
+  /// multishot accept in flight (Linux >= 5.19; RILL_MULTISHOT_ACCEPT=0 turns it off) and
+  /// queues up to 128 accepted connections for the next accepts; beyond that they wait in the
+  /// kernel's backlog. Cancel-safe (as Tokio's): an accept dropped by a timeout or select loses
+  /// no connection, the next accept gets it. Connections accepted but never taken are closed
+  /// when the listener is dropped, which stops listening at once. Mirrors TcpListener::accept.
   class Accept : public rill::detail::IoLeaf {
    public:
     explicit Accept(rill::detail::IoHandle* h) noexcept : h_(h) {}

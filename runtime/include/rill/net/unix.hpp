@@ -40,7 +40,8 @@ class UnixListener {
   /// Mirrors UnixListener::bind.
   static io::Result<UnixListener> bind(std::string_view path);
 
-  /// Awaitable yielding (stream, peer path) for the next connection. Mirrors accept.
+  /// Awaitable yielding (stream, peer path) for the next connection; multishot, queued and
+  /// cancel-safe exactly like TcpListener::accept. Mirrors UnixListener::accept.
   class Accept : public rill::detail::IoLeaf {
    public:
     explicit Accept(rill::detail::IoHandle* h) noexcept : h_(h) {}
