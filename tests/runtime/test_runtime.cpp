@@ -23,7 +23,9 @@ class Flavors : public ::testing::TestWithParam<bool> {};
 INSTANTIATE_TEST_SUITE_P(Runtime, Flavors, ::testing::Values(true, false),
                          [](const auto& i) { return i.param ? "multi_thread" : "current_thread"; });
 
-rill::Task<int> add(int a, int b) { co_return a + b; }
+rill::Task<int> add(int a, int b) {
+  co_return a + b;
+}
 rill::Task<int> nested(int depth) {
   if (depth == 0) co_return 0;
   co_return 1 + co_await nested(depth - 1);
@@ -62,9 +64,11 @@ TEST_P(Flavors, SpawnAndJoinManyTasks) {
   long sum = rt.block_on([](int n) -> rill::Task<long> {
     std::vector<rill::JoinHandle<int>> hs;
     hs.reserve(n);
-    for (int i = 0; i < n; ++i) hs.push_back(rill::spawn(add(i, 1)));
+    for (int i = 0; i < n; ++i)
+      hs.push_back(rill::spawn(add(i, 1)));
     long s = 0;
-    for (auto& h : hs) s += co_await h;
+    for (auto& h : hs)
+      s += co_await h;
     co_return s;
   }(n));
   EXPECT_EQ(sum, static_cast<long>(n) * (n + 1) / 2);
@@ -95,7 +99,8 @@ TEST_P(Flavors, DroppedHandleDetachesTask) {
       }(ran));
     }
     co_await rill::sleep(50ms);
-    while (ran->load() < 100) co_await rill::sleep(5ms);
+    while (ran->load() < 100)
+      co_await rill::sleep(5ms);
   }(&ran));
   EXPECT_EQ(ran.load(), 100);
 }
@@ -131,7 +136,8 @@ TEST_P(Flavors, AbortAfterCompletionKeepsValue) {
   auto rt = make_rt(GetParam());
   int v = rt.block_on([]() -> rill::Task<int> {
     auto h = rill::spawn(add(20, 22));
-    while (!h.is_finished()) co_await rill::yield_now();
+    while (!h.is_finished())
+      co_await rill::yield_now();
     h.abort();
     co_return co_await h;
   }());
@@ -174,8 +180,9 @@ TEST_P(Flavors, HandleCurrentInsideAndOutside) {
 TEST_P(Flavors, RuntimeSpawnFromOutside) {
   auto rt = make_rt(GetParam());
   auto h = rt.spawn(add(4, 5));
-  EXPECT_EQ(rt.block_on([](rill::JoinHandle<int> h) -> rill::Task<int> { co_return co_await h; }(
-                std::move(h))),
+  EXPECT_EQ(rt.block_on([](rill::JoinHandle<int> h) -> rill::Task<int> {
+    co_return co_await h;
+  }(std::move(h))),
             9);
 }
 
@@ -209,6 +216,39 @@ TEST_P(Flavors, ShutdownCancelsPendingTasks) {
     rt.block_on([]() -> rill::Task<void> { co_await rill::sleep(10ms); }());
   }
   EXPECT_EQ(destroyed.load(), 50);
+}
+
+// Wakes from a thread outside the runtime (here a std::thread notifying) race with the runtime's
+// destruction: a wake that saw its task pending must finish before the scheduler is freed, and a
+// task woken during shutdown's cancellations (a cancelled Notified passes its notification on
+// to another task) must stay alive until shutdown cancels it (it was freed while still linked
+// in the owned-tasks list, found by this test).
+TEST_P(Flavors, ForeignWakesRacingRuntimeDropAreSafe) {
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+  const int rounds = 60;
+#else
+  const int rounds = 200;
+#endif
+  for (int round = 0; round < rounds; ++round) {
+    auto n = std::make_shared<rill::sync::Notify>();
+    std::atomic<bool> stop{false};
+    std::thread waker;
+    {
+      auto rt = make_rt(GetParam());
+      for (int i = 0; i < 4; ++i)
+        (void)rt.spawn([](std::shared_ptr<rill::sync::Notify> n) -> rill::Task<void> {
+          for (;;)
+            co_await n->notified();
+        }(n));
+      waker = std::thread([n, &stop] {
+        while (!stop.load(std::memory_order_relaxed))
+          n->notify_one();
+      });
+      std::this_thread::sleep_for(std::chrono::microseconds(200 + 37 * (round % 11)));
+    }  // the runtime is destroyed while the thread keeps waking its tasks
+    stop.store(true);
+    waker.join();
+  }
 }
 
 TEST_P(Flavors, SpawnAfterShutdownIsCancelled) {
@@ -279,7 +319,8 @@ TEST(BlockInPlace, KeepsOtherTasksRunning) {
     }(&ticked));
     // With one worker, the ticker can only run while we block if our core was handed off.
     bool seen = rill::block_in_place([&] {
-      for (int i = 0; i < 2000 && !ticked.load(); ++i) std::this_thread::sleep_for(1ms);
+      for (int i = 0; i < 2000 && !ticked.load(); ++i)
+        std::this_thread::sleep_for(1ms);
       return ticked.load();
     });
     co_await ticker;
@@ -318,8 +359,10 @@ TEST(Stress, MillionTasks) {
     std::vector<rill::JoinHandle<void>> batch;
     for (int i = 0; i < n; i += 1000) {
       batch.clear();
-      for (int j = 0; j < 1000; ++j) batch.push_back(rill::spawn(leaf(done)));
-      for (auto& h : batch) co_await h;
+      for (int j = 0; j < 1000; ++j)
+        batch.push_back(rill::spawn(leaf(done)));
+      for (auto& h : batch)
+        co_await h;
     }
   }(n, &done));
   EXPECT_EQ(done.load(), n);
@@ -342,12 +385,15 @@ TEST(Stress, CrossThreadWakeStorm) {
   std::vector<std::thread> ths;
   for (int t = 0; t < 4; ++t)
     ths.emplace_back([&, t] {
-      for (int i = t; i < kTasks; i += 4) (void)std::move(senders[i]).send(i);
+      for (int i = t; i < kTasks; i += 4)
+        (void)std::move(senders[i]).send(i);
     });
-  for (auto& th : ths) th.join();
+  for (auto& th : ths)
+    th.join();
   long sum = rt.block_on([](std::vector<rill::JoinHandle<int>> hs) -> rill::Task<long> {
     long s = 0;
-    for (auto& h : hs) s += co_await h;
+    for (auto& h : hs)
+      s += co_await h;
     co_return s;
   }(std::move(hs)));
   EXPECT_EQ(sum, static_cast<long>(kTasks) * (kTasks - 1) / 2);
@@ -357,7 +403,8 @@ TEST(Stress, AbortWhileRunning) {
   auto rt = rill::Builder::new_multi_thread().worker_threads(2).build();
   for (int round = 0; round < 200; ++round) {
     auto h = rt.spawn([]() -> rill::Task<int> {
-      for (int i = 0; i < 1000; ++i) co_await rill::yield_now();
+      for (int i = 0; i < 1000; ++i)
+        co_await rill::yield_now();
       co_return 1;
     }());
     std::this_thread::sleep_for(std::chrono::microseconds(round % 50));
@@ -385,9 +432,11 @@ TEST(Stress, RemoteSpawnBurstsWithIdleWorkersNeverStrand) {
 #endif
   for (int round = 0; round < kRounds; ++round) {
     std::vector<rill::JoinHandle<void>> hs;
-    for (int i = 0; i < 50; ++i) hs.push_back(rt.spawn([]() -> rill::Task<void> { co_return; }()));
+    for (int i = 0; i < 50; ++i)
+      hs.push_back(rt.spawn([]() -> rill::Task<void> { co_return; }()));
     rt.block_on([](std::vector<rill::JoinHandle<void>> hs) -> rill::Task<void> {
-      for (auto& h : hs) co_await h;
+      for (auto& h : hs)
+        co_await h;
     }(std::move(hs)));
     if (round % 100 == 0) std::this_thread::sleep_for(1ms);  // let the workers park
   }

@@ -1,8 +1,9 @@
 // scheduler/inject.hpp: the global injection queue: tasks scheduled from outside a worker
 // (other threads, timers of other cores, local-queue overflow). An intrusive FIFO list behind a
-// mutex, with an atomic length so empty checks take no lock. Closed at shutdown: pushes are then
-// refused and the caller drops the task's queue reference. Mirrors
-// tokio/src/runtime/task/inject.rs.
+// mutex, with an atomic length so empty checks take no lock. Closed at shutdown: pushes still
+// land in the list (their queue references keep the tasks alive: the owned-tasks list holds no
+// reference, and shutdown is about to cancel them through it) but report false, so nobody
+// notifies a worker; shutdown drops them at its end. Mirrors tokio/src/runtime/task/inject.rs.
 #pragma once
 
 #include <atomic>
@@ -16,31 +17,25 @@ namespace rill::detail {
 
 class Inject {
  public:
-  /// Appends `t` (which carries a queue reference). Returns false when closed.
+  /// Appends `t` (which carries a queue reference). Returns false when closed (the task is
+  /// still appended, for shutdown to drop).
   bool push(TaskHeader* t) noexcept {
     t->queue_next = nullptr;
     return push_batch(t, t, 1);
   }
-  /// Appends the linked list first..last (n tasks). Returns false (and drops their queue
-  /// references) when closed.
+  /// Appends the linked list first..last (n tasks). Returns false when closed (they are still
+  /// appended: dropping their references here could free a task that shutdown is about to
+  /// cancel through the owned-tasks list).
   bool push_batch(TaskHeader* first, TaskHeader* last, std::size_t n) noexcept {
-    {
-      std::lock_guard lk(mu_);
-      if (!closed_) {
-        last->queue_next = nullptr;
-        if (tail_) tail_->queue_next = first;
-        else head_ = first;
-        tail_ = last;
-        len_.store(len_.load(std::memory_order_relaxed) + n, std::memory_order_release);
-        return true;
-      }
-    }
-    for (TaskHeader* t = first; t;) {
-      TaskHeader* next = t == last ? nullptr : t->queue_next;
-      task_ref_dec(t);
-      t = next;
-    }
-    return false;
+    std::lock_guard lk(mu_);
+    last->queue_next = nullptr;
+    if (tail_)
+      tail_->queue_next = first;
+    else
+      head_ = first;
+    tail_ = last;
+    len_.store(len_.load(std::memory_order_relaxed) + n, std::memory_order_release);
+    return !closed_;
   }
   /// Pops the oldest task; null when empty.
   TaskHeader* pop() noexcept {

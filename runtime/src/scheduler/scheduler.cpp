@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 
 #include "rill/frames.hpp"
 
@@ -65,7 +66,9 @@ pthread_t start_thread(std::size_t stack_size, F f) {
   return th;
 }
 
-std::size_t shard_of(const TaskHeader* t) noexcept { return t->id & 15; }
+std::size_t shard_of(const TaskHeader* t) noexcept {
+  return t->id & 15;
+}
 
 }  // namespace
 
@@ -115,6 +118,7 @@ void join_handle_drop(TaskHeader* t) noexcept {
 }
 
 void join_handle_abort(TaskHeader* t) noexcept {
+  ForeignWakeScope scope(t);
   auto s = t->state.load(std::memory_order_acquire);
   for (;;) {
     if (s & (state::COMPLETE | state::CANCELLED)) return;
@@ -131,7 +135,11 @@ void join_handle_abort(TaskHeader* t) noexcept {
   }
 }
 
-void schedule_task(TaskHeader* t) noexcept { t->sched->schedule(t); }
+void schedule_task(TaskHeader* t) noexcept {
+  t->sched->schedule(t);
+}
+
+std::atomic<std::uint64_t> g_foreign_wakes{0};
 
 // ---- diagnostics helpers ----------------------------------------------------------------------
 
@@ -153,8 +161,10 @@ std::size_t Scheduler::poll_hist_bucket(std::uint64_t ns) const noexcept {
   const std::uint64_t res = static_cast<std::uint64_t>(h.resolution.count());
   const std::uint64_t q = ns / res;
   std::uint64_t b;
-  if (h.scale == HistogramScale::Linear) b = q;
-  else b = q == 0 ? 0 : static_cast<std::uint64_t>(std::bit_width(q));
+  if (h.scale == HistogramScale::Linear)
+    b = q;
+  else
+    b = q == 0 ? 0 : static_cast<std::uint64_t>(std::bit_width(q));
   return static_cast<std::size_t>(std::min<std::uint64_t>(b, h.num_buckets - 1));
 }
 
@@ -196,8 +206,10 @@ void Scheduler::unlink_owned(TaskHeader* t) noexcept {
   std::lock_guard lk(sh.mu);
   if (!t->in_owned) return;
   t->in_owned = false;
-  if (t->owned_prev) t->owned_prev->owned_next = t->owned_next;
-  else sh.head = t->owned_next;
+  if (t->owned_prev)
+    t->owned_prev->owned_next = t->owned_next;
+  else
+    sh.head = t->owned_next;
   if (t->owned_next) t->owned_next->owned_prev = t->owned_prev;
   t->owned_prev = t->owned_next = nullptr;
   --sh.len;
@@ -209,9 +221,9 @@ std::uint64_t Scheduler::tick_of(std::chrono::steady_clock::time_point t) noexce
   return static_cast<std::uint64_t>((ns + 999'999) / 1'000'000);
 }
 std::uint64_t Scheduler::now_tick() noexcept {
-  const auto ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - g_origin)
-          .count();
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::steady_clock::now() - g_origin)
+                      .count();
   return static_cast<std::uint64_t>(ns / 1'000'000);
 }
 
@@ -230,7 +242,8 @@ Scheduler::Scheduler(RuntimeConfig cfg)
     c->rng = static_cast<std::uint32_t>(0x9E3779B9u * (i + 1)) | 1u;
     c->deferred.reserve(64);
     if (cfg_.poll_time_histogram_enabled) {
-      c->stats.poll_hist.reset(new std::atomic<std::uint64_t>[cfg_.poll_time_histogram.num_buckets]);
+      c->stats.poll_hist.reset(
+          new std::atomic<std::uint64_t>[cfg_.poll_time_histogram.num_buckets]);
       for (std::size_t b = 0; b < cfg_.poll_time_histogram.num_buckets; ++b)
         c->stats.poll_hist[b].store(0, std::memory_order_relaxed);
     }
@@ -249,7 +262,9 @@ Scheduler::Scheduler(RuntimeConfig cfg)
                       : 0;
 }
 
-Scheduler::~Scheduler() { shutdown(std::nullopt); }
+Scheduler::~Scheduler() {
+  shutdown(std::nullopt);
+}
 
 void Scheduler::start() {
   if (long_poll_ns_ != 0) watchdog_ = start_watchdog(this);
@@ -328,9 +343,11 @@ void Scheduler::schedule(TaskHeader* t) noexcept {
 
 void Scheduler::schedule_remote(TaskHeader* t) noexcept {
   remote_schedule_count_.fetch_add(1, std::memory_order_relaxed);  // many threads push
-  if (!inject_.push(t)) return;  // closed: shutdown cancels the task through the owned list
-  if (is_current_thread()) cores_[0]->unpark();
-  else notify_parked();
+  if (!inject_.push(t)) return;  // closed: kept in the queue; shutdown cancels and drops it
+  if (is_current_thread())
+    cores_[0]->unpark();
+  else
+    notify_parked();
 }
 
 void Scheduler::schedule_local(Core* core, TaskHeader* t, bool lifo) noexcept {
@@ -469,8 +486,10 @@ TaskHeader* Scheduler::next_task(Core* core) noexcept {
       {inject_.len() / cores_.size() + 1, LocalQueue::kCapacity / 2, core->run_queue.remaining()});
   TaskHeader* first = nullptr;
   inject_.pop_n(n, [&](TaskHeader* t) {
-    if (!first) first = t;
-    else core->run_queue.push_unchecked(t);
+    if (!first)
+      first = t;
+    else
+      core->run_queue.push_unchecked(t);
   });
   return first;
 }
@@ -508,7 +527,8 @@ bool Scheduler::has_work(Core* core) const noexcept {
 
 void Scheduler::flush_deferred(Core* core) noexcept {
   if (core->deferred.empty()) return;
-  for (TaskHeader* t : core->deferred) push_back_local(core, t);
+  for (TaskHeader* t : core->deferred)
+    push_back_local(core, t);
   core->deferred.clear();
 }
 
@@ -662,7 +682,8 @@ void Scheduler::block_until(TaskHeader* t) {
   if (!is_current_thread()) {
     ThreadParker* p = ThreadParker::create();
     if (!join_register(t, p->waker())) {
-      while (!t->is_complete()) p->park();
+      while (!t->is_complete())
+        p->park();
     }
     p->release();
     return;
@@ -744,7 +765,8 @@ void Scheduler::cancel_all_owned() noexcept {
           break;
         }
       }
-      if (claimed) complete_task(t, true);
+      if (claimed)
+        complete_task(t, true);
       else {
         // Running on a thread that gave its core away (block_in_place): unlink it so the loop
         // advances; its poll ends on that thread and it is never resumed.
@@ -757,8 +779,10 @@ void Scheduler::cancel_all_owned() noexcept {
 
 void Scheduler::drop_queued(Core* core) noexcept {
   if (TaskHeader* t = std::exchange(core->lifo, nullptr)) task_ref_dec(t);
-  while (TaskHeader* t = core->run_queue.pop()) task_ref_dec(t);
-  for (TaskHeader* t : core->deferred) task_ref_dec(t);
+  while (TaskHeader* t = core->run_queue.pop())
+    task_ref_dec(t);
+  for (TaskHeader* t : core->deferred)
+    task_ref_dec(t);
   core->deferred.clear();
 }
 
@@ -768,12 +792,14 @@ void Scheduler::shutdown(std::optional<std::chrono::nanoseconds> timeout) noexce
   shut_down_done_ = true;
   shutdown_.store(true, std::memory_order_release);
   stop_watchdog(std::exchange(watchdog_, nullptr));
-  for (auto& c : cores_) c->unpark();
+  for (auto& c : cores_)
+    c->unpark();
   {
     std::unique_lock lk(run_mu_);
     run_cv_.wait(lk, [&] { return running_cores_ == 0; });
   }
-  for (pthread_t th : threads_) pthread_join(th, nullptr);
+  for (pthread_t th : threads_)
+    pthread_join(th, nullptr);
   threads_.clear();
   {
     // current_thread: wait for a block_on caller still driving the core.
@@ -783,12 +809,24 @@ void Scheduler::shutdown(std::optional<std::chrono::nanoseconds> timeout) noexce
   }
   inject_.close();
   cancel_all_owned();
-  for (auto& c : cores_) drop_queued(c.get());
-  while (TaskHeader* t = inject_.pop()) task_ref_dec(t);
+  for (auto& c : cores_)
+    drop_queued(c.get());
+  while (TaskHeader* t = inject_.pop())
+    task_ref_dec(t);
   // Every task is gone, so every I/O op still in flight is orphaned: cancel them and wait for
   // their completions before anything the kernel could write into is freed.
-  for (auto& c : cores_) c->driver.shutdown();
+  for (auto& c : cores_)
+    c->driver.shutdown();
   blocking_->shutdown(timeout);
+  // Every task is complete: wakes from other threads that saw one still pending may be about to
+  // queue it here. Let them finish before this scheduler can be destroyed (an RMW, so a wake
+  // starting after this synchronizes with it and sees the tasks complete).
+  while (g_foreign_wakes.fetch_add(0, std::memory_order_acq_rel) != 0)
+    std::this_thread::yield();
+  // Wakes during the cancellations (a cancelled waiter passing its notification on) queued
+  // their tasks on the closed injection queue; every task is complete now: drop those entries.
+  while (TaskHeader* t = inject_.pop())
+    task_ref_dec(t);
 }
 
 }  // namespace rill::detail

@@ -68,14 +68,14 @@ struct TaskHeader {
   std::atomic<std::uint64_t> state{0};
   TaskHeader* queue_next = nullptr;  ///< injection-queue link
   const TaskVTable* vtable = nullptr;
-  Scheduler* sched = nullptr;  ///< where wakes schedule it (null for blocking tasks)
-  Resumable* hook = nullptr;   ///< the suspended leaf to poll next (owned by the poller)
-  std::coroutine_handle<> resume_point;  ///< first poll: the root coroutine
-  std::coroutine_handle<> root;          ///< the root coroutine frame (null once freed)
-  std::uint64_t id = 0;                  ///< unique per process, starts at 1
+  Scheduler* sched = nullptr;             ///< where wakes schedule it (null for blocking tasks)
+  Resumable* hook = nullptr;              ///< the suspended leaf to poll next (owned by the poller)
+  std::coroutine_handle<> resume_point;   ///< first poll: the root coroutine
+  std::coroutine_handle<> root;           ///< the root coroutine frame (null once freed)
+  std::uint64_t id = 0;                   ///< unique per process, starts at 1
   std::uint32_t unconstrained_depth = 0;  ///< >0 while inside rill::unconstrained()
   bool is_blocking = false;
-  std::source_location spawn_location;   ///< where spawn() was called
+  std::source_location spawn_location;  ///< where spawn() was called
   /// Name given at spawn (rill::TaskOptions / rill::task::Builder), NUL-terminated; null when
   /// unnamed. Immutable after spawn.
   std::unique_ptr<char[]> name;
@@ -93,7 +93,8 @@ struct TaskHeader {
 
   void lock_join() noexcept {
     while (join_lock.exchange(true, std::memory_order_acquire)) {
-      while (join_lock.load(std::memory_order_relaxed)) __builtin_ia32_pause();
+      while (join_lock.load(std::memory_order_relaxed))
+        __builtin_ia32_pause();
     }
   }
   void unlock_join() noexcept { join_lock.store(false, std::memory_order_release); }
@@ -114,6 +115,45 @@ inline void task_ref_dec(TaskHeader* t) noexcept {
   if ((prev >> state::REF_SHIFT) == 1) t->vtable->dealloc(t);
 }
 
+// ---- per-thread context -----------------------------------------------------------------------
+
+/// What the current thread is doing for a runtime. Plain data, owned by the thread.
+struct Context {
+  Scheduler* sched = nullptr;  ///< runtime this thread belongs to (worker or block_on caller)
+  Core* core = nullptr;        ///< the worker core this thread runs, if any
+  TaskHeader* task = nullptr;  ///< the task being polled
+  std::uint32_t budget = 0;    ///< cooperative budget left in this poll (Tokio: 128)
+  bool defer_yield = false;    ///< the current poll ended in yield_now(): defer the re-queue
+};
+
+extern thread_local constinit Context t_ctx;
+
+// ---- wakes from outside the task's runtime ----------------------------------------------------
+
+/// Wakes in progress on threads that do not belong to the woken task's runtime (a blocking-pool
+/// thread, the signal thread, another runtime, a plain std::thread). Process-wide. A scheduler's
+/// shutdown completes every task and then waits for this count to drain, so such a wake that
+/// saw the task still pending finishes with the scheduler before it is destroyed, and a wake
+/// that starts later sees the task COMPLETE and never touches the scheduler.
+extern std::atomic<std::uint64_t> g_foreign_wakes;
+
+/// Counts the current wake of `t` in g_foreign_wakes when it comes from outside t's runtime
+/// (threads of the runtime, its workers and block_on callers, cannot race with its destruction).
+class ForeignWakeScope {
+ public:
+  explicit ForeignWakeScope(const TaskHeader* t) noexcept : on_(t_ctx.sched != t->sched) {
+    if (on_) g_foreign_wakes.fetch_add(1, std::memory_order_acq_rel);
+  }
+  ~ForeignWakeScope() {
+    if (on_) g_foreign_wakes.fetch_sub(1, std::memory_order_acq_rel);
+  }
+  ForeignWakeScope(const ForeignWakeScope&) = delete;
+  ForeignWakeScope& operator=(const ForeignWakeScope&) = delete;
+
+ private:
+  bool on_;
+};
+
 // ---- scheduling (implemented by the scheduler, runtime/src/scheduler) -----------------------
 
 /// Queues a NOTIFIED task on its scheduler; the caller transfers one reference to the queue.
@@ -122,12 +162,12 @@ void schedule_task(TaskHeader* t) noexcept;
 /// Wakes `t` without consuming a reference: idle -> queued; running -> re-queued when the poll
 /// ends; complete or already notified -> nothing.
 inline void wake_task_by_ref(TaskHeader* t) noexcept {
+  ForeignWakeScope scope(t);
   auto s = t->state.load(std::memory_order_acquire);
   for (;;) {
     if (s & (state::COMPLETE | state::NOTIFIED)) return;
     if (s & state::RUNNING) {
-      if (t->state.compare_exchange_weak(s, s | state::NOTIFIED, std::memory_order_acq_rel))
-        return;
+      if (t->state.compare_exchange_weak(s, s | state::NOTIFIED, std::memory_order_acq_rel)) return;
       continue;
     }
     if (t->state.compare_exchange_weak(s, (s | state::NOTIFIED) + state::REF_ONE,
@@ -140,12 +180,12 @@ inline void wake_task_by_ref(TaskHeader* t) noexcept {
 
 /// Wakes `t` and consumes one reference (reused for the queue entry when possible).
 inline void wake_task(TaskHeader* t) noexcept {
+  ForeignWakeScope scope(t);
   auto s = t->state.load(std::memory_order_acquire);
   for (;;) {
     if (s & (state::COMPLETE | state::NOTIFIED)) break;
     if (s & state::RUNNING) {
-      if (t->state.compare_exchange_weak(s, s | state::NOTIFIED, std::memory_order_acq_rel))
-        break;
+      if (t->state.compare_exchange_weak(s, s | state::NOTIFIED, std::memory_order_acq_rel)) break;
       continue;
     }
     if (t->state.compare_exchange_weak(s, s | state::NOTIFIED, std::memory_order_acq_rel)) {
@@ -172,21 +212,10 @@ inline Waker task_waker(TaskHeader* t) noexcept {
   return Waker(&kTaskWakerVTable, t);
 }
 
-// ---- per-thread context -----------------------------------------------------------------------
-
-/// What the current thread is doing for a runtime. Plain data, owned by the thread.
-struct Context {
-  Scheduler* sched = nullptr;  ///< runtime this thread belongs to (worker or block_on caller)
-  Core* core = nullptr;        ///< the worker core this thread runs, if any
-  TaskHeader* task = nullptr;  ///< the task being polled
-  std::uint32_t budget = 0;    ///< cooperative budget left in this poll (Tokio: 128)
-  bool defer_yield = false;    ///< the current poll ended in yield_now(): defer the re-queue
-};
-
-extern thread_local constinit Context t_ctx;
-
 /// The task being polled on this thread; null outside a rill task.
-inline TaskHeader* current_task() noexcept { return t_ctx.task; }
+inline TaskHeader* current_task() noexcept {
+  return t_ctx.task;
+}
 
 /// Initial cooperative budget per poll, like Tokio's coop budget.
 inline constexpr std::uint32_t kBudget = 128;
