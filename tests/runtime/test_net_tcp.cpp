@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -438,20 +439,34 @@ TEST_P(Tcp, SelectLoserStyleCancelOnSameWorker) {
   }());
 }
 
+// A listener on a free loopback port that has accepted one connection (so on io_uring its
+// multishot accept is armed), with both ends of that connection.
+struct ArmedListener {
+  TcpListener l;
+  SocketAddr addr;
+  TcpStream server, client;
+};
+rill::Task<std::optional<ArmedListener>> armed_listener() {
+  auto l = TcpListener::bind("127.0.0.1:0");
+  if (!l) co_return std::nullopt;
+  auto addr = *l->local_addr();
+  auto connecting = rill::spawn(TcpStream::connect(addr));
+  auto a = co_await l->accept();
+  auto c = co_await connecting;
+  if (!a || !c) co_return std::nullopt;
+  co_return ArmedListener{std::move(*l), addr, std::move(a->first), std::move(*c)};
+}
+
 // Accept (multishot on io_uring): connections that arrive while nobody accepts -- more than the
 // listener's accept queue holds (128), so the multishot accept is cancelled for backpressure and
 // re-armed -- are all delivered later, each to exactly one accept, with its peer address.
 TEST_P(Tcp, AcceptBurstBeyondTheQueueLosesNothing) {
   auto rt = make_rt(GetParam());
   rt.block_on([]() -> rill::Task<void> {
-    auto l = TcpListener::bind("127.0.0.1:0");
-    CO_ASSERT_TRUE(l);
-    auto addr = *l->local_addr();
-    // One accept first, so the multishot accept is armed before the burst.
-    auto first = rill::spawn(TcpStream::connect(addr));
-    auto a0 = co_await l->accept();
-    auto c0 = co_await first;
-    CO_ASSERT_TRUE(a0 && c0);
+    auto armed = co_await armed_listener();  // armed before the burst
+    CO_ASSERT_TRUE(armed);
+    auto& l = armed->l;
+    const auto addr = armed->addr;
     const int n = 300 / kScale;
     std::vector<rill::JoinHandle<bool>> clients;
     for (int i = 0; i < n; ++i)
@@ -468,7 +483,7 @@ TEST_P(Tcp, AcceptBurstBeyondTheQueueLosesNothing) {
     co_await rill::sleep(50ms);  // let the burst queue up: in our queue and the kernel backlog
     std::vector<int> seen(n, 0);
     for (int i = 0; i < n; ++i) {
-      auto a = co_await l->accept();
+      auto a = co_await l.accept();
       CO_ASSERT_TRUE(a);
       EXPECT_TRUE(a->second.is_ipv4());
       EXPECT_NE(a->second.port(), 0);
@@ -530,13 +545,9 @@ TEST_P(Tcp, AcceptCancelledByTimeoutsLosesNoConnection) {
 TEST_P(Tcp, DroppedListenerClosesUntakenConnections) {
   auto rt = make_rt(GetParam());
   rt.block_on([]() -> rill::Task<void> {
-    auto l = TcpListener::bind("127.0.0.1:0");
-    CO_ASSERT_TRUE(l);
-    auto addr = *l->local_addr();
-    auto first = rill::spawn(TcpStream::connect(addr));
-    auto a0 = co_await l->accept();  // arms the multishot accept on io_uring
-    CO_ASSERT_TRUE(a0);
-    auto c0 = co_await first;
+    auto armed = co_await armed_listener();
+    CO_ASSERT_TRUE(armed);
+    const auto addr = armed->addr;
     std::vector<TcpStream> cs;
     for (int i = 0; i < 5; ++i) {
       auto c = co_await TcpStream::connect(addr);
@@ -544,7 +555,7 @@ TEST_P(Tcp, DroppedListenerClosesUntakenConnections) {
       cs.push_back(std::move(*c));
     }
     co_await rill::sleep(20ms);
-    *l = TcpListener();
+    armed->l = TcpListener();
     for (auto& c : cs) {
       char b;
       auto r = co_await rill::timeout(5s, [](TcpStream* c, char* b) -> rill::Task<bool> {
