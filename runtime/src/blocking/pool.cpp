@@ -197,21 +197,28 @@ bool BlockingPool::spawn(BlockingJob* job) {
     throw std::invalid_argument(
         "rill::BlockingPool::spawn: job, job->run and job->cancel must be non-null");
   Shared& s = *shared_;
-  std::lock_guard lk(s.mu);
-  if (s.shutdown) return false;
-  if (s.num_idle == 0) {
-    if (s.num_th < s.cfg.max_threads) {
-      // No idle thread: start one (tokio does this under the lock too). If that fails but
-      // other threads exist, they will get to the job eventually.
-      if (!start_thread(shared_) && s.num_th == 0) return false;
+  bool notify = false;
+  {
+    std::lock_guard lk(s.mu);
+    if (s.shutdown) return false;
+    if (s.num_idle == 0) {
+      if (s.num_th < s.cfg.max_threads) {
+        // No idle thread: start one (tokio does this under the lock too). If that fails but
+        // other threads exist, they will get to the job eventually.
+        if (!start_thread(shared_) && s.num_th == 0) return false;
+      }
+    } else {
+      // Claim exactly one idle thread; no thundering herd.
+      --s.num_idle;
+      ++s.num_notify;
+      notify = true;
     }
-  } else {
-    // Claim exactly one idle thread; no thundering herd.
-    --s.num_idle;
-    ++s.num_notify;
-    s.work_cv.notify_one();
+    s.push(job);
   }
-  s.push(job);
+  // Signal after unlocking: a thread woken while we still held the lock would only block on it
+  // again (a futex sleep and a second wake per job). The claim (num_notify) was made under the
+  // lock, so whichever idle thread wakes takes it.
+  if (notify) s.work_cv.notify_one();
   return true;
 }
 
