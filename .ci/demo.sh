@@ -66,8 +66,7 @@ run_lint() {  # run_lint OUT_ARGS...: exit status 2 (input/compile error) fails 
   fi
 }
 : >"$reports/lint.stderr"
-if run_lint --format=sarif --output "$reports/lint.sarif" &&
-   run_lint --format=markdown --output "$reports/lint.md"; then
+if run_lint --format=sarif --output "$reports/lint.sarif" --report="markdown=$reports/lint.md"; then
   # The findings as clang-tidy prints them (file:line:col: warning: message [check]).
   python3 - "$reports/lint.sarif" <<'EOF'
 import json, sys

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <memory>
 #include <mutex>
 #include <optional>
 
@@ -148,6 +149,12 @@ cl::opt<OutputFormat> Format(
     cl::cat(RillCategory));
 cl::opt<std::string> OutputFile("output", desc("Write the report to FILE instead of stdout."),
                                 cl::value_desc("FILE"), cl::cat(RillCategory));
+cl::list<std::string> ExtraReports(
+    "report",
+    desc("Also write a report in another format from the same run: FORMAT=FILE with FORMAT "
+         "sarif, markdown or github (repeatable), e.g. --format=sarif --output=r.sarif "
+         "--report=markdown=r.md."),
+    cl::value_desc("FORMAT=FILE"), cl::cat(RillCategory));
 cl::list<std::string> RulesFiles(
     "rules", desc("Extra rules YAML file (repeatable); merged over the built-in rules."),
     cl::value_desc("FILE"), cl::cat(RillCategory));
@@ -382,6 +389,7 @@ Examples:
   rill-lint src/server.cpp -- -std=c++20 -Iinclude
   rill-lint -p build                          # every file of build/compile_commands.json
   rill-lint -p build src/ --format=sarif --output rill.sarif -j 2
+  rill-lint -p build src/ --format=sarif --output rill.sarif --report=markdown=rill.md
   rill-lint -p build --frame-report           # exact coroutine frame sizes
 
 Exit status: 0 clean, 1 findings promoted by --warnings-as-errors, 2 usage or input errors
@@ -391,6 +399,21 @@ Docs: docs/lint/README.md.
   if (!cl::ParseCommandLineOptions(ArgCount, argv, "rill-lint: coroutine checks for rill\n",
                                    &llvm::errs()))
     return kExitInputError;
+  // --report FORMAT=FILE: checked before any TU is linted, so a typo costs no lint run.
+  std::vector<std::pair<OutputFormat, std::string>> Extra;
+  for (const std::string& R : ExtraReports) {
+    const auto [Name, File] = llvm::StringRef(R).split('=');
+    std::optional<OutputFormat> F;
+    if (Name == "sarif") F = OutputFormat::Sarif;
+    if (Name == "markdown") F = OutputFormat::Markdown;
+    if (Name == "github") F = OutputFormat::GitHub;
+    if (!F || File.empty()) {
+      error() << "--report expects FORMAT=FILE with FORMAT sarif, markdown or github, got '" << R
+              << "'\n";
+      return kExitInputError;
+    }
+    Extra.emplace_back(*F, File.str());
+  }
 
   // Compilation database: "--" args, else -p DIR, else auto-detected from the first source.
   std::unique_ptr<CompilationDatabase> DB;
@@ -665,26 +688,45 @@ Docs: docs/lint/README.md.
     if (Behaviour != FB_NoFix) RunHandleErrors(2);
     for (const ClangTidyError& E : Errors)
       WErrorCount += E.IsWarningAsError;
+  }
+  // The structured reports: --format's (unless text) and every --report, from one set of
+  // findings.
+  std::vector<std::pair<OutputFormat, llvm::raw_ostream*>> Reports;
+  if (Format != OutputFormat::Text)
+    Reports.emplace_back(Format,
+                         OutFile ? static_cast<llvm::raw_ostream*>(&*OutFile) : &llvm::outs());
+  std::vector<std::unique_ptr<llvm::raw_fd_ostream>> ExtraFiles;
+  for (const auto& [F, Path] : Extra) {
+    std::error_code EC;
+    ExtraFiles.push_back(std::make_unique<llvm::raw_fd_ostream>(Path, EC, llvm::sys::fs::OF_Text));
+    if (EC) {
+      error() << "cannot open report file '" << Path << "': " << EC.message() << "\n";
+      return kExitInputError;
+    }
+    Reports.emplace_back(F, ExtraFiles.back().get());
+  }
+  if (!Reports.empty()) {
     std::vector<rill::lint::report::Finding> Findings =
         rill::lint::report::collectFindings(Errors, *BaseFS);
     rill::lint::report::RenderOptions RO;
     llvm::SmallString<256> Cwd;
     if (!llvm::sys::fs::current_path(Cwd)) RO.SourceRoot = std::string(Cwd);
-    llvm::raw_ostream& OS = OutFile ? static_cast<llvm::raw_ostream&>(*OutFile) : llvm::outs();
-    switch (Format) {
-      case OutputFormat::Sarif:
-        rill::lint::report::writeSarif(Findings, RO, OS);
-        break;
-      case OutputFormat::Markdown:
-        rill::lint::report::writeMarkdown(Findings, RO, OS);
-        break;
-      case OutputFormat::GitHub:
-        rill::lint::report::writeGitHub(Findings, RO, OS);
-        break;
-      case OutputFormat::Text:
-        break;
+    for (auto& [F, OS] : Reports) {
+      switch (F) {
+        case OutputFormat::Sarif:
+          rill::lint::report::writeSarif(Findings, RO, *OS);
+          break;
+        case OutputFormat::Markdown:
+          rill::lint::report::writeMarkdown(Findings, RO, *OS);
+          break;
+        case OutputFormat::GitHub:
+          rill::lint::report::writeGitHub(Findings, RO, *OS);
+          break;
+        case OutputFormat::Text:
+          break;
+      }
+      OS->flush();
     }
-    OS.flush();
   }
 
   if (!ExportFixes.empty() && !Errors.empty()) {

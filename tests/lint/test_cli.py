@@ -174,6 +174,27 @@ def test_formats(tmp):
               f"github: annotation syntax/escaping: {line}")
     check(any("%0Anote: odd,name:x.cpp:" in l for l in gh), "github: notes as escaped extra lines")
 
+    # --report FORMAT=FILE: several reports from one run, each the same as its own run's.
+    both = lint(["--format=sarif", "--output", "both.sarif", "--report=markdown=both.md",
+                 "--report=github=both.gh", *base], tmp)
+    check(both.returncode == 0 and both.stdout == "", f"--report: exit 0, stdout empty ({both.stderr})")
+    alone = {"sarif": lint(["--format=sarif", *base], tmp).stdout,
+             "md": lint(["--format=markdown", *base], tmp).stdout,
+             "gh": lint(["--format=github", *base], tmp).stdout}
+    for ext, want in alone.items():
+        with open(f"{tmp}/both.{ext}", encoding="utf-8") as f:
+            check(f.read() == want, f"--report: both.{ext} equals a --format={ext} run")
+    text_too = lint(["--report=markdown=text.md", *base], tmp)
+    check(diags(text_too.stdout, "warning") == warns, "--report with text: diagnostics still on stdout")
+    with open(f"{tmp}/text.md", encoding="utf-8") as f:
+        check(f.read() == alone["md"], "--report with text: the markdown file")
+    for bad in ["--report=xml=a.xml", "--report=markdown", "--report=sarif="]:
+        r = lint([bad, *base], tmp)
+        check(r.returncode == 2 and "--report expects FORMAT=FILE" in r.stderr,
+              f"{bad}: exit 2 with a clear error (got {r.returncode}: {r.stderr.strip()})")
+    r = lint(["--report=sarif=no/such/dir/r.sarif", *base], tmp)
+    check(r.returncode == 2 and "cannot open report file" in r.stderr, "--report: unwritable file is exit 2")
+
 
 def test_plugin(tmp):
     tidy = shutil.which("clang-tidy-19")
