@@ -160,6 +160,27 @@ TEST_P(Metrics, BudgetForcedYieldsAreCounted) {
   EXPECT_EQ(m.budget_forced_yield_count() - before, 1000u / 129u);
 }
 
+// A task woken during its own poll (yield_now) is re-queued on its worker: a local schedule,
+// as Tokio counts it.
+TEST_P(Metrics, YieldRequeuesAreLocalSchedules) {
+  auto rt = make_rt(GetParam());
+  auto m = rt.metrics();
+  auto local = [&] {
+    std::uint64_t n = 0;
+    for (std::size_t w = 0; w < m.num_workers(); ++w)
+      n += m.worker_local_schedule_count(w);
+    return n;
+  };
+  const auto before = local();
+  rt.block_on([]() -> rill::Task<void> {
+    co_await rill::spawn([]() -> rill::Task<void> {
+      for (int i = 0; i < 100; ++i)
+        co_await rill::yield_now();
+    }());
+  }());
+  EXPECT_GE(local() - before, 100u);
+}
+
 TEST(MetricsHistogram, ConfigurableBucketsAndRanges) {
   auto rt = rill::Builder::new_current_thread()
                 .metrics_poll_time_histogram_configuration(

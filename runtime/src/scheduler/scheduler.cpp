@@ -454,11 +454,13 @@ void Scheduler::finish_poll(Core* core, TaskHeader* t) noexcept {
         continue;
       if (!own_core) {
         schedule_remote(t);
-      } else if (t_ctx.defer_yield) {
-        core->deferred.push_back(t);
-      } else {
-        push_back_local(core, t);
+        return;
       }
+      bump(core->stats.local_schedule_count);  // woken during its poll: Tokio counts these too
+      if (t_ctx.defer_yield)
+        core->deferred.push_back(t);
+      else
+        push_back_local(core, t);
       return;
     }
     const std::uint64_t ns = (s & ~state::RUNNING) - state::REF_ONE;
