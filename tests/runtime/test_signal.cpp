@@ -7,6 +7,7 @@
 #include <csignal>
 #include <system_error>
 #include <thread>
+#include <utility>
 
 using namespace std::chrono_literals;
 
@@ -44,12 +45,39 @@ TEST(Signal, CtrlCCompletesOnSigint) {
     }
   });
   bool ok = rt.block_on([]() -> rill::Task<bool> {
-    auto r = co_await rill::timeout(5s, []() -> rill::Task<void> { co_await rill::signal::ctrl_c(); }());
+    auto r =
+        co_await rill::timeout(5s, []() -> rill::Task<void> { co_await rill::signal::ctrl_c(); }());
     co_return r.has_value();
   }());
   done.store(true);
   sender.join();
   EXPECT_TRUE(ok);
+}
+
+// A handler installed before rill's keeps being called (rill chains to it), and rill's listener
+// still sees the delivery.
+std::atomic<int> g_prev_calls{0};
+TEST(Signal, ChainsToThePreviousHandler) {
+  static bool ran = false;  // rill's handler stays installed: the set-up works once per process
+  if (std::exchange(ran, true)) GTEST_SKIP() << "process-wide handler already installed";
+  struct sigaction sa{};
+  sa.sa_handler = [](int) { g_prev_calls.fetch_add(1); };
+  sigemptyset(&sa.sa_mask);
+  ASSERT_EQ(::sigaction(SIGUSR2, &sa, nullptr), 0);
+  auto rt = rill::Builder::new_current_thread().build();
+  rill::signal::Signal sig(SIGUSR2);
+  auto sender = std::thread([] {
+    std::this_thread::sleep_for(5ms);
+    ::kill(::getpid(), SIGUSR2);
+  });
+  bool got = rt.block_on([](rill::signal::Signal* sig) -> rill::Task<bool> {
+    auto r = co_await rill::timeout(
+        5s, [](rill::signal::Signal* sig) -> rill::Task<void> { co_await sig->recv(); }(sig));
+    co_return r.has_value();
+  }(&sig));
+  sender.join();
+  EXPECT_TRUE(got);
+  EXPECT_EQ(g_prev_calls.load(), 1);
 }
 
 TEST(Signal, UncatchableSignalIsAnError) {

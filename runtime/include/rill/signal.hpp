@@ -3,7 +3,9 @@
 // The first listener for a signal installs a process-wide handler (sigaction, SA_RESTART) that
 // only bumps a per-signal counter and writes one byte to a self-pipe (async-signal-safe). A
 // dedicated "rill-signal" thread reads the pipe and wakes every task waiting for that signal.
-// Handlers stay installed for the life of the process, as in Tokio. Mirrors tokio::signal.
+// Handlers stay installed for the life of the process, as in Tokio. A handler installed before
+// ours (by a library, or the runtime's long-poll detector on SIGURG) keeps being called: ours
+// chains to it, like signal-hook-registry under tokio::signal. Mirrors tokio::signal.
 #pragma once
 
 #include <coroutine>
@@ -83,6 +85,8 @@ class CtrlC {
   Signal sig_;
   Signal::Recv recv_;
 };
-inline CtrlC ctrl_c() { return CtrlC(); }
+inline CtrlC ctrl_c() {
+  return CtrlC();
+}
 
 }  // namespace rill::signal

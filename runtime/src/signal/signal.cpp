@@ -37,11 +37,24 @@ Registry& registry() {
 }
 int g_pipe[2] = {-1, -1};
 
-void handler(int signo) {
+// The handlers installed before ours (written once, before ours is installed; read by the
+// handler). Like signal-hook-registry (Tokio's), we chain to them, so a library or the runtime's
+// own long-poll detector (SIGURG) that handled the signal first keeps working.
+std::array<struct sigaction, kMaxSignal> g_prev{};
+
+void handler(int signo, siginfo_t* info, void* uctx) {
   const int saved = errno;
-  if (signo > 0 && signo < kMaxSignal) g_pending[signo].fetch_add(1, std::memory_order_relaxed);
-  const char b = static_cast<char>(signo);
-  [[maybe_unused]] auto rc = ::write(g_pipe[1], &b, 1);  // nonblocking: a full pipe already wakes
+  if (signo > 0 && signo < kMaxSignal) {
+    g_pending[signo].fetch_add(1, std::memory_order_relaxed);
+    const char b = static_cast<char>(signo);
+    [[maybe_unused]] auto rc = ::write(g_pipe[1], &b, 1);  // nonblocking: a full pipe wakes too
+    const struct sigaction& prev = g_prev[signo];
+    if ((prev.sa_flags & SA_SIGINFO) && prev.sa_sigaction)
+      prev.sa_sigaction(signo, info, uctx);
+    else if (!(prev.sa_flags & SA_SIGINFO) && prev.sa_handler != SIG_DFL &&
+             prev.sa_handler != SIG_IGN && prev.sa_handler)
+      prev.sa_handler(signo);
+  }
   errno = saved;
 }
 
@@ -94,10 +107,10 @@ std::shared_ptr<Registration> register_signal(int signo) {
   }
   if (!g.regs[signo]) {
     struct sigaction sa{};
-    sa.sa_handler = handler;
+    sa.sa_sigaction = handler;
     sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    if (::sigaction(signo, &sa, nullptr) != 0)
+    sa.sa_flags = SA_RESTART | SA_SIGINFO;
+    if (::sigaction(signo, nullptr, &g_prev[signo]) != 0 || ::sigaction(signo, &sa, nullptr) != 0)
       throw std::system_error(errno, std::generic_category(), "rill::signal: sigaction");
     g.regs[signo] = std::make_shared<Registration>();
   }
