@@ -297,38 +297,50 @@ WhenAny<T> when_any(std::vector<Task<T>> tasks) {
   return WhenAny<T>(std::move(tasks));
 }
 
-/// Awaitable of join(): runs every task concurrently in the current task and yields
-/// std::tuple<Stored<Ts>...> once all finished. If one throws, the others are cancelled at once
-/// and the exception is rethrown (like a panic in tokio::join!). Mirrors tokio::join!.
-template <class... Ts>
-class [[nodiscard]] Join : private detail::ChildDriver {
+namespace detail {
+
+/// What ends a join early: a child that threw (join) or also one that returned an error
+/// (try_join).
+struct FailsOnException {
+  template <class T>
+  static bool fails(Task<T>& t) noexcept {
+    return child_failed(t);
+  }
+};
+struct FailsOnError {
+  template <class T>
+  static bool fails(Task<T>& t) noexcept {
+    return child_errored(t);
+  }
+};
+
+/// The body Join and TryJoin share: runs a tuple of child tasks concurrently inside the awaiting
+/// task; the first child for which Policy::fails holds is remembered in `failed_` and the
+/// others are cancelled at once (destroyed at their suspension point).
+template <class Policy, class... Ts>
+class TupleJoin : protected ChildDriver {
  public:
-  explicit Join(Task<Ts>... ts) : tasks_(std::move(ts)...) {}
+  explicit TupleJoin(Task<Ts>... ts) : tasks_(std::move(ts)...) {}
   bool await_ready() const noexcept { return false; }
   bool await_suspend(std::coroutine_handle<> h) {
     set_slots(slots_.data(), slots_.size());
     install_all(std::index_sequence_for<Ts...>{});
     return !start(h);
   }
-  std::tuple<detail::Stored<Ts>...> await_resume() {
-    return take(std::index_sequence_for<Ts...>{});
-  }
 
- private:
+ protected:
   template <std::size_t... I>
   void install_all(std::index_sequence<I...>) {
-    (install(I, detail::child_handle(std::get<I>(tasks_))), ...);
+    (install(I, child_handle(std::get<I>(tasks_))), ...);
   }
   bool on_complete(std::size_t i) override {
-    if (failed(i, std::index_sequence_for<Ts...>{})) {
-      failed_ = i;
-      return true;
-    }
-    return false;
+    if (!fails(i, std::index_sequence_for<Ts...>{})) return false;
+    failed_ = i;
+    return true;
   }
   template <std::size_t... I>
-  bool failed(std::size_t i, std::index_sequence<I...>) noexcept {
-    return ((I == i && detail::child_failed(std::get<I>(tasks_))) || ...);
+  bool fails(std::size_t i, std::index_sequence<I...>) noexcept {
+    return ((I == i && Policy::fails(std::get<I>(tasks_))) || ...);
   }
   void stop_children() noexcept override { stop(std::index_sequence_for<Ts...>{}); }
   template <std::size_t... I>
@@ -337,19 +349,39 @@ class [[nodiscard]] Join : private detail::ChildDriver {
                                                          : (void)0),
      ...);
   }
-  template <std::size_t... I>
-  std::tuple<detail::Stored<Ts>...> take(std::index_sequence<I...>) {
-    if (failed_ != SIZE_MAX) rethrow(std::index_sequence_for<Ts...>{});
-    return std::tuple<detail::Stored<Ts>...>(detail::take_stored(std::get<I>(tasks_))...);
-  }
-  template <std::size_t... I>
-  void rethrow(std::index_sequence<I...>) {
-    ((I == failed_ ? (void)detail::take_stored(std::get<I>(tasks_)) : (void)0), ...);
-  }
 
   std::tuple<Task<Ts>...> tasks_;
   std::array<Slot, sizeof...(Ts)> slots_{};
   std::size_t failed_ = SIZE_MAX;
+};
+
+}  // namespace detail
+
+/// Awaitable of join(): runs every task concurrently in the current task and yields
+/// std::tuple<Stored<Ts>...> once all finished. If one throws, the others are cancelled at once
+/// and the exception is rethrown (like a panic in tokio::join!). Mirrors tokio::join!.
+template <class... Ts>
+class [[nodiscard]] Join : private detail::TupleJoin<detail::FailsOnException, Ts...> {
+  using Base = detail::TupleJoin<detail::FailsOnException, Ts...>;
+
+ public:
+  using Base::await_ready;
+  using Base::await_suspend;
+  using Base::Base;
+  std::tuple<detail::Stored<Ts>...> await_resume() {
+    return take(std::index_sequence_for<Ts...>{});
+  }
+
+ private:
+  template <std::size_t... I>
+  std::tuple<detail::Stored<Ts>...> take(std::index_sequence<I...>) {
+    if (this->failed_ != SIZE_MAX) rethrow(std::index_sequence_for<Ts...>{});
+    return std::tuple<detail::Stored<Ts>...>(detail::take_stored(std::get<I>(this->tasks_))...);
+  }
+  template <std::size_t... I>
+  void rethrow(std::index_sequence<I...>) {
+    ((I == this->failed_ ? (void)detail::take_stored(std::get<I>(this->tasks_)) : (void)0), ...);
+  }
 };
 
 /// `auto [a, b] = co_await rill::join(fetch_a(), fetch_b());` See Join. Mirrors tokio::join!.
@@ -407,42 +439,18 @@ JoinAll<T> join_all(std::vector<Task<T>> tasks) {
 /// error (in completion order), in which case the other tasks are cancelled at once. An
 /// exception also cancels the rest and is rethrown. Mirrors tokio::try_join!.
 template <class E, class... Rs>
-class [[nodiscard]] TryJoin : private detail::ChildDriver {
+class [[nodiscard]] TryJoin : private detail::TupleJoin<detail::FailsOnError, Rs...> {
+  using Base = detail::TupleJoin<detail::FailsOnError, Rs...>;
+
  public:
   using Values = std::tuple<detail::Stored<typename detail::ResultTraits<Rs>::value_type>...>;
 
-  explicit TryJoin(Task<Rs>... ts) : tasks_(std::move(ts)...) {}
-  bool await_ready() const noexcept { return false; }
-  bool await_suspend(std::coroutine_handle<> h) {
-    set_slots(slots_.data(), slots_.size());
-    install_all(std::index_sequence_for<Rs...>{});
-    return !start(h);
-  }
+  using Base::await_ready;
+  using Base::await_suspend;
+  using Base::Base;
   Result<Values, E> await_resume() { return take(std::index_sequence_for<Rs...>{}); }
 
  private:
-  template <std::size_t... I>
-  void install_all(std::index_sequence<I...>) {
-    (install(I, detail::child_handle(std::get<I>(tasks_))), ...);
-  }
-  bool on_complete(std::size_t i) override {
-    if (errored(i, std::index_sequence_for<Rs...>{})) {
-      failed_ = i;
-      return true;
-    }
-    return false;
-  }
-  template <std::size_t... I>
-  bool errored(std::size_t i, std::index_sequence<I...>) noexcept {
-    return ((I == i && detail::child_errored(std::get<I>(tasks_))) || ...);
-  }
-  void stop_children() noexcept override { stop(std::index_sequence_for<Rs...>{}); }
-  template <std::size_t... I>
-  void stop(std::index_sequence<I...>) noexcept {
-    ((I != failed_ && !std::get<I>(tasks_).await_ready() ? (void)(std::get<I>(tasks_) = Task<Rs>())
-                                                         : (void)0),
-     ...);
-  }
   template <class R>
   static auto value_of(R&& r) {
     using V = typename detail::ResultTraits<std::decay_t<R>>::value_type;
@@ -454,19 +462,16 @@ class [[nodiscard]] TryJoin : private detail::ChildDriver {
   }
   template <std::size_t... I>
   Result<Values, E> take(std::index_sequence<I...>) {
-    if (failed_ != SIZE_MAX) {
+    if (this->failed_ != SIZE_MAX) {
       std::optional<E> err;
-      ((I == failed_ ? (void)(err.emplace(std::move(std::get<I>(tasks_).await_resume().error())))
-                     : (void)0),
+      ((I == this->failed_
+            ? (void)(err.emplace(std::move(std::get<I>(this->tasks_).await_resume().error())))
+            : (void)0),
        ...);
       return Unexpected{std::move(*err)};
     }
-    return Values(value_of(std::get<I>(tasks_).await_resume())...);
+    return Values(value_of(std::get<I>(this->tasks_).await_resume())...);
   }
-
-  std::tuple<Task<Rs>...> tasks_;
-  std::array<Slot, sizeof...(Rs)> slots_{};
-  std::size_t failed_ = SIZE_MAX;
 };
 
 /// `auto r = co_await rill::try_join(a(), b());  if (!r) handle(r.error());` Every task must
