@@ -17,8 +17,8 @@
 #include "rill/detail/task_cell.hpp"
 #include "rill/diagnostics.hpp"
 #include "rill/error.hpp"
-#include "rill/metrics.hpp"
 #include "rill/join_handle.hpp"
+#include "rill/metrics.hpp"
 #include "rill/task.hpp"
 
 namespace rill {
@@ -86,6 +86,29 @@ std::pair<TaskHeader*, JoinHandle<T>> new_task(Task<T>&& task, std::source_locat
   JoinHandle<T> jh(cell, &take_output<TaskCell<T>, T>);
   return {cell, std::move(jh)};
 }
+
+/// Every spawn (rill::spawn, Runtime/Handle::spawn, task::Builder): a new cell bound to `s`.
+template <class T>
+JoinHandle<T> spawn_on(Scheduler* s, Task<T>&& task, std::source_location loc,
+                       std::string_view name = {}) {
+  auto [cell, jh] = new_task(std::move(task), loc, name);
+  bind_task(s, cell);
+  return std::move(jh);
+}
+
+/// Runtime::block_on and Handle::block_on: runs `task` on `s` and waits for it on this thread.
+/// `who` names the caller in the error thrown from inside a task.
+template <class T>
+T block_on_impl(Scheduler* s, Task<T>&& task, std::source_location loc, const char* who) {
+  if (current_task() != nullptr)
+    throw RuntimeError(std::string(who) +
+                       " called from inside a rill task: this would block a worker thread; "
+                       "await the task instead");
+  auto [cell, jh] = new_task(std::move(task), loc);
+  bind_task(s, cell);
+  block_until_complete(s, cell);
+  return jh.await_resume();
+}
 }  // namespace detail
 
 class Handle;
@@ -123,31 +146,20 @@ class Runtime {
   /// block a worker: Tokio panics there), or after shutdown. Mirrors Runtime::block_on.
   template <class T>
   T block_on(Task<T> task, std::source_location loc = std::source_location::current()) {
-    if (detail::current_task() != nullptr)
-      throw RuntimeError(
-          "rill::Runtime::block_on called from inside a rill task: this would block a worker "
-          "thread; await the task instead");
-    auto [cell, jh] = detail::new_task(std::move(task), loc);
-    detail::bind_task(sched_.get(), cell);
-    detail::block_until_complete(sched_.get(), cell);
-    return jh.await_resume();
+    return detail::block_on_impl(sched_.get(), std::move(task), loc, "rill::Runtime::block_on");
   }
 
   /// Starts `task` on this runtime and returns its JoinHandle. Callable from any thread. On a
   /// current_thread runtime the task runs during the next block_on. Mirrors Runtime::spawn.
   template <class T>
   JoinHandle<T> spawn(Task<T> task, std::source_location loc = std::source_location::current()) {
-    auto [cell, jh] = detail::new_task(std::move(task), loc);
-    detail::bind_task(sched_.get(), cell);
-    return std::move(jh);
+    return detail::spawn_on(sched_.get(), std::move(task), loc);
   }
   /// Like spawn(task), with options (a name). Mirrors tokio::task::Builder::spawn_on.
   template <class T>
   JoinHandle<T> spawn(Task<T> task, const TaskOptions& opts,
                       std::source_location loc = std::source_location::current()) {
-    auto [cell, jh] = detail::new_task(std::move(task), loc, opts.name);
-    detail::bind_task(sched_.get(), cell);
-    return std::move(jh);
+    return detail::spawn_on(sched_.get(), std::move(task), loc, opts.name);
   }
 
   /// A cheap, clonable reference to this runtime. Mirrors Runtime::handle.
@@ -205,17 +217,13 @@ class Handle {
   /// Starts `task` on the runtime. Mirrors Handle::spawn.
   template <class T>
   JoinHandle<T> spawn(Task<T> task, std::source_location loc = std::source_location::current()) {
-    auto [cell, jh] = detail::new_task(std::move(task), loc);
-    detail::bind_task(sched_.get(), cell);
-    return std::move(jh);
+    return detail::spawn_on(sched_.get(), std::move(task), loc);
   }
   /// Like spawn(task), with options (a name). Mirrors tokio::task::Builder::spawn_on.
   template <class T>
   JoinHandle<T> spawn(Task<T> task, const TaskOptions& opts,
                       std::source_location loc = std::source_location::current()) {
-    auto [cell, jh] = detail::new_task(std::move(task), loc, opts.name);
-    detail::bind_task(sched_.get(), cell);
-    return std::move(jh);
+    return detail::spawn_on(sched_.get(), std::move(task), loc, opts.name);
   }
   /// The runtime's metrics (see rill/metrics.hpp). Mirrors Handle::metrics.
   RuntimeMetrics metrics() const noexcept { return RuntimeMetrics(sched_); }
@@ -229,12 +237,7 @@ class Handle {
   /// Runs `task` to completion from a thread outside the runtime; see Runtime::block_on.
   template <class T>
   T block_on(Task<T> task, std::source_location loc = std::source_location::current()) {
-    if (detail::current_task() != nullptr)
-      throw RuntimeError("rill::Handle::block_on called from inside a rill task");
-    auto [cell, jh] = detail::new_task(std::move(task), loc);
-    detail::bind_task(sched_.get(), cell);
-    detail::block_until_complete(sched_.get(), cell);
-    return jh.await_resume();
+    return detail::block_on_impl(sched_.get(), std::move(task), loc, "rill::Handle::block_on");
   }
   /// Number of worker threads.
   std::size_t num_workers() const noexcept { return detail::scheduler_num_workers(sched_.get()); }
@@ -245,7 +248,9 @@ class Handle {
   std::shared_ptr<detail::Scheduler> sched_;
 };
 
-inline Handle Runtime::handle() const noexcept { return Handle(sched_); }
+inline Handle Runtime::handle() const noexcept {
+  return Handle(sched_);
+}
 
 /// Configures and builds a Runtime. Methods chain (`Builder::new_multi_thread().worker_threads(4)
 /// .build()`). Not thread-safe (a plain value). Mirrors tokio::runtime::Builder, with its
@@ -378,9 +383,7 @@ template <class T>
 JoinHandle<T> spawn(Task<T> task, std::source_location loc = std::source_location::current()) {
   auto* s = detail::current_scheduler_raw();
   if (!s) detail::throw_no_runtime("rill::spawn");
-  auto [cell, jh] = detail::new_task(std::move(task), loc);
-  detail::bind_task(s, cell);
-  return std::move(jh);
+  return detail::spawn_on(s, std::move(task), loc);
 }
 
 /// Like spawn(task), with options: `rill::spawn(work(), {.name = "reader"})`. Throws
@@ -390,9 +393,7 @@ JoinHandle<T> spawn(Task<T> task, const TaskOptions& opts,
                     std::source_location loc = std::source_location::current()) {
   auto* s = detail::current_scheduler_raw();
   if (!s) detail::throw_no_runtime("rill::spawn");
-  auto [cell, jh] = detail::new_task(std::move(task), loc, opts.name);
-  detail::bind_task(s, cell);
-  return std::move(jh);
+  return detail::spawn_on(s, std::move(task), loc, opts.name);
 }
 
 namespace task {
@@ -430,9 +431,9 @@ template <class F, class R = std::invoke_result_t<std::decay_t<F>&>>
 JoinHandle<R> spawn_blocking(F&& f) {
   using Cell = detail::BlockingCell<std::decay_t<F>, R>;
   auto* cell = new Cell(std::decay_t<F>(std::forward<F>(f)));
-  cell->state.store(detail::state::NOTIFIED | detail::state::JOIN_INTEREST |
-                        2 * detail::state::REF_ONE,
-                    std::memory_order_relaxed);
+  cell->state.store(
+      detail::state::NOTIFIED | detail::state::JOIN_INTEREST | 2 * detail::state::REF_ONE,
+      std::memory_order_relaxed);
   JoinHandle<R> jh(cell, &detail::take_output<Cell, R>);
   detail::submit_blocking(cell);
   return jh;
