@@ -41,6 +41,13 @@ rill::Task<void> dump_root(std::atomic<bool>* started) {
   started->store(true);
   co_await dump_middle();
 }
+// Suspended inside combinators: a timeout around a select whose waiting child sleeps.
+rill::Task<void> dump_in_combinators(std::atomic<bool>* started) {
+  started->store(true);
+  auto r = co_await rill::timeout(
+      1h, []() -> rill::Task<void> { co_await rill::select(dump_middle(), dump_middle()); }());
+  (void)r;
+}
 
 const TaskDump* by_name(const RuntimeDump& d, const std::string& name) {
   for (const auto& t : d.tasks)
@@ -101,6 +108,39 @@ TEST_P(Dump, ShowsSuspendedAsyncStackAndRunningTask) {
     EXPECT_TRUE(cancelled);
   }());
   EXPECT_EQ(rt.metrics().num_alive_tasks(), 0u);
+}
+
+// The async stack crosses combinators: from the leaf inside the select inside the timeout up
+// to the task's root (it used to stop at the root alone).
+TEST_P(Dump, AsyncStackCrossesCombinators) {
+  auto rt = make_rt(GetParam());
+  rt.block_on([]() -> rill::Task<void> {
+    std::atomic<bool> started{false};
+    auto h = rill::task::Builder().name("nested").spawn(dump_in_combinators(&started));
+    while (!started.load())
+      co_await rill::yield_now();
+    co_await rill::yield_now();
+    RuntimeDump d = rill::Handle::current().dump();
+    const TaskDump* t = by_name(d, "nested");
+    EXPECT_NE(t, nullptr) << d.to_string();
+    if (t) {
+      std::vector<std::string> names;
+      for (const auto& f : t->async_stack)
+        names.push_back(f.function);
+      // leaf, middle, the lambda inside the timeout, the root.
+      EXPECT_EQ(names.size(), 4u) << d.to_string();
+      if (names.size() == 4) {
+        EXPECT_NE(names[0].find("dump_leaf"), std::string::npos);
+        EXPECT_NE(names[1].find("dump_middle"), std::string::npos);
+        EXPECT_NE(names[3].find("dump_in_combinators"), std::string::npos);
+      }
+    }
+    h.abort();
+    try {
+      co_await h;
+    } catch (const rill::JoinError&) {
+    }
+  }());
 }
 
 TEST(DumpMultiThread, ConcurrentDumpsLoseNoWakeUps) {

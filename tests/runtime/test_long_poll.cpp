@@ -70,6 +70,15 @@ rill::Task<int> root_awaiter() {
   const int v = co_await middle_awaiter();
   co_return v + 1;
 }
+// The same blocker run inside a timeout (a combinator: the child's continuation is null).
+rill::Task<int> timeout_awaiter() {
+  co_await rill::yield_now();
+  auto r = co_await rill::timeout(10s, middle_awaiter());
+  co_return r ? *r + 1 : -1;
+}
+rill::Task<int> timeout_root() {
+  co_return co_await timeout_awaiter();
+}
 
 bool stack_names(const LongPollReport& r, const std::string& fn) {
   for (const auto& f : r.stack)
@@ -133,6 +142,24 @@ TEST_P(LongPoll, CatchesSleepNamesTheBlockerAndTheAwaitingCoroutines) {
   for (std::size_t w = 0; w < m.num_workers(); ++w)
     long_polls += m.worker_long_poll_count(w);
   EXPECT_EQ(long_polls, 1u);
+}
+
+// Through a combinator: the async stack crosses the timeout to the coroutine awaiting it.
+TEST_P(LongPoll, AsyncStackCrossesATimeout) {
+  Collector col;
+  auto rt = builder(GetParam()).long_poll_threshold(10ms).on_long_poll(col.callback()).build();
+  const int v =
+      rt.block_on([]() -> rill::Task<int> { co_return co_await rill::spawn(timeout_root()); }());
+  EXPECT_EQ(v, 9);
+  const auto reports = col.wait_for(2);
+  ASSERT_GE(reports.size(), 1u);
+  const LongPollReport& d = reports[0];
+  SCOPED_TRACE(d.to_string());
+  ASSERT_EQ(d.async_stack.size(), 4u);
+  EXPECT_NE(d.async_stack[0].function.find("leaf_that_blocks"), std::string::npos);
+  EXPECT_NE(d.async_stack[1].function.find("middle_awaiter"), std::string::npos);
+  EXPECT_NE(d.async_stack[2].function.find("timeout_awaiter"), std::string::npos);
+  EXPECT_NE(d.async_stack[3].function.find("timeout_root"), std::string::npos);
 }
 
 TEST_P(LongPoll, SilentForATaskThatYieldsEveryMillisecond) {

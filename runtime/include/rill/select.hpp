@@ -69,6 +69,7 @@ class ChildDriver : protected Resumable {
   void install(std::size_t i, std::coroutine_handle<> h) noexcept {
     slots_[i] = Slot{h, nullptr, false, true};
     ++active_;
+    if (parent_) set_diag_parent(h);  // a refill after start()
   }
 
   /// co_await entry: polls every child once; true when the driver already finished.
@@ -77,16 +78,30 @@ class ChildDriver : protected Resumable {
     if (task_ == nullptr)
       throw RuntimeError("rill: select/join combinators must be awaited inside a rill task");
     parent_ = parent;
+    for (std::size_t i = 0; i < nslots_; ++i)
+      if (slots_[i].active) set_diag_parent(slots_[i].h);
     if (poll_children()) {
       finish();
       return true;
     }
     poll = &poll_fn;
+    inner = &first_waiting_child;
     task_->hook = this;
     return false;
   }
 
  private:
+  /// Diagnostics: the child's async stack continues at the coroutine awaiting this combinator.
+  void set_diag_parent(std::coroutine_handle<> h) noexcept {
+    std::coroutine_handle<PromiseBase>::from_address(h.address()).promise().diag_parent = parent_;
+  }
+  /// Diagnostics (Resumable::inner): the hook of the first child still waiting.
+  static Resumable* first_waiting_child(Resumable* self) noexcept {
+    auto* me = static_cast<ChildDriver*>(self);
+    for (std::size_t i = 0; i < me->nslots_; ++i)
+      if (me->slots_[i].active && me->slots_[i].saved) return me->slots_[i].saved;
+    return nullptr;
+  }
   static void poll_fn(Resumable* self) noexcept {
     auto* me = static_cast<ChildDriver*>(self);
     if (me->poll_children()) {

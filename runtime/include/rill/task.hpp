@@ -21,6 +21,10 @@ namespace detail {
 /// frame_alloc (per-thread size classes, per-coroutine-site accounting; see rill/frames.hpp).
 struct PromiseBase {
   std::coroutine_handle<> continuation;
+  /// For diagnostics only: the coroutine awaiting the combinator (Timeout, select, join) that
+  /// runs this coroutine as a child, whose continuation is null. Async stacks (Handle::dump, the
+  /// long-poll detector) continue there, so they cross combinators. Null otherwise.
+  std::coroutine_handle<> diag_parent;
 
 #if defined(__clang__)
   // clang evaluates the default argument inside the coroutine, so `where` names the coroutine

@@ -106,6 +106,7 @@ class Timeout : private detail::Resumable {
     auto ih = inner_.release();
     inner_ = Task<T>(ih);
     ih.promise().continuation = nullptr;  // finishing returns here, not to the parent
+    ih.promise().diag_parent = parent;     // async stacks continue at the parent
     ih.resume();
     if (ih.done()) return false;
     if (std::chrono::steady_clock::now() >= deadline_) {
@@ -117,6 +118,7 @@ class Timeout : private detail::Resumable {
     saved_ = task_->hook;
     task_->hook = this;
     poll = &poll_fn;
+    inner = [](detail::Resumable* self) noexcept { return static_cast<Timeout*>(self)->saved_; };
     detail::timer_register(&node_, deadline_, detail::task_waker(task_));
     return true;
   }

@@ -50,8 +50,12 @@ std::vector<diagnostics::AsyncFrame> read_chain(TaskHeader* t) {
   std::vector<diagnostics::AsyncFrame> out;
   const void* root = t->root.address();
   std::coroutine_handle<> h;
-  if (t->hook && t->hook->handle)
-    h = t->hook->handle;
+  // Descend through combinators (Timeout, select/join) to the innermost waiting leaf.
+  Resumable* leaf = t->hook;
+  for (int depth = 0; leaf && !leaf->handle && leaf->inner && depth < 64; ++depth)
+    leaf = leaf->inner(leaf);
+  if (leaf && leaf->handle)
+    h = leaf->handle;
   else if (t->resume_point)
     h = t->resume_point;  // never polled
   else if (t->root)
@@ -62,8 +66,10 @@ std::vector<diagnostics::AsyncFrame> read_chain(TaskHeader* t) {
     // A coroutine frame starts with its resume function's address.
     out.push_back({diagnostics::coroutine_name(*static_cast<void* const*>(f)), f});
     if (f == root) break;
-    // Every rill promise derives from PromiseBase first: continuation is its first member.
-    f = std::coroutine_handle<PromiseBase>::from_address(f).promise().continuation.address();
+    // Every rill promise derives from PromiseBase first. A combinator's child has no
+    // continuation: its stack goes on at the coroutine awaiting the combinator.
+    const PromiseBase& p = std::coroutine_handle<PromiseBase>::from_address(f).promise();
+    f = p.continuation ? p.continuation.address() : p.diag_parent.address();
   }
   if (root && (out.empty() || out.back().frame != root))
     out.push_back({diagnostics::coroutine_name(*static_cast<void* const*>(root)), root});

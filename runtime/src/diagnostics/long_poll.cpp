@@ -25,6 +25,7 @@
 #include <unwind.h>
 
 #include <atomic>
+#include <cstddef>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -236,6 +237,9 @@ void capture_async(Capture* c) noexcept {
   const std::uintptr_t root = reinterpret_cast<std::uintptr_t>(c->task->root.address());
   // The promise (detail::PromiseBase first) follows the resume and destroy pointers.
   constexpr std::uintptr_t kContinuationOffset = 2 * sizeof(void*);
+  constexpr std::uintptr_t kDiagParentOffset = 3 * sizeof(void*);  // PromiseBase::diag_parent
+  static_assert(offsetof(PromiseBase, continuation) == 0 &&
+                offsetof(PromiseBase, diag_parent) == sizeof(void*));
   std::uintptr_t f = inner;
   while (f && c->nasync < kMaxAsync) {
     std::uintptr_t resume;
@@ -246,6 +250,8 @@ void capture_async(Capture* c) noexcept {
     if (f == root) break;
     std::uintptr_t next;
     if (!safe_read(f + kContinuationOffset, next)) break;
+    // A combinator's child (null continuation): go on at the coroutine awaiting the combinator.
+    if (next == 0 && !safe_read(f + kDiagParentOffset, next)) break;
     f = next;
   }
   // A chain cut by a combinator (Timeout's inner task has no continuation): show the root.

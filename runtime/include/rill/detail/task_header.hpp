@@ -37,6 +37,9 @@ struct Resumable {
   /// Timeout that poll another hook). Diagnostics (Handle::dump) walk the task's async stack
   /// from it through the promises' continuation links.
   std::coroutine_handle<> handle;
+  /// Combinators (Timeout, select/join): the hook of a child still waiting, so diagnostics can
+  /// descend to the innermost leaf; null for leaves. Called only on a task nobody is polling.
+  Resumable* (*inner)(Resumable* self) noexcept = nullptr;
 };
 
 /// Per-type operations of a task cell.
