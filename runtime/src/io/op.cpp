@@ -237,6 +237,27 @@ Core* pick_core(Scheduler* s) noexcept {
   return &s->core(g_rr.fetch_add(1, std::memory_order_relaxed) % s->num_workers());
 }
 
+/// Queues io_uring op `op` on the ring of the core this thread runs for `s` (submitted with its
+/// next poll()/park()), else hands it to some core's ring through its remote queue. Sets drv.
+void submit_uring(Scheduler* s, IoOp* op) noexcept {
+  Core* c = t_ctx.core;
+  if (c && c->sched == s) {
+    op->drv = &c->driver;
+    op->drv->push(op);
+  } else {
+    op->drv = &pick_core(s)->driver;
+    op->drv->submit_remote(op);
+  }
+}
+
+/// Issues an async cancel of the op with user_data `key` on `d`, from any thread.
+void cancel_uring(Driver* d, std::uint64_t key) noexcept {
+  if (t_ctx.core && &t_ctx.core->driver == d)
+    d->cancel_local(key);
+  else
+    d->cancel_remote(key);
+}
+
 void run_job(BlockingJob* j) noexcept {
   auto* op = reinterpret_cast<IoOp*>(reinterpret_cast<std::byte*>(j) - offsetof(IoOp, job));
   op_complete(op, exec_sync(op));
@@ -271,8 +292,8 @@ struct AcceptQueue {
   std::mutex mu;
   std::deque<std::int64_t> ready;  // accepted fds (>= 0) and errors (< 0), oldest first
   IoOp* waiter = nullptr;          // the Queue-mode accept() waiting (PENDING), if any
-  IoOp* ms = nullptr;              // the multishot op in flight; null when not armed
-  Driver* drv = nullptr;           // the ring `ms` went to
+  IoOp* ms = nullptr;              // the multishot op in flight (ms->drv: its ring); null when
+                                   // not armed
   bool cancelling = false;         // an async cancel of `ms` was issued
   bool closed = false;             // the listener is gone
   int refs = 1;                    // the handle, plus one while `ms` is in flight
@@ -311,34 +332,25 @@ void accept_deliver(AcceptQueue* q, std::int64_t v, Waker& w) noexcept {
   }
 }
 
-/// Submits a new multishot accept for `q` to `d` (the caller's own ring when `local`). Caller
-/// holds q->mu.
-void accept_arm(AcceptQueue* q, Driver* d, bool local) noexcept {
+/// A new multishot accept op for `q`, owned by it; the caller submits it. Caller holds q->mu.
+IoOp* accept_new_op(AcceptQueue* q) noexcept {
   IoOp* ms = op_alloc(0);
   ms->kind = OpKind::AcceptMulti;
   ms->mode = OpMode::Uring;
   ms->fd = q->fd;
   ms->aq = q;
-  ms->drv = d;
   ms->state.store(opstate::PENDING, std::memory_order_relaxed);
   q->ms = ms;
-  q->drv = d;
   q->cancelling = false;
   ++q->refs;
-  if (local)
-    d->push(ms);
-  else
-    d->submit_remote(ms);
+  return ms;
 }
 
 /// Cancels the multishot op of `q` from any thread. Caller holds q->mu.
 void accept_cancel(AcceptQueue* q) noexcept {
   if (!q->ms || q->cancelling) return;
   q->cancelling = true;
-  if (t_ctx.core && &t_ctx.core->driver == q->drv)
-    q->drv->cancel_local(q->ms->key());
-  else
-    q->drv->cancel_remote(q->ms->key());
+  cancel_uring(q->ms->drv, q->ms->key());
 }
 
 /// Takes the oldest queued outcome into `op` (DONE). Caller holds q->mu.
@@ -367,11 +379,15 @@ void accept_multi_cqe(Driver* d, IoOp* ms, std::int32_t res, std::uint32_t flags
     }
     if (!more) {
       q->ms = nullptr;
-      q->drv = nullptr;
       q->cancelling = false;
       free_q = --q->refs == 0;
-      // An accept is still waiting (the op ended without a connection for it): start again.
-      if (!free_q && q->waiter && !q->closed && !d->shutting_down()) accept_arm(q, d, true);
+      // An accept is still waiting (the op ended without a connection for it): start again on
+      // this ring (we are its owner thread).
+      if (!free_q && q->waiter && !q->closed && !d->shutting_down()) {
+        IoOp* again = accept_new_op(q);
+        again->drv = d;
+        d->push(again);
+      }
     } else if (q->ready.size() >= kAcceptQueueMax) {
       accept_cancel(q);  // backpressure: leave further connections in the kernel's backlog
     }
@@ -585,14 +601,7 @@ bool io_op_arm(IoOp* op) noexcept {
     case OpMode::Uring: {
       op->waker = task_waker(t);
       op->state.store(opstate::PENDING, std::memory_order_relaxed);
-      Core* c = t_ctx.core;
-      if (c && c->sched == s) {
-        op->drv = &c->driver;
-        op->drv->push(op);  // submitted with the next poll()/park() of this core
-      } else {
-        op->drv = &pick_core(s)->driver;
-        op->drv->submit_remote(op);
-      }
+      submit_uring(s, op);
       return true;
     }
     case OpMode::Blocking: {
@@ -623,11 +632,8 @@ bool io_op_arm(IoOp* op) noexcept {
       op->waker = task_waker(t);
       op->state.store(opstate::PENDING, std::memory_order_relaxed);
       q->waiter = op;
-      if (!q->ms) {  // not armed (first accept, or it ended): start the multishot accept
-        Core* c = t_ctx.core;
-        const bool local = c && c->sched == s;
-        accept_arm(q, local ? &c->driver : &pick_core(s)->driver, local);
-      }
+      if (!q->ms)  // not armed (first accept, or it ended): start the multishot accept
+        submit_uring(s, accept_new_op(q));
       return true;
     }
     case OpMode::Sync:
@@ -660,13 +666,17 @@ void io_op_release(IoOp* op) noexcept {
         q->waiter = nullptr;  // cancelled while waiting
       } else if (op->state.load(std::memory_order_acquire) == opstate::DONE && !op->taken &&
                  op->res >= 0) {
-        // Accepted for an awaiter that never resumed: the next accept() gets it.
-        try {
-          if (q->closed) throw 0;
-          q->ready.push_front(op->res);
-        } catch (...) {
-          ::close(static_cast<int>(op->res));
+        // Accepted for an awaiter that never resumed: the next accept() gets it (closed when
+        // the listener is gone, or when there is no memory to queue it).
+        bool kept = false;
+        if (!q->closed) {
+          try {
+            q->ready.push_front(op->res);
+            kept = true;
+          } catch (...) {
+          }
         }
+        if (!kept) ::close(static_cast<int>(op->res));
       }
     }
     op_free(op);
@@ -681,12 +691,7 @@ void io_op_release(IoOp* op) noexcept {
     g_orphans.fetch_add(
         1, std::memory_order_relaxed);  // before the CAS: the completion may free at once
     if (op->state.compare_exchange_strong(s, opstate::ORPHANED, std::memory_order_acq_rel)) {
-      if (uring) {
-        if (t_ctx.core && &t_ctx.core->driver == d)
-          d->cancel_local(key);
-        else
-          d->cancel_remote(key);
-      }
+      if (uring) cancel_uring(d, key);
       return;
     }
     g_orphans.fetch_sub(1, std::memory_order_relaxed);

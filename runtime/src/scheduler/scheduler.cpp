@@ -813,8 +813,7 @@ void Scheduler::shutdown(std::optional<std::chrono::nanoseconds> timeout) noexce
   cancel_all_owned();
   for (auto& c : cores_)
     drop_queued(c.get());
-  while (TaskHeader* t = inject_.pop())
-    task_ref_dec(t);
+  // (The closed injection queue is emptied last, below: wakes may still append to it.)
   // Every task is gone, so every I/O op still in flight is orphaned: cancel them and wait for
   // their completions before anything the kernel could write into is freed.
   for (auto& c : cores_)
