@@ -115,12 +115,41 @@ class File {
   io::WriteOp<true> write_all(std::span<const char> buf) noexcept {
     return write_all(std::as_bytes(buf));
   }
+  /// Text overloads: exactly the characters (a string literal writes no terminating NUL; a
+  /// non-const `char` array writes all its elements, like a span).
+  io::WriteOp<true> write_all(std::string_view s) noexcept { return write_all(io::text_bytes(s)); }
+  io::WriteOp<true> write_all(const std::string& s) noexcept {
+    return write_all(io::text_bytes(s));
+  }
+  template <std::size_t N>
+  io::WriteOp<true> write_all(const char (&s)[N]) noexcept {
+    return write_all(io::text_bytes(s));
+  }
+  template <std::size_t N>
+  io::WriteOp<true> write_all(char (&buf)[N]) noexcept {
+    return write_all(std::span<const char>(buf));
+  }
   /// Writes all of `buf` at `offset` (pwrite) without moving the file position.
   io::WriteOp<true> write_at(std::span<const std::byte> buf, std::uint64_t offset) noexcept {
     return io::WriteOp<true>(h_.get(), buf, static_cast<std::int64_t>(offset));
   }
   io::WriteOp<true> write_at(std::span<const char> buf, std::uint64_t offset) noexcept {
     return write_at(std::as_bytes(buf), offset);
+  }
+  /// Text overloads of write_at (see write_all).
+  io::WriteOp<true> write_at(std::string_view s, std::uint64_t offset) noexcept {
+    return write_at(io::text_bytes(s), offset);
+  }
+  io::WriteOp<true> write_at(const std::string& s, std::uint64_t offset) noexcept {
+    return write_at(io::text_bytes(s), offset);
+  }
+  template <std::size_t N>
+  io::WriteOp<true> write_at(const char (&s)[N], std::uint64_t offset) noexcept {
+    return write_at(io::text_bytes(s), offset);
+  }
+  template <std::size_t N>
+  io::WriteOp<true> write_at(char (&buf)[N], std::uint64_t offset) noexcept {
+    return write_at(std::span<const char>(buf), offset);
   }
   /// fsync(2) / fdatasync(2). Mirrors sync_all / sync_data.
   io::UnitOp sync_all() { return io::UnitOp(rill::detail::io_fsync(h_.get(), false)); }

@@ -3,6 +3,8 @@
 // C++20 lacks; the names follow it so code migrates by renaming.
 #pragma once
 
+#include "rill/detail/compiler.hpp"
+
 #include <exception>
 #include <optional>
 #include <stdexcept>
@@ -30,7 +32,7 @@ Unexpected(E) -> Unexpected<E>;
 /// Either a value of type T or an error of type E. Value semantics; not thread-safe to mutate
 /// concurrently (like any value type). Mirrors std::expected<T, E> (C++23) and Rust's Result.
 template <class T, class E>
-class Result {
+class [[nodiscard]] Result {
  public:
   using value_type = T;
   using error_type = E;
@@ -83,7 +85,7 @@ class Result {
 
 /// Result<void, E>: success carries no value.
 template <class E>
-class Result<void, E> {
+class [[nodiscard]] Result<void, E> {
  public:
   using value_type = void;
   using error_type = E;

@@ -31,7 +31,7 @@ struct Elapsed {
 /// already passed. Destroying it before it fires cancels the timer (O(1)). Must be awaited inside
 /// a rill task. Not movable once created (it may be registered in a wheel). Mirrors
 /// tokio::time::Sleep.
-class Sleep : private detail::Leaf {
+class [[nodiscard]] Sleep : private detail::Leaf {
  public:
   explicit Sleep(Instant deadline) noexcept : deadline_(deadline) {}
   Sleep(const Sleep&) = delete;
@@ -90,7 +90,7 @@ inline Sleep sleep_until(Instant deadline) noexcept { return Sleep(deadline); }
 /// that finishes without suspending always succeeds, and no timer is registered for it.
 /// Mirrors tokio::time::Timeout.
 template <class T>
-class Timeout : private detail::Resumable {
+class [[nodiscard]] Timeout : private detail::Resumable {
  public:
   Timeout(Task<T> inner, Instant deadline) noexcept
       : inner_(std::move(inner)), deadline_(deadline) {}
@@ -196,7 +196,7 @@ class Interval {
   }
 
   /// Awaitable yielding the scheduled instant of the tick.
-  struct Tick {
+  struct [[nodiscard]] Tick {
     Interval* iv;
     Sleep sleep;
     bool await_ready() noexcept { return sleep.await_ready(); }

@@ -70,7 +70,7 @@ class TcpListener {
   /// kernel's backlog. Cancel-safe (as Tokio's): an accept dropped by a timeout or select loses
   /// no connection, the next accept gets it. Connections accepted but never taken are closed
   /// when the listener is dropped, which stops listening at once. Mirrors TcpListener::accept.
-  class Accept : public rill::detail::IoLeaf {
+  class [[nodiscard]] Accept : public rill::detail::IoLeaf {
    public:
     explicit Accept(rill::detail::IoHandle* h) noexcept : h_(h) {}
     bool await_ready() { return start(rill::detail::io_accept(h_)); }

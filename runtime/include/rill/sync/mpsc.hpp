@@ -121,7 +121,7 @@ class Sender {
   Sender clone() const { return Sender(*this); }
 
   /// Awaitable for send(): yields Result<void, SendError<T>>.
-  class Send : private rill::detail::Leaf {
+  class [[nodiscard]] Send : private rill::detail::Leaf {
    public:
     Send(detail::Chan<T>* c, T v) : c_(c), value_(std::move(v)) {}
     Send(const Send&) = delete;
@@ -283,7 +283,7 @@ class Receiver {
   }
 
   /// Awaitable for recv().
-  class Recv : private rill::detail::Leaf {
+  class [[nodiscard]] Recv : private rill::detail::Leaf {
    public:
     explicit Recv(detail::Chan<T>* c) noexcept : c_(c) {}
     Recv(const Recv&) = delete;

@@ -94,7 +94,7 @@ class Sender {
 /// task. Dropping it makes send() fail. Spends one unit of coop budget when the value is already
 /// there. Mirrors tokio::sync::oneshot::Receiver.
 template <class T>
-class Receiver : private rill::detail::Leaf {
+class [[nodiscard]] Receiver : private rill::detail::Leaf {
  public:
   explicit Receiver(detail::Shared<T>* s) noexcept : s_(s) {}
   Receiver(Receiver&& o) noexcept : rill::detail::Leaf(), s_(std::exchange(o.s_, nullptr)) {}
