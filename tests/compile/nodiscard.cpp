@@ -15,7 +15,6 @@ using namespace std::chrono_literals;
 
 rill::Result<int, int> parse();
 rill::io::Result<void> configure();
-rill::Task<void> quick();
 
 rill::Task<void> body(rill::net::TcpStream& s, rill::sync::mpsc::Sender<int>& tx,
                       rill::sync::mpsc::Receiver<int>& rx, rill::fs::File& f) {
@@ -39,7 +38,7 @@ rill::Task<void> body(rill::net::TcpStream& s, rill::sync::mpsc::Sender<int>& tx
 #elif defined(CASE_IO_RESULT_SYNC)
   configure();
 #elif defined(CASE_TIMEOUT)
-  rill::timeout(1s, quick());
+  rill::timeout(1s, rill::sleep(5ms));
 #elif defined(CASE_YIELD)
   rill::yield_now();
 #else
@@ -51,7 +50,7 @@ rill::Task<void> body(rill::net::TcpStream& s, rill::sync::mpsc::Sender<int>& tx
   (void)co_await f.write_all("x");
   (void)parse();
   (void)configure();
-  (void)co_await rill::timeout(1s, quick());
+  (void)co_await rill::timeout(1s, rill::sleep(5ms));
   co_await rill::yield_now();
 #endif
   co_return;

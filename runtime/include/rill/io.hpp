@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 
 #include "rill/detail/task_header.hpp"
 #include "rill/result.hpp"
@@ -131,11 +132,12 @@ int handle_fd(const IoHandle* h) noexcept;
 
 /// Base of every rill I/O awaiter: holds the operation and follows the leaf contract (the
 /// operation is created and tried in await_ready, armed in await_suspend, re-checked by the poll
-/// hook, released by the destructor, consumed in await_resume by the derived class). Not
-/// movable: construct it in place (`co_await s.read(buf)`).
+/// hook, released by the destructor, consumed in await_resume by the derived class). Movable
+/// until it is awaited (so combinators can own it); never move one a coroutine is suspended on.
 class IoLeaf : protected Leaf {
  public:
   IoLeaf() noexcept = default;
+  IoLeaf(IoLeaf&& o) noexcept : Leaf(), op_(std::exchange(o.op_, nullptr)) {}
   IoLeaf(const IoLeaf&) = delete;
   IoLeaf& operator=(const IoLeaf&) = delete;
   ~IoLeaf() {

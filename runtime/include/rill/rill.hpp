@@ -1,6 +1,7 @@
 // rill/rill.hpp: the umbrella header. Include this to get the whole runtime API.
 #pragma once
 
+#include "rill/awaitable.hpp"
 #include "rill/coop.hpp"
 #include "rill/diagnostics.hpp"
 #include "rill/error.hpp"

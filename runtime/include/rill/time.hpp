@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "rill/awaitable.hpp"
 #include "rill/detail/task_header.hpp"
 #include "rill/detail/timer_node.hpp"
 #include "rill/result.hpp"
@@ -29,11 +30,14 @@ struct Elapsed {
 /// Awaitable that completes at its deadline (never earlier; timers have 1 ms resolution and fire
 /// on the next driver poll after the deadline). Spends one unit of budget when the deadline has
 /// already passed. Destroying it before it fires cancels the timer (O(1)). Must be awaited inside
-/// a rill task. Not movable once created (it may be registered in a wheel). Mirrors
+/// a rill task. Movable before it is awaited (so combinators can own it). Mirrors
 /// tokio::time::Sleep.
 class [[nodiscard]] Sleep : private detail::Leaf {
  public:
   explicit Sleep(Instant deadline) noexcept : deadline_(deadline) {}
+  /// Moves the deadline; a registration of `o` is cancelled (the new Sleep registers when it is
+  /// awaited). Do not move a Sleep that a suspended coroutine is awaiting.
+  Sleep(Sleep&& o) noexcept : deadline_(o.deadline_) { o.cancel(); }
   Sleep(const Sleep&) = delete;
   Sleep& operator=(const Sleep&) = delete;
   ~Sleep() { cancel(); }
@@ -166,16 +170,28 @@ class [[nodiscard]] Timeout : private detail::Resumable {
   bool elapsed_ = false;
 };
 
-/// `auto r = co_await rill::timeout(100ms, fetch());  if (!r) ... r.error() is Elapsed`.
+/// Gives `x` (any rill awaitable: a Task, a read, an accept, a channel receive, a JoinHandle...)
+/// `d` to complete; see Timeout, and detail::as_task for who owns `x`:
+/// ```cpp
+/// rill::Task<void> wait_a_bit(rill::sync::mpsc::Receiver<int>& rx) {
+///   auto r = co_await rill::timeout(100ms, rx.recv());
+///   if (!r) co_return;  // r.error() is rill::Elapsed: nothing arrived within 100 ms
+///   std::optional<int> v = *r;  // the receive's value (nullopt: every sender is gone)
+///   (void)v;
+/// }
+/// ```
 /// Mirrors tokio::time::timeout.
-template <class T>
-Timeout<T> timeout(Duration d, Task<T> task) noexcept {
-  return Timeout<T>(std::move(task), std::chrono::steady_clock::now() + d);
+template <class A>
+  requires Awaitable<std::remove_cvref_t<A>>
+Timeout<combinator_value_t<A>> timeout(Duration d, A&& x) {
+  return Timeout<combinator_value_t<A>>(detail::as_task(std::forward<A>(x)),
+                                        std::chrono::steady_clock::now() + d);
 }
 /// Like timeout() with an absolute deadline. Mirrors tokio::time::timeout_at.
-template <class T>
-Timeout<T> timeout_at(Instant deadline, Task<T> task) noexcept {
-  return Timeout<T>(std::move(task), deadline);
+template <class A>
+  requires Awaitable<std::remove_cvref_t<A>>
+Timeout<combinator_value_t<A>> timeout_at(Instant deadline, A&& x) {
+  return Timeout<combinator_value_t<A>>(detail::as_task(std::forward<A>(x)), deadline);
 }
 
 /// What an Interval does when ticks were missed (the task was late). Mirrors
