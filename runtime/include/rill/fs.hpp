@@ -108,6 +108,22 @@ class File {
   io::ReadOp read_at(std::span<char> buf, std::uint64_t offset) noexcept {
     return read_at(std::as_writable_bytes(buf), offset);
   }
+  /// One write of `buf` (copied at once) at the file position; yields the bytes written (a
+  /// regular file takes them all). Mirrors AsyncWriteExt::write on tokio::fs::File.
+  io::WriteOp<false> write(std::span<const std::byte> buf) noexcept {
+    return io::WriteOp<false>(h_.get(), buf, -1);
+  }
+  io::WriteOp<false> write(std::span<const char> buf) noexcept { return write(std::as_bytes(buf)); }
+  io::WriteOp<false> write(std::string_view s) noexcept { return write(io::text_bytes(s)); }
+  io::WriteOp<false> write(const std::string& s) noexcept { return write(io::text_bytes(s)); }
+  template <std::size_t N>
+  io::WriteOp<false> write(const char (&s)[N]) noexcept {
+    return write(io::text_bytes(s));
+  }
+  template <std::size_t N>
+  io::WriteOp<false> write(char (&buf)[N]) noexcept {
+    return write(std::span<const char>(buf));
+  }
   /// Writes all of `buf` (copied at once) at the file position. Mirrors write_all.
   io::WriteOp<true> write_all(std::span<const std::byte> buf) noexcept {
     return io::WriteOp<true>(h_.get(), buf, -1);
