@@ -8,17 +8,41 @@
 #include <exception>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <variant>
 
 namespace rill {
 
-/// Thrown by Result::value() when the Result holds an error. Carries the error as text.
+/// Thrown by Result::value() when the Result holds an error. what() describes the error held:
+/// its message() (std::error_code), its what() (rill::Elapsed, exceptions), or its numeric value
+/// (enums, integers); other error types are not described. Mirrors std::bad_expected_access
+/// (which carries the error itself; read Result::error() before calling value() for that).
 class BadResultAccess : public std::logic_error {
  public:
   using std::logic_error::logic_error;
 };
+
+namespace detail {
+/// The text BadResultAccess carries for an error `e`.
+template <class E>
+std::string describe_error(const E& e) {
+  std::string s = "rill::Result holds an error";
+  if constexpr (requires { e.message(); }) {
+    s += ": ";
+    s += e.message();
+  } else if constexpr (requires { e.what(); }) {
+    s += ": ";
+    s += e.what();
+  } else if constexpr (std::is_enum_v<E>) {
+    s += ": " + std::to_string(static_cast<long long>(e));
+  } else if constexpr (std::is_integral_v<E>) {
+    s += ": " + std::to_string(e);
+  }
+  return s;
+}
+}  // namespace detail
 
 /// Tag wrapper that constructs a Result in the error state: `return rill::Unexpected{Elapsed{}};`.
 /// Mirrors std::unexpected.
@@ -78,7 +102,7 @@ class [[nodiscard]] Result {
 
  private:
   void check() const {
-    if (!has_value()) throw BadResultAccess("rill::Result holds an error");
+    if (!has_value()) throw BadResultAccess(detail::describe_error(*std::get_if<1>(&v_)));
   }
   std::variant<T, E> v_;
 };
@@ -96,7 +120,7 @@ class [[nodiscard]] Result<void, E> {
   explicit operator bool() const noexcept { return has_value(); }
   /// Throws BadResultAccess when an error is held.
   void value() const {
-    if (err_) throw BadResultAccess("rill::Result holds an error");
+    if (err_) throw BadResultAccess(detail::describe_error(*err_));
   }
   /// The error; undefined when a value is held.
   E& error() & noexcept { return *err_; }
