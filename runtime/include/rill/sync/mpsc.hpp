@@ -14,7 +14,12 @@
 #include <utility>
 
 #include "rill/detail/task_header.hpp"
+#include "rill/error.hpp"
 #include "rill/result.hpp"
+#include "rill/sync/detail/parker.hpp"
+#include "rill/sync/notify.hpp"
+#include "rill/task.hpp"
+#include "rill/time.hpp"
 
 namespace rill::sync::mpsc {
 
@@ -31,6 +36,17 @@ template <class T>
 struct TrySendError {
   enum class Kind { Full, Closed } kind;
   T value;
+};
+
+/// send_timeout() failed: the timeout elapsed first, or the receiver is gone; holds the value
+/// that was not sent. Mirrors tokio::sync::mpsc::error::SendTimeoutError.
+template <class T>
+struct SendTimeoutError {
+  enum class Kind { Timeout, Closed } kind;
+  T value;
+  const char* what() const noexcept {
+    return kind == Kind::Timeout ? "timed out waiting on send operation" : "channel closed";
+  }
 };
 
 /// try_recv() found nothing: the channel is empty (senders remain) or disconnected.
@@ -61,6 +77,7 @@ struct Chan {
   SendWaiter<T>* wait_head = nullptr;
   SendWaiter<T>* wait_tail = nullptr;
   std::atomic<int> refs{2};
+  rill::sync::Notify rx_gone;  ///< notify_waiters() when the receiver closes (Sender::closed)
 
   explicit Chan(std::size_t c) : cap(c) {}
   void release() noexcept {
@@ -102,6 +119,14 @@ class Receiver;
 /// The sending half of a bounded channel. Clone to get more producers; the channel closes for
 /// the receiver when every Sender is dropped. Thread-safe (each Sender used by one task at a
 /// time). Mirrors tokio::sync::mpsc::Sender.
+///
+/// Ownership, as in Tokio: every Sender is one share of the channel's sending side. clone()
+/// (or a copy) adds a share; moving a Sender (into a task, a struct, a lambda) moves its share
+/// and leaves the source empty (it may only be destroyed or assigned to); destroying a Sender
+/// gives its share back, and when the last share is gone the receiver's recv() yields nullopt
+/// once the queue is drained. There is no "empty Sender" to create: keep a Sender only where
+/// you may send, and move it into the task that sends, so the channel closes when that task
+/// ends.
 template <class T>
 class Sender {
  public:
@@ -194,6 +219,14 @@ class Sender {
       return {};
     }
 
+    /// After an abandoned wait (send_timeout): the value, unless the receiver took it.
+    std::optional<T> take_back() {
+      std::lock_guard lk(c_->mu);
+      c_->unlink(&w_);
+      if (w_.granted) return std::nullopt;
+      return std::move(value_);
+    }
+
    private:
     detail::Chan<T>* c_;
     std::optional<T> value_;
@@ -205,6 +238,75 @@ class Sender {
   /// Yields SendError holding `v` if the receiver is gone. Cancel-safe: a send destroyed while
   /// waiting sends nothing. Mirrors Sender::send.
   Send send(T v) { return Send(c_, std::move(v)); }
+
+  /// Like send(), giving up after `d`: yields SendTimeoutError (Timeout or Closed) holding `v`
+  /// when it was not sent. Cancel-safe like send(). Mirrors Sender::send_timeout.
+  Task<Result<void, SendTimeoutError<T>>> send_timeout(T v, Duration d) {
+    Send s(c_, std::move(v));
+    auto r = co_await rill::timeout(d, s);  // borrows `s`, so the value can be taken back
+    if (r) {
+      if (*r) co_return Result<void, SendTimeoutError<T>>();
+      co_return Unexpected{SendTimeoutError<T>{SendTimeoutError<T>::Kind::Closed,
+                                               std::move(r->error().value)}};
+    }
+    std::optional<T> back = s.take_back();
+    if (!back) co_return Result<void, SendTimeoutError<T>>();  // admitted as the timer fired
+    co_return Unexpected{
+        SendTimeoutError<T>{SendTimeoutError<T>::Kind::Timeout, std::move(*back)}};
+  }
+
+  /// Sends from a thread outside any rill runtime (a plain thread, a blocking-pool job), blocking
+  /// it until there is capacity. SendError holding `v` when the receiver is gone. Throws
+  /// RuntimeError when called on a runtime thread (it would block a worker; use send()).
+  /// Mirrors Sender::blocking_send.
+  Result<void, SendError<T>> blocking_send(T v) {
+    if (rill::detail::t_ctx.sched != nullptr || rill::detail::t_ctx.task != nullptr)
+      throw RuntimeError("rill::sync::mpsc::Sender::blocking_send called on a runtime thread: "
+                         "use co_await send()");
+    std::optional<T> value(std::move(v));
+    sync::detail::Parker parker;
+    detail::SendWaiter<T> w;
+    rill::detail::Waker rx;
+    {
+      std::lock_guard lk(c_->mu);
+      if (c_->rx_closed) return Unexpected{SendError<T>{std::move(*value)}};
+      if (c_->q.size() < c_->cap && !c_->wait_head) {
+        c_->q.push_back(std::move(*value));
+        rx = std::move(c_->rx_waker);
+      } else {
+        w.value = &value;
+        w.waker = parker.waker();
+        c_->enqueue(&w);
+      }
+    }
+    if (!w.queued) {
+      rx.wake();
+      return {};
+    }
+    for (;;) {
+      parker.park();
+      std::lock_guard lk(c_->mu);
+      if (w.granted) return {};
+      if (w.closed) return Unexpected{SendError<T>{std::move(*value)}};
+    }
+  }
+
+  /// Completes once the receiver is gone (dropped, or close() called); at once if it already
+  /// is. Cancel-safe. Mirrors Sender::closed.
+  Task<void> closed() {
+    detail::Chan<T>* c = c_;
+    auto gone = c->rx_gone.notified();  // created before the check: no wake-up is missed
+    if (is_closed()) co_return;
+    co_await gone;
+  }
+
+  /// Free slots now (max_capacity() minus the queued values). Mirrors Sender::capacity.
+  std::size_t capacity() const {
+    std::lock_guard lk(c_->mu);
+    return c_->q.size() >= c_->cap ? 0 : c_->cap - c_->q.size();
+  }
+  /// The capacity the channel was created with. Mirrors Sender::max_capacity.
+  std::size_t max_capacity() const noexcept { return c_->cap; }
 
   /// Sends without waiting; fails with Full (value returned) or Closed. Mirrors try_send.
   Result<void, TrySendError<T>> try_send(T v) {
@@ -249,6 +351,7 @@ class UnboundedSender : private Sender<T> {
  public:
   using Sender<T>::Sender;
   using Sender<T>::is_closed;
+  using Sender<T>::closed;
   UnboundedSender clone() const { return UnboundedSender(*this); }
   /// Queues `v`; fails (returning it) only when the receiver is gone.
   Result<void, SendError<T>> send(T v) {
@@ -329,6 +432,37 @@ class Receiver {
   /// Receives the next value (see the class comment). Cancel-safe. Mirrors Receiver::recv.
   Recv recv() noexcept { return Recv(c_); }
 
+  /// Receives from a thread outside any rill runtime, blocking it until a value arrives or every
+  /// sender is gone (nullopt). Throws RuntimeError when called on a runtime thread (use
+  /// recv()). Mirrors Receiver::blocking_recv.
+  std::optional<T> blocking_recv() {
+    if (rill::detail::t_ctx.sched != nullptr || rill::detail::t_ctx.task != nullptr)
+      throw RuntimeError("rill::sync::mpsc::Receiver::blocking_recv called on a runtime thread: "
+                         "use co_await recv()");
+    sync::detail::Parker parker;
+    for (;;) {
+      rill::detail::Waker w;
+      std::optional<T> v;
+      {
+        std::lock_guard lk(c_->mu);
+        if (!c_->q.empty()) {
+          v.emplace(std::move(c_->q.front()));
+          c_->q.pop_front();
+          w = c_->admit_waiter();
+        } else if (c_->senders == 0) {
+          return std::nullopt;
+        } else {
+          c_->rx_waker = parker.waker();
+        }
+      }
+      if (v) {
+        w.wake();
+        return v;
+      }
+      parker.park();
+    }
+  }
+
   /// Receives without waiting. Mirrors Receiver::try_recv.
   Result<T, TryRecvError> try_recv() {
     rill::detail::Waker w;
@@ -363,6 +497,7 @@ class Receiver {
       c->rx_waker.reset();
     }
     for (auto& w : wake) w.wake();
+    c->rx_gone.notify_waiters();
   }
   detail::Chan<T>* c_;
 };

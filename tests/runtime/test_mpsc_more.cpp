@@ -1,0 +1,92 @@
+// mpsc, the rest of Tokio's Sender/Receiver surface: closed(), send_timeout, capacity /
+// max_capacity, blocking_send / blocking_recv from plain threads, and the close-on-last-drop
+// ownership model.
+#include <gtest/gtest.h>
+#include <rill/rill.hpp>
+#include <rill/sync/mpsc.hpp>
+
+#include <chrono>
+#include <thread>
+
+using namespace std::chrono_literals;
+using rill::Task;
+namespace mpsc = rill::sync::mpsc;
+
+TEST(MpscMore, CapacityAndSendTimeout) {
+  auto rt = rill::Builder::new_current_thread().start_paused(true).build();
+  rt.block_on([]() -> Task<void> {
+    auto [tx, rx] = mpsc::channel<int>(2);
+    EXPECT_EQ(tx.max_capacity(), 2u);
+    EXPECT_EQ(tx.capacity(), 2u);
+    EXPECT_TRUE((co_await tx.send(1)).has_value());
+    EXPECT_EQ(tx.capacity(), 1u);
+    EXPECT_TRUE((co_await tx.send_timeout(2, 1s)).has_value());
+    EXPECT_EQ(tx.capacity(), 0u);
+    auto full = co_await tx.send_timeout(3, 1s);  // nobody receives: times out (paused clock)
+    EXPECT_FALSE(full.has_value());
+    EXPECT_EQ(full.error().kind, mpsc::SendTimeoutError<int>::Kind::Timeout);
+    EXPECT_EQ(full.error().value, 3);  // the value comes back
+    EXPECT_EQ(*co_await rx.recv(), 1);
+    EXPECT_EQ(*co_await rx.recv(), 2);
+    auto none = rx.try_recv();
+    EXPECT_FALSE(none.has_value());  // 3 was not sent
+    rx.close();
+    auto closed = co_await tx.send_timeout(4, 1s);
+    EXPECT_FALSE(closed.has_value());
+    EXPECT_EQ(closed.error().kind, mpsc::SendTimeoutError<int>::Kind::Closed);
+    EXPECT_EQ(closed.error().value, 4);
+  }());
+}
+
+TEST(MpscMore, ClosedCompletesWhenTheReceiverGoes) {
+  auto rt = rill::Builder::new_multi_thread().worker_threads(2).build();
+  rt.block_on([]() -> Task<void> {
+    auto [tx, rx] = mpsc::channel<int>(1);
+    auto watcher = rill::spawn([](mpsc::Sender<int> tx) -> Task<bool> {
+      co_await tx.closed();
+      co_return tx.is_closed();
+    }(tx.clone()));
+    auto early = co_await rill::timeout(10ms, tx.closed());
+    EXPECT_FALSE(early.has_value());  // the receiver is alive
+    {
+      auto gone = std::move(rx);
+    }
+    EXPECT_TRUE(co_await watcher);
+    co_await tx.closed();  // already closed: completes at once
+    auto [utx, urx] = mpsc::unbounded_channel<int>();
+    urx.close();
+    co_await utx.closed();
+  }());
+}
+
+TEST(MpscMore, BlockingSendAndRecvFromPlainThreads) {
+  auto rt = rill::Builder::new_multi_thread().worker_threads(2).build();
+  auto [tx, rx] = mpsc::channel<int>(1);  // capacity 1: the producer blocks often
+  std::thread producer([tx = std::move(tx)]() mutable {
+    for (int i = 0; i < 200; ++i) EXPECT_TRUE(tx.blocking_send(i).has_value());
+  });  // the thread's Sender is the last one: the channel closes when it ends
+  const long sum = rt.block_on([](mpsc::Receiver<int> rx) -> Task<long> {
+    long s = 0;
+    while (auto v = co_await rx.recv()) s += *v;
+    co_return s;
+  }(std::move(rx)));
+  producer.join();
+  EXPECT_EQ(sum, 199L * 200 / 2);
+
+  auto [tx2, rx2] = mpsc::channel<int>(4);
+  auto h = rt.spawn([](mpsc::Sender<int> tx) -> Task<void> {
+    for (int i = 0; i < 50; ++i) (void)co_await tx.send(i);
+  }(std::move(tx2)));
+  long s2 = 0;
+  while (auto v = rx2.blocking_recv()) s2 += *v;  // nullopt once the task's Sender is dropped
+  EXPECT_EQ(s2, 49L * 50 / 2);
+  rt.block_on([](rill::JoinHandle<void> h) -> Task<void> { co_await h; }(std::move(h)));
+
+  // On a runtime thread they refuse to block the worker.
+  auto [tx3, rx3] = mpsc::channel<int>(1);
+  rt.block_on([](mpsc::Sender<int>& tx, mpsc::Receiver<int>& rx) -> Task<void> {
+    EXPECT_THROW((void)tx.blocking_send(1), rill::RuntimeError);
+    EXPECT_THROW((void)rx.blocking_recv(), rill::RuntimeError);
+    co_return;
+  }(tx3, rx3));
+}
