@@ -1,9 +1,11 @@
-// mpsc, the rest of Tokio's Sender/Receiver surface: closed(), send_timeout, capacity /
-// max_capacity, blocking_send / blocking_recv from plain threads, and the close-on-last-drop
-// ownership model.
+// Channels, the rest of Tokio's surface: Sender::closed() (mpsc, oneshot, watch), mpsc's
+// send_timeout, capacity / max_capacity, blocking_send / blocking_recv from plain threads, and
+// the close-on-last-drop ownership model.
 #include <gtest/gtest.h>
 #include <rill/rill.hpp>
 #include <rill/sync/mpsc.hpp>
+#include <rill/sync/oneshot.hpp>
+#include <rill/sync/watch.hpp>
 
 #include <chrono>
 #include <thread>
@@ -89,4 +91,39 @@ TEST(MpscMore, BlockingSendAndRecvFromPlainThreads) {
     EXPECT_THROW((void)rx.blocking_recv(), rill::RuntimeError);
     co_return;
   }(tx3, rx3));
+}
+
+TEST(ChannelsMore, OneshotAndWatchSenderClosed) {
+  auto rt = rill::Builder::new_multi_thread().worker_threads(2).build();
+  rt.block_on([]() -> Task<void> {
+    auto [otx, orx] = rill::sync::oneshot::channel<int>();
+    auto early = co_await rill::timeout(10ms, otx.closed());
+    EXPECT_FALSE(early.has_value());  // the receiver is alive
+    auto waiter = rill::spawn([](rill::sync::oneshot::Sender<int> tx) -> Task<bool> {
+      co_await tx.closed();
+      co_return tx.is_closed();
+    }(std::move(otx)));
+    {
+      auto gone = std::move(orx);
+    }
+    EXPECT_TRUE(co_await waiter);
+
+    auto [wtx, wrx] = rill::sync::watch::channel<int>(0);
+    auto wrx2 = wrx;
+    auto wearly = co_await rill::timeout(10ms, wtx.closed());
+    EXPECT_FALSE(wearly.has_value());
+    auto wwaiter = rill::spawn([](rill::sync::watch::Sender<int>* tx) -> Task<void> {
+      co_await tx->closed();
+    }(&wtx));
+    {
+      auto g1 = std::move(wrx);
+    }
+    co_await rill::sleep(5ms);
+    EXPECT_FALSE(wwaiter.is_finished());  // one receiver is left
+    {
+      auto g2 = std::move(wrx2);
+    }
+    co_await wwaiter;
+    co_await wtx.closed();  // no receiver: at once
+  }());
 }
