@@ -127,3 +127,34 @@ TEST(ChannelsMore, OneshotAndWatchSenderClosed) {
     co_await wtx.closed();  // no receiver: at once
   }());
 }
+
+TEST(ChannelsMore, ReserveHoldsASlotUntilThePermitSendsOrIsDropped) {
+  auto rt = rill::Builder::new_current_thread().start_paused(true).build();
+  rt.block_on([]() -> Task<void> {
+    auto [tx, rx] = mpsc::channel<int>(1);
+    auto p1 = co_await tx.reserve();
+    EXPECT_TRUE(p1.has_value());
+    EXPECT_EQ(tx.capacity(), 0u);
+    EXPECT_FALSE(tx.try_send(9).has_value());  // the reserved slot is not free
+    auto waiting = co_await rill::timeout(1s, tx.reserve());
+    EXPECT_FALSE(waiting.has_value());  // cancelled while queued: nothing is held
+    {
+      auto drop = std::move(*p1);  // an unused permit gives its slot back
+    }
+    EXPECT_EQ(tx.capacity(), 1u);
+    auto p2 = co_await tx.reserve();
+    EXPECT_TRUE(p2.has_value());
+    // A send queued behind the permit gets the slot after the permit's value is received.
+    auto sender = rill::spawn([](mpsc::Sender<int> tx) -> Task<bool> {
+      co_return (co_await tx.send(2)).has_value();
+    }(tx.clone()));
+    co_await rill::yield_now();
+    std::move(*p2).send(1);
+    EXPECT_EQ(*co_await rx.recv(), 1);
+    EXPECT_EQ(*co_await rx.recv(), 2);
+    EXPECT_TRUE(co_await sender);
+    rx.close();
+    auto after = co_await tx.reserve();
+    EXPECT_FALSE(after.has_value());  // ReserveError: the receiver is gone
+  }());
+}

@@ -78,8 +78,11 @@ struct Chan {
   SendWaiter<T>* wait_tail = nullptr;
   std::atomic<int> refs{2};
   rill::sync::Notify rx_gone;  ///< notify_waiters() when the receiver closes (Sender::closed)
+  std::size_t reserved = 0;    ///< slots held by Permits (reserve()), guarded by mu
 
   explicit Chan(std::size_t c) : cap(c) {}
+  /// Under mu: no free slot (queued values plus reserved slots fill the capacity).
+  bool full() const noexcept { return q.size() + reserved >= cap; }
   void release() noexcept {
     if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
@@ -99,13 +102,18 @@ struct Chan {
     if (w->next) w->next->prev = w->prev;
     else wait_tail = w->prev;
   }
-  /// Under mu: after a pop, moves the first waiting sender's value in and returns its waker.
+  /// Under mu: after a slot was freed (a pop, a dropped Permit), moves the first waiting
+  /// sender's value in (or reserves the slot for a waiting reserve()) and returns its waker.
   rill::detail::Waker admit_waiter() {
     SendWaiter<T>* w = wait_head;
-    if (!w || q.size() >= cap) return {};
+    if (!w || full()) return {};
     unlink(w);
-    q.push_back(std::move(**w->value));
-    w->value->reset();
+    if (w->value) {
+      q.push_back(std::move(**w->value));
+      w->value->reset();
+    } else {
+      ++reserved;
+    }
     w->granted = true;
     return std::move(w->waker);
   }
@@ -115,6 +123,61 @@ struct Chan {
 
 template <class T>
 class Receiver;
+
+/// reserve() failed because the receiver is gone. Mirrors tokio's SendError<()>.
+struct ReserveError {
+  const char* what() const noexcept { return "channel closed"; }
+};
+
+/// One reserved slot of a bounded channel (from Sender::reserve): send(v) queues `v` at once,
+/// never waiting; destroying an unused Permit gives the slot back (to the next waiting sender).
+/// Move-only; must not outlive the Sender it came from. Mirrors tokio::sync::mpsc::Permit.
+template <class T>
+class Permit {
+ public:
+  explicit Permit(detail::Chan<T>* c) noexcept : c_(c) {}
+  Permit(Permit&& o) noexcept : c_(std::exchange(o.c_, nullptr)) {}
+  Permit& operator=(Permit&& o) noexcept {
+    if (this != &o) {
+      release();
+      c_ = std::exchange(o.c_, nullptr);
+    }
+    return *this;
+  }
+  Permit(const Permit&) = delete;
+  Permit& operator=(const Permit&) = delete;
+  ~Permit() { release(); }
+
+  /// Queues `v` in the reserved slot, consuming the Permit. If the receiver is gone meanwhile,
+  /// `v` is dropped (as in Tokio). Mirrors Permit::send.
+  void send(T v) && {
+    auto* c = std::exchange(c_, nullptr);
+    if (c == nullptr) return;
+    rill::detail::Waker rx;
+    {
+      std::lock_guard lk(c->mu);
+      --c->reserved;
+      if (c->rx_closed) return;
+      c->q.push_back(std::move(v));
+      rx = std::move(c->rx_waker);
+    }
+    rx.wake();
+  }
+
+ private:
+  void release() noexcept {
+    if (auto* c = std::exchange(c_, nullptr)) {
+      rill::detail::Waker w;
+      {
+        std::lock_guard lk(c->mu);
+        --c->reserved;
+        w = c->admit_waiter();
+      }
+      w.wake();
+    }
+  }
+  detail::Chan<T>* c_;
+};
 
 /// The sending half of a bounded channel. Clone to get more producers; the channel closes for
 /// the receiver when every Sender is dropped. Thread-safe (each Sender used by one task at a
@@ -164,7 +227,7 @@ class Sender {
           closed_ = true;
           return true;
         }
-        if (c_->q.size() >= c_->cap || c_->wait_head) return false;
+        if (c_->full() || c_->wait_head) return false;
         c_->q.push_back(std::move(*value_));
         value_.reset();
         rx = std::move(c_->rx_waker);
@@ -188,7 +251,7 @@ class Sender {
         // Re-check under the lock: the receiver may have drained the queue since await_ready,
         // and waiters are only admitted when it pops, so queueing behind an empty channel
         // would never be woken.
-        if (c_->q.size() < c_->cap && !c_->wait_head) {
+        if (!c_->full() && !c_->wait_head) {
           c_->q.push_back(std::move(*value_));
           value_.reset();
           rx = std::move(c_->rx_waker);
@@ -239,6 +302,91 @@ class Sender {
   /// waiting sends nothing. Mirrors Sender::send.
   Send send(T v) { return Send(c_, std::move(v)); }
 
+  /// Awaitable of reserve(): yields Result<Permit<T>, ReserveError>. Waits in the same FIFO
+  /// queue as send(). Cancel-safe: destroyed while waiting, or after a slot was granted but
+  /// before it resumed, it gives the slot back.
+  class [[nodiscard]] Reserve : private rill::detail::Leaf {
+   public:
+    explicit Reserve(detail::Chan<T>* c) noexcept : c_(c) {}
+    Reserve(const Reserve&) = delete;
+    ~Reserve() {
+      rill::detail::Waker w;
+      {
+        std::lock_guard lk(c_->mu);
+        c_->unlink(&w_);
+        if (held_ || w_.granted) {  // a slot nobody will use
+          --c_->reserved;
+          w = c_->admit_waiter();
+        }
+      }
+      w.wake();
+    }
+    bool await_ready() {
+      {
+        std::lock_guard lk(c_->mu);
+        if (c_->rx_closed) {
+          closed_ = true;
+          return true;
+        }
+        if (c_->full() || c_->wait_head) return false;
+        ++c_->reserved;
+        held_ = true;
+      }
+      return ready_spend();
+    }
+    bool await_suspend(std::coroutine_handle<> h) {
+      if (must_yield) {
+        suspend_yield(h);
+        return true;
+      }
+      {
+        std::lock_guard lk(c_->mu);
+        if (c_->rx_closed) {
+          closed_ = true;
+          return false;
+        }
+        if (!c_->full() && !c_->wait_head) {
+          ++c_->reserved;
+          held_ = true;
+          return false;
+        }
+        w_.value = nullptr;  // a reservation: admit_waiter reserves instead of moving a value
+        w_.waker = rill::detail::task_waker(rill::detail::current_task());
+        c_->enqueue(&w_);
+      }
+      suspend_here(h, [](rill::detail::Resumable* self) noexcept {
+        auto* me = static_cast<Reserve*>(static_cast<rill::detail::Leaf*>(self));
+        bool done;
+        {
+          std::lock_guard lk(me->c_->mu);
+          done = me->w_.granted || me->w_.closed;
+        }
+        if (done) me->resume();
+      });
+      return true;
+    }
+    Result<Permit<T>, ReserveError> await_resume() {
+      std::lock_guard lk(c_->mu);
+      if (held_ || w_.granted) {
+        held_ = false;
+        w_.granted = false;
+        return Permit<T>(c_);
+      }
+      return Unexpected{ReserveError{}};
+    }
+
+   private:
+    detail::Chan<T>* c_;
+    detail::SendWaiter<T> w_;
+    bool held_ = false;  ///< a slot was reserved without waiting and not yet handed out
+    bool closed_ = false;
+  };
+
+  /// Waits for a free slot and reserves it: the Permit then sends without waiting (so a value
+  /// is produced only once there is room for it). ReserveError once the receiver is gone.
+  /// Cancel-safe. Mirrors Sender::reserve.
+  Reserve reserve() noexcept { return Reserve(c_); }
+
   /// Like send(), giving up after `d`: yields SendTimeoutError (Timeout or Closed) holding `v`
   /// when it was not sent. Cancel-safe like send(). Mirrors Sender::send_timeout.
   Task<Result<void, SendTimeoutError<T>>> send_timeout(T v, Duration d) {
@@ -270,7 +418,7 @@ class Sender {
     {
       std::lock_guard lk(c_->mu);
       if (c_->rx_closed) return Unexpected{SendError<T>{std::move(*value)}};
-      if (c_->q.size() < c_->cap && !c_->wait_head) {
+      if (!c_->full() && !c_->wait_head) {
         c_->q.push_back(std::move(*value));
         rx = std::move(c_->rx_waker);
       } else {
@@ -300,10 +448,11 @@ class Sender {
     co_await gone;
   }
 
-  /// Free slots now (max_capacity() minus the queued values). Mirrors Sender::capacity.
+  /// Free slots now (max_capacity() minus the queued values and the reserved slots). Mirrors
+  /// Sender::capacity.
   std::size_t capacity() const {
     std::lock_guard lk(c_->mu);
-    return c_->q.size() >= c_->cap ? 0 : c_->cap - c_->q.size();
+    return c_->full() ? 0 : c_->cap - c_->q.size() - c_->reserved;
   }
   /// The capacity the channel was created with. Mirrors Sender::max_capacity.
   std::size_t max_capacity() const noexcept { return c_->cap; }
@@ -315,7 +464,7 @@ class Sender {
       std::lock_guard lk(c_->mu);
       if (c_->rx_closed)
         return Unexpected{TrySendError<T>{TrySendError<T>::Kind::Closed, std::move(v)}};
-      if (c_->q.size() >= c_->cap || c_->wait_head)
+      if (c_->full() || c_->wait_head)
         return Unexpected{TrySendError<T>{TrySendError<T>::Kind::Full, std::move(v)}};
       c_->q.push_back(std::move(v));
       rx = std::move(c_->rx_waker);
