@@ -1,6 +1,6 @@
-// Compile-fail cases for [[nodiscard]]: each CASE_* discards an awaitable or a Result, which
-// check_nodiscard.sh compiles with -Werror=unused-result and expects to be refused. Without a
-// CASE_* macro, the same code used correctly must compile cleanly (the control).
+// [[nodiscard]] contract: every line marked `// must warn` discards an awaitable or a Result (a
+// forgotten co_await, a dropped error) and must draw -Wunused-result; every other line uses the
+// same API correctly and must not. check_nodiscard.sh compiles this file once and compares.
 #include <rill/fs.hpp>
 #include <rill/net/tcp.hpp>
 #include <rill/rill.hpp>
@@ -16,32 +16,27 @@ using namespace std::chrono_literals;
 rill::Result<int, int> parse();
 rill::io::Result<void> configure();
 
-rill::Task<void> body(rill::net::TcpStream& s, rill::sync::mpsc::Sender<int>& tx,
-                      rill::sync::mpsc::Receiver<int>& rx, rill::fs::File& f) {
+rill::Task<void> forgotten(rill::net::TcpStream& s, rill::sync::mpsc::Sender<int>& tx,
+                           rill::sync::mpsc::Receiver<int>& rx, rill::fs::File& f) {
   char buf[8];
-#if defined(CASE_SLEEP)
-  rill::sleep(5ms);  // a forgotten co_await: the sleep never happens
-#elif defined(CASE_SEND)
-  tx.send(1);  // a forgotten co_await: nothing is sent
-#elif defined(CASE_RECV)
-  rx.recv();
-#elif defined(CASE_READ)
-  s.read(std::span<char>(buf));
-#elif defined(CASE_WRITE)
-  s.write_all("x");
-#elif defined(CASE_FILE_WRITE)
-  f.write_all("x");
-#elif defined(CASE_IO_RESULT)
-  co_await s.write_all("x");  // the io::Result (an error) is dropped
-#elif defined(CASE_RESULT)
-  parse();
-#elif defined(CASE_IO_RESULT_SYNC)
-  configure();
-#elif defined(CASE_TIMEOUT)
-  rill::timeout(1s, rill::sleep(5ms));
-#elif defined(CASE_YIELD)
-  rill::yield_now();
-#else
+  rill::sleep(5ms);                      // must warn: the sleep never happens
+  tx.send(1);                            // must warn: nothing is sent
+  rx.recv();                             // must warn
+  s.read(std::span<char>(buf));          // must warn
+  s.write_all("x");                      // must warn
+  f.write_all("x");                      // must warn
+  co_await s.write_all("x");             // must warn: the io::Result (an error) is dropped
+  parse();                               // must warn
+  configure();                           // must warn
+  rill::timeout(1s, rill::sleep(5ms));   // must warn
+  rill::select(rx.recv(), rill::sleep(1ms));  // must warn
+  rill::yield_now();                     // must warn
+  co_return;
+}
+
+rill::Task<void> correct(rill::net::TcpStream& s, rill::sync::mpsc::Sender<int>& tx,
+                         rill::sync::mpsc::Receiver<int>& rx, rill::fs::File& f) {
+  char buf[8];
   co_await rill::sleep(5ms);
   (void)co_await tx.send(1);
   (void)co_await rx.recv();
@@ -51,7 +46,6 @@ rill::Task<void> body(rill::net::TcpStream& s, rill::sync::mpsc::Sender<int>& tx
   (void)parse();
   (void)configure();
   (void)co_await rill::timeout(1s, rill::sleep(5ms));
+  (void)co_await rill::select(rx.recv(), rill::sleep(1ms));
   co_await rill::yield_now();
-#endif
-  co_return;
 }
