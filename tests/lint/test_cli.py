@@ -495,6 +495,15 @@ def test_pr_reports(tmp):
     check(len(r.stdout) <= 5000 and re.search(r"left out: \d+ findings", r.stdout) is not None,
           f"Markdown: --markdown-max-chars ({len(r.stdout)})")
 
+    # SARIF columns are UTF-16 code units (clang's are bytes): 'é' is 2 bytes, 1 unit.
+    write(f"{tmp}/utf.cpp", TASK + "Task u() {\n  /* \u00e9\U0001F600 */ sleep(1);\n  co_return;\n}\n")
+    r = lint(["--format=sarif", "utf.cpp", "--", "-std=c++20"], tmp)
+    region = json.loads(r.stdout)["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]
+    text = lint(["utf.cpp", "--", "-std=c++20"], tmp).stdout
+    byte_col = diags(text, "warning")[0][2]
+    check(byte_col == 16 and region["startColumn"] == 13,
+          f"SARIF: byte column {byte_col} converted to UTF-16 column ({region})")
+
     # A TU that fails to parse is a tool notification.
     write(f"{tmp}/broken.cpp", TASK + "Task broken() { int x = ; co_return; }\n")
     r = lint(["--format=sarif", "broken.cpp", "--", "-std=c++20"], tmp)
