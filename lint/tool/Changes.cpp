@@ -4,6 +4,7 @@
 #include <clang/Basic/FileManager.h>
 #include <clang/Basic/SourceManager.h>
 #include <clang/Frontend/CompilerInstance.h>
+#include <clang/Serialization/PCHContainerOperations.h>
 #include <clang/Frontend/FrontendActions.h>
 #include <clang/Lex/PPCallbacks.h>
 #include <clang/Lex/Preprocessor.h>
@@ -173,7 +174,11 @@ std::vector<std::vector<std::string>> scanIncludes(const clang::tooling::Compila
   std::vector<std::vector<std::string>> Out;
   for (const std::string& F : Files) {
     llvm::StringSet<> Seen;
-    clang::tooling::ClangTool Tool(DB, {F});
+    // A physical file system of its own: ClangTool sets the working directory of its file
+    // system per compile command, which for the real one is the process's (shared by the
+    // lint's worker threads).
+    clang::tooling::ClangTool Tool(DB, {F}, std::make_shared<clang::PCHContainerOperations>(),
+                                   llvm::vfs::createPhysicalFileSystem());
     IgnoreDiags Quiet;
     Tool.setDiagnosticConsumer(&Quiet);
     ScanFactory Factory(WithSystemHeaders, Seen);
