@@ -206,7 +206,11 @@ unsigned utf16Column(llvm::StringRef Line, unsigned ByteColumn) {
   unsigned Units = 0;
   for (size_t I = 0; I < Prefix.size();) {
     unsigned char C = Prefix[I];
-    size_t Len = C < 0x80 ? 1 : (C >> 5) == 0x6 ? 2 : (C >> 4) == 0xE ? 3 : (C >> 3) == 0x1E ? 4 : 1;
+    size_t Len = C < 0x80            ? 1
+                 : (C >> 5) == 0x6   ? 2
+                 : (C >> 4) == 0xE   ? 3
+                 : (C >> 3) == 0x1E  ? 4
+                                     : 1;
     Units += Len == 4 ? 2 : 1;
     I += Len;
   }
@@ -650,11 +654,9 @@ llvm::Error mergeSarif(llvm::ArrayRef<std::string> Inputs, llvm::raw_ostream& OS
         RuleIndexes.emplace_back();
       }
       llvm::json::Object& Into = Runs[Idx];
-      llvm::json::Array* IntoRules = Into.getObject("tool")
-                                         ? Into.getObject("tool")->getObject("driver")
-                                               ? Into.getObject("tool")->getObject("driver")->getArray("rules")
-                                               : nullptr
-                                         : nullptr;
+      llvm::json::Array* IntoRules = nullptr;
+      if (llvm::json::Object* T = Into.getObject("tool"))
+        if (llvm::json::Object* D = T->getObject("driver")) IntoRules = D->getArray("rules");
       // Map this run's rule indexes to the merged ones.
       std::vector<unsigned> Map;
       if (Driver)

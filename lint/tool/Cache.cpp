@@ -56,7 +56,8 @@ json::Object message(const DiagnosticMessage& M) {
                                  {"key", File}});
   json::Array Ranges;
   for (const auto& R : M.Ranges)
-    Ranges.push_back(json::Object{{"file", R.FilePath}, {"offset", R.FileOffset}, {"length", R.Length}});
+    Ranges.push_back(
+        json::Object{{"file", R.FilePath}, {"offset", R.FileOffset}, {"length", R.Length}});
   return json::Object{{"message", M.Message},
                       {"file", M.FilePath},
                       {"offset", M.FileOffset},
@@ -155,11 +156,14 @@ std::optional<CachedResult> ResultCache::deserialize(llvm::StringRef Text) {
     R.Errors.push_back(std::move(Err));
   }
   if (const json::Object* S = Root->getObject("stats")) {
-    R.Stats.ErrorsDisplayed = static_cast<unsigned>(S->getInteger("displayed").value_or(0));
-    R.Stats.ErrorsIgnoredCheckFilter = static_cast<unsigned>(S->getInteger("checkFilter").value_or(0));
-    R.Stats.ErrorsIgnoredNOLINT = static_cast<unsigned>(S->getInteger("nolint").value_or(0));
-    R.Stats.ErrorsIgnoredNonUserCode = static_cast<unsigned>(S->getInteger("nonUser").value_or(0));
-    R.Stats.ErrorsIgnoredLineFilter = static_cast<unsigned>(S->getInteger("lineFilter").value_or(0));
+    auto Get = [&](llvm::StringRef K) {
+      return static_cast<unsigned>(S->getInteger(K).value_or(0));
+    };
+    R.Stats.ErrorsDisplayed = Get("displayed");
+    R.Stats.ErrorsIgnoredCheckFilter = Get("checkFilter");
+    R.Stats.ErrorsIgnoredNOLINT = Get("nolint");
+    R.Stats.ErrorsIgnoredNonUserCode = Get("nonUser");
+    R.Stats.ErrorsIgnoredLineFilter = Get("lineFilter");
   }
   return R;
 }

@@ -183,9 +183,9 @@ cl::opt<std::string> Baseline("baseline", desc(R"(
 A SARIF log of an earlier run: report only findings whose fingerprint is not in it, and list its
 findings that are gone as fixed (Markdown "Fixed").)"),
                               cl::value_desc("FILE.sarif"), cl::cat(RillCategory));
-cl::opt<std::string> SarifCategory("sarif-category",
-                                   desc("SARIF runs[0].automationDetails.id (code scanning category)."),
-                                   cl::value_desc("NAME"), cl::cat(RillCategory));
+cl::opt<std::string> SarifCategory(
+    "sarif-category", desc("SARIF runs[0].automationDetails.id (code scanning category)."),
+    cl::value_desc("NAME"), cl::cat(RillCategory));
 cl::opt<std::string> HelpUriBase(
     "help-uri-base",
     desc("SARIF helpUri of rill's checks: this URL + '<check>.md' (the docs/lint pages)."),

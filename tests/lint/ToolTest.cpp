@@ -57,8 +57,8 @@ TEST(ResultCache, RoundTripsErrorsFixesNotesAndStats) {
   E.Message.Message = "blocking \"sleep\"\n";
   E.Message.FilePath = "/src/a.cpp";
   E.Message.FileOffset = 42;
-  ASSERT_FALSE(static_cast<bool>(
-      E.Message.Fix["/src/a.cpp"].add(clang::tooling::Replacement("/src/a.cpp", 40, 5, "co_await x"))));
+  clang::tooling::Replacement Rep0("/src/a.cpp", 40, 5, "co_await x");
+  ASSERT_FALSE(static_cast<bool>(E.Message.Fix["/src/a.cpp"].add(Rep0)));
   clang::tooling::DiagnosticMessage N;
   N.Message = "called here";
   N.FilePath = "/src/b.cpp";
@@ -102,7 +102,8 @@ TEST(ResultCache, EntryIsValidOnlyWhileTheFilesReadAreUnchanged) {
   ResultCache Cache((Dir + "/cache").str(), "v1");
   std::string Key = Cache.key("/src/a.cpp", {"-std=c++20", "Checks: rill-*"});
   EXPECT_NE(Key, Cache.key("/src/a.cpp", {"-std=c++17", "Checks: rill-*"}));
-  EXPECT_NE(Key, ResultCache((Dir + "/cache").str(), "v2").key("/src/a.cpp", {"-std=c++20", "Checks: rill-*"}));
+  ResultCache Other((Dir + "/cache").str(), "v2");
+  EXPECT_NE(Key, Other.key("/src/a.cpp", {"-std=c++20", "Checks: rill-*"}));
   EXPECT_FALSE(Cache.lookup(Key).has_value());
   CachedResult R;
   R.Stats.ErrorsDisplayed = 1;

@@ -6,9 +6,10 @@
       rill-*), asserts that rill-blocking-call arrives in textDocument/publishDiagnostics within
       the time limit, then edits the call away and asserts the diagnostic is cleared.
   lsp_client.py --clangd PATH measure FILE --compile-commands-dir DIR [--edits N]
-      Opens FILE, then makes N edits (a changing comment at the end) and prints the median time
-      from didChange to the diagnostics of that version, once with clang-tidy off and once with
-      rill-* on: the difference is the latency the rill checks add per edit.
+      Opens FILE in two servers side by side (clang-tidy off; rill-* on), then makes N edits
+      (a changing comment at the end), alternating between them, and prints the median time
+      from didChange to the diagnostics of that version for each: the difference is the
+      latency the rill checks add per edit.
 """
 import argparse
 import json
@@ -173,42 +174,53 @@ def test(args):
     return 1 if failures else 0
 
 
-def measure_one(args, tidy):
+def start_measured(args, tidy, tmp):
     src = os.path.abspath(args.file)
     text = open(src).read()
     uri = pathlib.Path(src).as_uri()
-    tmp = tempfile.mkdtemp(prefix="rill-clangd-measure-")
-    os.makedirs(f"{tmp}/clangd")
-    with open(f"{tmp}/clangd/config.yaml", "w") as f:
-        f.write("Diagnostics:\n  ClangTidy:\n    Add: rill-*\n")
     env = dict(os.environ, XDG_CONFIG_HOME=tmp)
     argv = [args.clangd, "--log=error", f"--compile-commands-dir={args.compile_commands_dir}",
             f"--clang-tidy={'true' if tidy else 'false'}", "-j=1"]
     c = Client(argv, os.path.dirname(src), env)
     c.initialize(os.path.dirname(src))
     c.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "cpp", "version": 1, "text": text}})
-    first = c.wait(diags_for(uri, 1), 600)
-    n_rill = sum(1 for d in (first or {"params": {"diagnostics": []}})["params"]["diagnostics"] if str(d.get("code", "")).startswith("rill-"))
-    times = []
-    for i in range(args.edits):
-        v = i + 2
-        edited = text + f"\n// edit {i}\n"
-        t0 = time.monotonic()
-        c.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": v}, "contentChanges": [{"text": edited}]})
-        if not c.wait(diags_for(uri, v), 600):
-            raise SystemExit(f"no diagnostics for edit {i}")
-        times.append(time.monotonic() - t0)
-    c.close()
-    shutil.rmtree(tmp, ignore_errors=True)
-    return statistics.median(times), n_rill
+    first = c.wait(diags_for(uri, 1), 900)
+    if not first:
+        raise SystemExit("no first diagnostics")
+    n_rill = sum(1 for d in first["params"]["diagnostics"] if str(d.get("code", "")).startswith("rill-"))
+    return c, uri, text, n_rill
+
+
+def edit_latency(c, uri, text, version):
+    edited = text + f"\n// edit {version}\n"
+    t0 = time.monotonic()
+    c.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": edited}]})
+    if not c.wait(diags_for(uri, version), 900):
+        raise SystemExit(f"no diagnostics for version {version}")
+    return time.monotonic() - t0
 
 
 def measure(args):
-    off, _ = measure_one(args, False)
-    on, n = measure_one(args, True)
-    print(f"{args.file}: median diagnostics latency per edit over {args.edits} edits: "
-          f"clang-tidy off {off * 1000:.0f} ms, rill-* on {on * 1000:.0f} ms "
-          f"({n} rill findings): +{(on - off) * 1000:.0f} ms per edit")
+    # Both servers run side by side and the edits alternate between them (off, on, on, off, ...),
+    # so both see the same machine load.
+    tmp = tempfile.mkdtemp(prefix="rill-clangd-measure-")
+    os.makedirs(f"{tmp}/clangd")
+    with open(f"{tmp}/clangd/config.yaml", "w") as f:
+        f.write("Diagnostics:\n  ClangTidy:\n    Add: rill-*\n")
+    off = start_measured(args, False, tmp)
+    on = start_measured(args, True, tmp)
+    t_off, t_on = [], []
+    for i in range(args.edits):
+        order = [(off, t_off), (on, t_on)] if i % 2 == 0 else [(on, t_on), (off, t_off)]
+        for (c, uri, text, _), out in order:
+            out.append(edit_latency(c, uri, text, i + 2))
+    off[0].close()
+    on[0].close()
+    shutil.rmtree(tmp, ignore_errors=True)
+    m_off, m_on = statistics.median(t_off), statistics.median(t_on)
+    print(f"{args.file}: median diagnostics latency per edit over {args.edits} alternating edits: "
+          f"clang-tidy off {m_off * 1000:.0f} ms, rill-* on {m_on * 1000:.0f} ms "
+          f"({on[3]} rill findings): {(m_on - m_off) * 1000:+.0f} ms per edit")
     return 0
 
 
