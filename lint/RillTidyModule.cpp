@@ -4,6 +4,7 @@
 #include <clang-tidy/ClangTidyModule.h>
 #include <clang-tidy/ClangTidyModuleRegistry.h>
 
+#include "RillOptions.h"
 #include "checks/BlockingCallCheck.h"
 #include "checks/LargeFrameCheck.h"
 #include "checks/LockAcrossAwaitCheck.h"
@@ -19,6 +20,8 @@ class RillTidyModule : public clang::tidy::ClangTidyModule {
     Factories.registerCheck<LockAcrossAwaitCheck>("rill-lock-across-await");
     Factories.registerCheck<UnboundedFanoutCheck>("rill-unbounded-fanout");
     Factories.registerCheck<LargeFrameCheck>("rill-large-frame");
+    // Last: makes RillOptions.def's options known to --verify-config.
+    declareRegisteredOptions(Factories);
   }
 };
 

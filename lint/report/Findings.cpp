@@ -6,9 +6,11 @@
 #include <llvm/ADT/StringMap.h>
 #include <llvm/Support/FormatVariadic.h>
 #include <llvm/Support/JSON.h>
+#include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/Path.h>
 #include <llvm/Support/xxhash.h>
 
+#include <algorithm>
 #include <map>
 
 namespace rill::lint::report {
@@ -123,6 +125,24 @@ std::vector<Finding> collectFindings(llvm::ArrayRef<clang::tidy::ClangTidyError>
   return Out;
 }
 
+void assignFingerprints(std::vector<Finding>& Findings, llvm::StringRef SourceRoot,
+                        llvm::vfs::FileSystem& FS) {
+  FileCache Cache(FS);
+  llvm::StringMap<unsigned> Occurrences;
+  for (Finding& F : Findings) {
+    // Stable under line shifts (content of the line, not its number), made unique among
+    // identical lines by an occurrence counter, like GitHub's primaryLocationLineHash.
+    std::string Rel = displayPath(F.Loc.File, SourceRoot);
+    std::string LineText = Cache.line(F.Loc).trim().str();
+    std::string Key = F.Check + "\n" + Rel + "\n" + LineText;
+    unsigned Occ = Occurrences[Key]++;
+    F.LineHash = llvm::formatv("{0:x16}:{1}", llvm::xxh3_64bits(LineText), Occ + 1).str();
+    F.Fingerprint = llvm::formatv("{0:x16}", llvm::xxh3_64bits(Key + "\n" + F.Message + "\n" +
+                                                               std::to_string(Occ)))
+                        .str();
+  }
+}
+
 CheckDoc describeCheck(llvm::StringRef Check) {
   struct Entry {
     const char* Name;
@@ -177,10 +197,40 @@ CheckDoc describeCheck(llvm::StringRef Check) {
   return D;
 }
 
-void writeSarif(llvm::ArrayRef<Finding> Findings, const RenderOptions& Opts,
+namespace {
+/// The UTF-16 column (1-based) of a 1-based byte column in \p Line (clang's columns are bytes;
+/// SARIF's default and GitHub's columnKind is utf16CodeUnits).
+unsigned utf16Column(llvm::StringRef Line, unsigned ByteColumn) {
+  if (ByteColumn == 0) return 0;
+  llvm::StringRef Prefix = Line.take_front(ByteColumn - 1);
+  unsigned Units = 0;
+  for (size_t I = 0; I < Prefix.size();) {
+    unsigned char C = Prefix[I];
+    size_t Len = C < 0x80            ? 1
+                 : (C >> 5) == 0x6   ? 2
+                 : (C >> 4) == 0xE   ? 3
+                 : (C >> 3) == 0x1E  ? 4
+                                     : 1;
+    Units += Len == 4 ? 2 : 1;
+    I += Len;
+  }
+  // Columns past the end of the line (e.g. at the newline) keep their distance.
+  if (ByteColumn - 1 > Prefix.size()) Units += ByteColumn - 1 - Prefix.size();
+  return Units + 1;
+}
+}  // namespace
+
+void writeSarif(llvm::ArrayRef<Finding> InFindings, const RenderOptions& Opts,
                 llvm::raw_ostream& OS) {
   llvm::vfs::FileSystem& FS = *llvm::vfs::getRealFileSystem();
   FileCache Cache(FS);
+  std::vector<Finding> Owned;
+  llvm::ArrayRef<Finding> Findings = InFindings;
+  if (llvm::any_of(InFindings, [](const Finding& F) { return F.Fingerprint.empty(); })) {
+    Owned.assign(InFindings.begin(), InFindings.end());
+    assignFingerprints(Owned, Opts.SourceRoot, FS);
+    Findings = Owned;
+  }
   // Rules: one per distinct check, in first-seen order.
   std::vector<std::string> RuleIds;
   llvm::StringMap<unsigned> RuleIndex;
@@ -197,14 +247,19 @@ void writeSarif(llvm::ArrayRef<Finding> Findings, const RenderOptions& Opts,
       Art["uri"] = L.File.empty() ? std::string("command-line") : fileUri(L.File);
     }
     llvm::json::Object Phys{{"artifactLocation", std::move(Art)}};
-    if (L.Line)
-      Phys["region"] = llvm::json::Object{{"startLine", L.Line}, {"startColumn", L.Column}};
+    if (L.Line) {
+      llvm::StringRef Text = Cache.line(L);
+      unsigned Col = Text.empty() ? L.Column : utf16Column(Text, L.Column);
+      Phys["region"] = llvm::json::Object{{"startLine", L.Line}, {"startColumn", Col}};
+    }
     return llvm::json::Object{{"physicalLocation", std::move(Phys)}};
   };
 
   llvm::json::Array Rules;
   for (const std::string& Id : RuleIds) {
     CheckDoc D = describeCheck(Id);
+    if (!Opts.HelpUriBase.empty() && llvm::StringRef(Id).starts_with("rill-"))
+      D.HelpUri = Opts.HelpUriBase + Id + ".md";
     llvm::json::Object R{
         {"id", Id},
         {"name", Id},
@@ -220,7 +275,6 @@ void writeSarif(llvm::ArrayRef<Finding> Findings, const RenderOptions& Opts,
   }
 
   llvm::json::Array Results;
-  llvm::StringMap<unsigned> Occurrences;
   for (const Finding& F : Findings) {
     llvm::json::Object Res{{"ruleId", F.Check},
                            {"ruleIndex", RuleIndex[F.Check]},
@@ -238,20 +292,23 @@ void writeSarif(llvm::ArrayRef<Finding> Findings, const RenderOptions& Opts,
       }
       Res["relatedLocations"] = std::move(Related);
     }
-    // Fingerprints: stable under line shifts (content of the line, not its number), made unique
-    // among identical lines by an occurrence counter, like GitHub's primaryLocationLineHash.
-    std::string Rel = displayPath(F.Loc.File, Opts.SourceRoot);
-    std::string LineText = Cache.line(F.Loc).trim().str();
-    std::string Key = F.Check + "\n" + Rel + "\n" + LineText;
-    unsigned Occ = Occurrences[Key]++;
-    std::string LineHash = llvm::formatv("{0:x16}:{1}", llvm::xxh3_64bits(LineText), Occ + 1).str();
-    std::string RillHash = llvm::formatv("{0:x16}", llvm::xxh3_64bits(Key + "\n" + F.Message +
-                                                                      "\n" + std::to_string(Occ)))
-                               .str();
-    Res["partialFingerprints"] =
-        llvm::json::Object{{"primaryLocationLineHash", LineHash}, {"rillFingerprint/v1", RillHash}};
+    Res["partialFingerprints"] = llvm::json::Object{{"primaryLocationLineHash", F.LineHash},
+                                                    {"rillFingerprint/v1", F.Fingerprint}};
     Results.push_back(std::move(Res));
   }
+
+  llvm::json::Array Notifications;
+  bool Successful = true;
+  for (const ToolNotification& N : Opts.Notifications) {
+    llvm::json::Object J{{"level", N.IsError ? "error" : "warning"},
+                         {"message", llvm::json::Object{{"text", N.Message}}}};
+    if (!N.Loc.File.empty()) J["locations"] = llvm::json::Array{location(N.Loc)};
+    Notifications.push_back(std::move(J));
+    Successful = Successful && !N.IsError;
+  }
+  llvm::json::Object Invocation{{"executionSuccessful", Successful}};
+  if (!Notifications.empty())
+    Invocation["toolExecutionNotifications"] = std::move(Notifications);
 
   llvm::json::Object Run{
       {"tool", llvm::json::Object{{"driver",
@@ -261,8 +318,14 @@ void writeSarif(llvm::ArrayRef<Finding> Findings, const RenderOptions& Opts,
                                                       {"informationUri",
                                                        "https://clang.llvm.org/extra/clang-tidy/"},
                                                       {"rules", std::move(Rules)}}}}},
+      {"invocations", llvm::json::Array{std::move(Invocation)}},
       {"results", std::move(Results)},
-      {"columnKind", "unicodeCodePoints"}};
+      {"columnKind", "utf16CodeUnits"}};
+  if (!Opts.SarifCategory.empty()) {
+    std::string Id = Opts.SarifCategory;
+    if (!llvm::StringRef(Id).ends_with("/")) Id += "/";
+    Run["automationDetails"] = llvm::json::Object{{"id", Id}};
+  }
   if (!Opts.SourceRoot.empty()) {
     std::string Root = Opts.SourceRoot;
     if (!llvm::StringRef(Root).ends_with("/")) Root += "/";
@@ -285,20 +348,65 @@ std::string mdEscape(llvm::StringRef S) {
   return Out;
 }
 
-void mdFinding(const Finding& F, const RenderOptions& Opts, llvm::raw_ostream& OS) {
-  OS << "- `" << displayPath(F.Loc.File, Opts.SourceRoot);
-  if (F.Loc.Line) OS << ":" << F.Loc.Line;
-  OS << "` **" << levelOf(F) << "** " << mdEscape(F.Message) << " (`" << F.Check << "`)\n";
+/// One finding as a Markdown list item: location (a link when LinkBase is set), level, message,
+/// check, a one-line code excerpt and the notes.
+std::string mdFinding(const Finding& F, const RenderOptions& Opts, FileCache& Cache) {
+  std::string Out;
+  llvm::raw_string_ostream OS(Out);
+  std::string Shown = displayPath(F.Loc.File, Opts.SourceRoot);
+  if (F.Loc.Line) Shown += ":" + std::to_string(F.Loc.Line);
+  OS << "- ";
+  std::string RepoRel = displayPath(F.Loc.File, Opts.RepoRoot.empty() ? Opts.SourceRoot
+                                                                        : Opts.RepoRoot);
+  if (!Opts.LinkBase.empty() && !F.Loc.File.empty() && RepoRel != F.Loc.File) {
+    OS << "[`" << Shown << "`](" << Opts.LinkBase << "/" << relUri(RepoRel);
+    if (F.Loc.Line) OS << "#L" << F.Loc.Line;
+    OS << ")";
+  } else {
+    OS << "`" << Shown << "`";
+  }
+  OS << " **" << levelOf(F) << "** " << mdEscape(F.Message) << " (`" << F.Check << "`)\n";
+  if (Opts.CodeExcerpts) {
+    llvm::StringRef Line = Cache.line(F.Loc).rtrim();
+    if (!Line.empty() && !Line.contains("```")) {
+      if (Line.size() > 160) Line = Line.take_front(160);
+      OS << "  ```cpp\n  " << Line << "\n  ```\n";
+    }
+  }
   for (const Note& N : F.Notes) {
     OS << "  - note: `" << displayPath(N.Loc.File, Opts.SourceRoot);
     if (N.Loc.Line) OS << ":" << N.Loc.Line;
     OS << "` " << mdEscape(N.Message) << "\n";
   }
+  return Out;
+}
+
+/// A Markdown table of counts, at most MaxRows rows (the largest counts), then a row with the
+/// rest.
+void mdCountTable(llvm::StringRef Title, const std::map<std::string, unsigned>& Counts,
+                  size_t MaxRows, llvm::raw_ostream& OS) {
+  std::vector<std::pair<std::string, unsigned>> Rows(Counts.begin(), Counts.end());
+  std::stable_sort(Rows.begin(), Rows.end(),
+                   [](const auto& A, const auto& B) { return A.second > B.second; });
+  OS << "| " << Title << " | Findings |\n|---|---:|\n";
+  unsigned Rest = 0;
+  for (size_t I = 0; I < Rows.size(); ++I) {
+    if (I < MaxRows)
+      OS << "| `" << Rows[I].first << "` | " << Rows[I].second << " |\n";
+    else
+      Rest += Rows[I].second;
+  }
+  if (Rows.size() > MaxRows)
+    OS << "| " << Rows.size() - MaxRows << " more | " << Rest << " |\n";
 }
 }  // namespace
 
 void writeMarkdown(llvm::ArrayRef<Finding> Findings, const RenderOptions& Opts,
-                   llvm::raw_ostream& OS) {
+                   llvm::raw_ostream& Out) {
+  llvm::vfs::FileSystem& FS = *llvm::vfs::getRealFileSystem();
+  FileCache Cache(FS);
+  std::string Text;
+  llvm::raw_string_ostream OS(Text);
   unsigned Errors = 0;
   std::map<std::string, unsigned> PerCheck, PerFile;
   for (const Finding& F : Findings) {
@@ -307,29 +415,77 @@ void writeMarkdown(llvm::ArrayRef<Finding> Findings, const RenderOptions& Opts,
     ++PerFile[displayPath(F.Loc.File, Opts.SourceRoot)];
   }
   OS << "## rill-lint report\n\n";
+  if (!Opts.FilterDescription.empty()) OS << Opts.FilterDescription << "\n\n";
+  llvm::StringRef Adj = Opts.Filtered ? "new " : "";
   if (Findings.empty()) {
-    OS << "No findings.\n";
-    return;
+    OS << (Opts.Filtered ? "No new findings.\n" : "No findings.\n");
+  } else {
+    OS << "**" << Findings.size() << " " << Adj << (Findings.size() == 1 ? "finding" : "findings")
+       << "** (" << Findings.size() - Errors << " warnings, " << Errors << " errors) in "
+       << PerFile.size() << (PerFile.size() == 1 ? " file" : " files") << ".";
+    if (Opts.HasBaseline)
+      OS << " " << Opts.Fixed.size() << (Opts.Fixed.size() == 1 ? " finding" : " findings")
+         << " of the baseline fixed.";
+    OS << "\n\n";
+    mdCountTable("Check", PerCheck, 30, OS);
+    OS << "\n";
+    mdCountTable("File", PerFile, 20, OS);
   }
-  OS << "**" << Findings.size() << (Findings.size() == 1 ? " finding" : " findings") << "** ("
-     << Findings.size() - Errors << " warnings, " << Errors << " errors) in " << PerFile.size()
-     << (PerFile.size() == 1 ? " file" : " files") << ".\n\n";
-  OS << "| Check | Findings |\n|---|---:|\n";
-  for (const auto& [Check, N] : PerCheck)
-    OS << "| `" << Check << "` | " << N << " |\n";
-  OS << "\n| File | Findings |\n|---|---:|\n";
-  for (const auto& [File, N] : PerFile)
-    OS << "| `" << File << "` | " << N << " |\n";
-  OS << "\n### Findings\n\n";
-  size_t Inline = std::min<size_t>(Findings.size(), Opts.MarkdownInlineLimit);
-  for (size_t I = 0; I < Inline; ++I)
-    mdFinding(Findings[I], Opts, OS);
-  if (Findings.size() > Inline) {
-    OS << "\n<details>\n<summary>" << Findings.size() - Inline << " more findings</summary>\n\n";
-    for (size_t I = Inline; I < Findings.size(); ++I)
-      mdFinding(Findings[I], Opts, OS);
-    OS << "\n</details>\n";
+  if (Findings.empty() && Opts.HasBaseline)
+    OS << "\n" << Opts.Fixed.size() << (Opts.Fixed.size() == 1 ? " finding" : " findings")
+       << " of the baseline fixed.\n";
+
+  // The findings, within the size limit: each item goes in whole or not at all; a note says what
+  // was left out. Reserve room for the closing lines.
+  const size_t Reserve = 600;
+  const size_t Max = Opts.MarkdownMaxChars > Reserve ? Opts.MarkdownMaxChars - Reserve : 0;
+  size_t OmittedNew = 0, OmittedFixed = 0;
+  if (!Findings.empty()) {
+    OS << "\n### " << (Opts.Filtered ? "New" : "Findings") << "\n\n";
+    size_t Inline = std::min<size_t>(Findings.size(), Opts.MarkdownInlineLimit);
+    bool InDetails = false;
+    for (size_t I = 0; I < Findings.size(); ++I) {
+      std::string Item = mdFinding(Findings[I], Opts, Cache);
+      std::string Open;
+      if (I == Inline && !InDetails)
+        Open = "\n<details>\n<summary>" + std::to_string(Findings.size() - Inline) +
+               " more findings</summary>\n\n";
+      if (Text.size() + Open.size() + Item.size() > Max) {
+        OmittedNew = Findings.size() - I;
+        break;
+      }
+      if (!Open.empty()) {
+        OS << Open;
+        InDetails = true;
+      }
+      OS << Item;
+    }
+    if (InDetails) OS << "\n</details>\n";
   }
+  if (Opts.HasBaseline && !Opts.Fixed.empty()) {
+    OS << "\n### Fixed\n\n";
+    for (size_t I = 0; I < Opts.Fixed.size(); ++I) {
+      const Finding& F = Opts.Fixed[I];
+      std::string Item = "- `" + displayPath(F.Loc.File, Opts.SourceRoot) +
+                         (F.Loc.Line ? ":" + std::to_string(F.Loc.Line) : std::string()) + "` " +
+                         mdEscape(F.Message) + " (`" + F.Check + "`)\n";
+      if (Text.size() + Item.size() > Max) {
+        OmittedFixed = Opts.Fixed.size() - I;
+        break;
+      }
+      OS << Item;
+    }
+  }
+  if (OmittedNew || OmittedFixed) {
+    OS << "\n> **Note:** the report is limited to " << Opts.MarkdownMaxChars
+       << " characters; left out: ";
+    if (OmittedNew) OS << OmittedNew << (Opts.Filtered ? " new" : "") << " findings";
+    if (OmittedNew && OmittedFixed) OS << " and ";
+    if (OmittedFixed) OS << OmittedFixed << " fixed findings";
+    OS << ". Every finding is in the SARIF log and the annotations.\n";
+  }
+  OS.flush();
+  Out << Text;
 }
 
 std::string escapeGitHubData(llvm::StringRef S) {
@@ -377,6 +533,160 @@ void writeGitHub(llvm::ArrayRef<Finding> Findings, const RenderOptions& Opts,
     }
     OS << "title=" << escapeGitHubProperty(F.Check) << "::" << escapeGitHubData(Msg) << "\n";
   }
+  // GitHub shows at most 10 annotations of each level per step: say so when more were written.
+  size_t Errors = llvm::count_if(Findings, [](const Finding& F) { return F.IsError; });
+  size_t Warnings = Findings.size() - Errors;
+  if (Errors > 10 || Warnings > 10)
+    OS << "::notice title=rill-lint::" << Findings.size()
+       << " findings annotated; GitHub shows at most 10 errors and 10 warnings per step. Every "
+          "finding is in the job summary and the SARIF log.\n";
+}
+
+namespace {
+llvm::Expected<llvm::json::Value> readJsonFile(llvm::StringRef Path) {
+  auto Buf = llvm::MemoryBuffer::getFile(Path);
+  if (!Buf)
+    return llvm::createStringError(Buf.getError(), "cannot read SARIF file '%s': %s",
+                                   Path.str().c_str(), Buf.getError().message().c_str());
+  llvm::Expected<llvm::json::Value> V = llvm::json::parse((*Buf)->getBuffer());
+  if (!V)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), "'%s' is not JSON: %s",
+                                   Path.str().c_str(), llvm::toString(V.takeError()).c_str());
+  const llvm::json::Object* Log = V->getAsObject();
+  if (!Log || !Log->getArray("runs"))
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "'%s' is not a SARIF log (no \"runs\")", Path.str().c_str());
+  return V;
+}
+
+/// Percent-decoding of a relative URI written by relUri.
+std::string uriDecode(llvm::StringRef S) {
+  std::string Out;
+  for (size_t I = 0; I < S.size(); ++I) {
+    unsigned V;
+    if (S[I] == '%' && I + 2 < S.size() + 0 && !S.substr(I + 1, 2).getAsInteger(16, V)) {
+      Out += static_cast<char>(V);
+      I += 2;
+    } else {
+      Out += S[I];
+    }
+  }
+  return Out;
+}
+
+Location sarifLocation(const llvm::json::Object* L, llvm::StringRef SourceRoot) {
+  Location Out;
+  if (!L) return Out;
+  const llvm::json::Object* Phys = L->getObject("physicalLocation");
+  if (!Phys) return Out;
+  if (const llvm::json::Object* Art = Phys->getObject("artifactLocation")) {
+    llvm::StringRef Uri = Art->getString("uri").value_or("");
+    if (Uri.consume_front("file://")) {
+      Out.File = uriDecode(Uri);
+    } else if (Art->getString("uriBaseId")) {
+      llvm::SmallString<256> P(SourceRoot);
+      llvm::sys::path::append(P, uriDecode(Uri));
+      Out.File = std::string(P);
+    } else {
+      Out.File = uriDecode(Uri);
+    }
+  }
+  if (const llvm::json::Object* R = Phys->getObject("region")) {
+    Out.Line = static_cast<unsigned>(R->getInteger("startLine").value_or(0));
+    Out.Column = static_cast<unsigned>(R->getInteger("startColumn").value_or(0));
+  }
+  return Out;
+}
+}  // namespace
+
+llvm::Expected<std::vector<Finding>> readSarif(llvm::StringRef Path, llvm::StringRef SourceRoot) {
+  llvm::Expected<llvm::json::Value> V = readJsonFile(Path);
+  if (!V) return V.takeError();
+  std::vector<Finding> Out;
+  for (const llvm::json::Value& RunV : *V->getAsObject()->getArray("runs")) {
+    const llvm::json::Object* Run = RunV.getAsObject();
+    const llvm::json::Array* Results = Run ? Run->getArray("results") : nullptr;
+    if (!Results) continue;
+    for (const llvm::json::Value& RV : *Results) {
+      const llvm::json::Object* R = RV.getAsObject();
+      if (!R) continue;
+      Finding F;
+      F.Check = R->getString("ruleId").value_or("").str();
+      F.IsError = R->getString("level").value_or("") == "error";
+      if (const llvm::json::Object* M = R->getObject("message"))
+        F.Message = M->getString("text").value_or("").str();
+      if (const llvm::json::Array* Ls = R->getArray("locations"); Ls && !Ls->empty())
+        F.Loc = sarifLocation((*Ls)[0].getAsObject(), SourceRoot);
+      if (const llvm::json::Object* FP = R->getObject("partialFingerprints")) {
+        F.Fingerprint = FP->getString("rillFingerprint/v1").value_or("").str();
+        F.LineHash = FP->getString("primaryLocationLineHash").value_or("").str();
+      }
+      Out.push_back(std::move(F));
+    }
+  }
+  return Out;
+}
+
+llvm::Error mergeSarif(llvm::ArrayRef<std::string> Inputs, llvm::raw_ostream& OS) {
+  // One merged run per tool name, in first-seen order.
+  std::vector<llvm::json::Object> Runs;
+  std::vector<std::string> RunTool;
+  std::vector<llvm::StringMap<unsigned>> RuleIndexes;
+  std::string Schema = "https://json.schemastore.org/sarif-2.1.0.json";
+  for (const std::string& In : Inputs) {
+    llvm::Expected<llvm::json::Value> V = readJsonFile(In);
+    if (!V) return V.takeError();
+    for (llvm::json::Value& RunV : *V->getAsObject()->getArray("runs")) {
+      llvm::json::Object* Run = RunV.getAsObject();
+      if (!Run) continue;
+      llvm::json::Object* Driver = nullptr;
+      if (llvm::json::Object* Tool = Run->getObject("tool")) Driver = Tool->getObject("driver");
+      std::string Name = Driver ? Driver->getString("name").value_or("").str() : "";
+      size_t Idx = std::find(RunTool.begin(), RunTool.end(), Name) - RunTool.begin();
+      if (Idx == RunTool.size()) {
+        llvm::json::Object Fresh = *Run;
+        Fresh["results"] = llvm::json::Array{};
+        Fresh["invocations"] = llvm::json::Array{};
+        if (llvm::json::Object* T = Fresh.getObject("tool"))
+          if (llvm::json::Object* D = T->getObject("driver")) (*D)["rules"] = llvm::json::Array{};
+        Runs.push_back(std::move(Fresh));
+        RunTool.push_back(Name);
+        RuleIndexes.emplace_back();
+      }
+      llvm::json::Object& Into = Runs[Idx];
+      llvm::json::Array* IntoRules = nullptr;
+      if (llvm::json::Object* T = Into.getObject("tool"))
+        if (llvm::json::Object* D = T->getObject("driver")) IntoRules = D->getArray("rules");
+      // Map this run's rule indexes to the merged ones.
+      std::vector<unsigned> Map;
+      if (Driver)
+        if (llvm::json::Array* Rules = Driver->getArray("rules"))
+          for (llvm::json::Value& RuleV : *Rules) {
+            std::string Id;
+            if (const llvm::json::Object* Rule = RuleV.getAsObject())
+              Id = Rule->getString("id").value_or("").str();
+            auto [It, New] = RuleIndexes[Idx].try_emplace(Id, IntoRules ? IntoRules->size() : 0);
+            if (New && IntoRules) IntoRules->push_back(RuleV);
+            Map.push_back(It->second);
+          }
+      if (llvm::json::Array* Results = Run->getArray("results"))
+        for (llvm::json::Value& ResV : *Results) {
+          if (llvm::json::Object* Res = ResV.getAsObject())
+            if (std::optional<int64_t> RI = Res->getInteger("ruleIndex"))
+              if (*RI >= 0 && static_cast<size_t>(*RI) < Map.size()) (*Res)["ruleIndex"] = Map[*RI];
+          Into.getArray("results")->push_back(std::move(ResV));
+        }
+      if (llvm::json::Array* Invs = Run->getArray("invocations"))
+        for (llvm::json::Value& Inv : *Invs)
+          Into.getArray("invocations")->push_back(std::move(Inv));
+    }
+  }
+  llvm::json::Array RunsOut;
+  for (llvm::json::Object& R : Runs)
+    RunsOut.push_back(std::move(R));
+  llvm::json::Object Log{{"$schema", Schema}, {"version", "2.1.0"}, {"runs", std::move(RunsOut)}};
+  OS << llvm::formatv("{0:2}", llvm::json::Value(std::move(Log))) << "\n";
+  return llvm::Error::success();
 }
 
 }  // namespace rill::lint::report

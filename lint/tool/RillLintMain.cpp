@@ -9,7 +9,10 @@
 // YAML, unreadable/broken compile_commands.json, invalid config) and when a TU failed to parse
 // (its compiler errors are reported and the other TUs are still linted). 2 wins over 1.
 #include <clang-tidy/ClangTidy.h>
+#include <clang-tidy/ClangTidyCheck.h>
 #include <clang-tidy/ClangTidyForceLinker.h>
+#include <clang-tidy/ClangTidyModule.h>
+#include <clang-tidy/ClangTidyModuleRegistry.h>
 #include <clang-tidy/ClangTidyOptions.h>
 #include <clang-tidy/GlobList.h>
 #include <clang/Tooling/ArgumentsAdjusters.h>
@@ -25,6 +28,7 @@
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/ThreadPool.h>
 #include <llvm/Support/Threading.h>
+#include <llvm/Config/llvm-config.h>
 #include <llvm/Support/WithColor.h>
 
 #include <unistd.h>
@@ -34,8 +38,11 @@
 #include <mutex>
 #include <optional>
 
+#include "RillOptions.h"
 #include "analysis/Rules.h"
 #include "report/Findings.h"
+#include "tool/Cache.h"
+#include "tool/Changes.h"
 
 #if __has_include("analysis/FrameReport.h")
 #include "analysis/FrameReport.h"
@@ -166,6 +173,34 @@ cl::opt<bool> FrameReport(
 cl::opt<bool> FrameReportJson("frame-report-json",
                               desc("With --frame-report: print the frame sizes as JSON."),
                               cl::init(false), cl::cat(RillCategory));
+
+// ---- Pull requests, CI and big repositories ----------------------------------------------------
+cl::opt<std::string> ChangedSince("changed-since", desc(R"(
+Lint only the TUs whose source or included project headers changed since the merge base of HEAD
+with git REF, and report only findings on added or changed lines (every format).)"),
+                                  cl::value_desc("REF"), cl::cat(RillCategory));
+cl::opt<std::string> Baseline("baseline", desc(R"(
+A SARIF log of an earlier run: report only findings whose fingerprint is not in it, and list its
+findings that are gone as fixed (Markdown "Fixed").)"),
+                              cl::value_desc("FILE.sarif"), cl::cat(RillCategory));
+cl::opt<std::string> SarifCategory(
+    "sarif-category", desc("SARIF runs[0].automationDetails.id (code scanning category)."),
+    cl::value_desc("NAME"), cl::cat(RillCategory));
+cl::opt<std::string> HelpUriBase(
+    "help-uri-base",
+    desc("SARIF helpUri of rill's checks: this URL + '<check>.md' (the docs/lint pages)."),
+    cl::init(RILL_LINT_HELP_URI_BASE), cl::value_desc("URL"), cl::cat(RillCategory));
+cl::opt<unsigned> MarkdownMaxChars("markdown-max-chars",
+                                   desc("Hard size limit of the Markdown report (default 65000)."),
+                                   cl::init(65000), cl::value_desc("N"), cl::cat(RillCategory));
+cl::opt<std::string> CacheDir("cache-dir", desc(R"(
+Cache results per TU in DIR: a TU whose preprocessed input, flags, configuration, rules and
+rill-lint version are unchanged is not parsed again. Prints the hit rate.)"),
+                              cl::value_desc("DIR"), cl::cat(RillCategory));
+cl::opt<std::string> Shard("shard", desc(R"(
+Lint shard I of N (1 <= I <= N): a stable 1/N of the TUs (sorted by path, every N-th), for a CI
+matrix; join the SARIF logs with `rill-lint merge-sarif`.)"),
+                           cl::value_desc("I/N"), cl::cat(RillCategory));
 
 constexpr int kExitFindingsAsErrors = 1;
 constexpr int kExitInputError = 2;
@@ -312,8 +347,11 @@ bool isSourceFile(llvm::StringRef Path) {
 /// Expands the positional sources: files are kept (missing ones reported), directories become
 /// the compilation database's files under them (or, without a database, every C/C++ source file
 /// found recursively). With no sources and a database from -p, every file of the database.
-/// Sets HadError for missing paths.
-std::vector<std::string> resolveSources(const CompilationDatabase* JsonDB, bool& HadError) {
+/// Missing paths are appended to \p Missing (reported only when TUs are linted: like clang-tidy,
+/// --list-checks and the other configuration queries ignore the sources, e.g. run-clang-tidy's
+/// `--list-checks -` probe).
+std::vector<std::string> resolveSources(const CompilationDatabase* JsonDB,
+                                        std::vector<std::string>& Missing) {
   std::vector<std::string> Out;
   llvm::StringSet<> Seen;
   auto Add = [&](const std::string& P) {
@@ -350,8 +388,7 @@ std::vector<std::string> resolveSources(const CompilationDatabase* JsonDB, bool&
       continue;
     }
     if (!llvm::sys::fs::exists(Abs)) {
-      error() << "no such file or directory: '" << Src << "'\n";
-      HadError = true;
+      Missing.push_back(Src);
       continue;
     }
     Add(Abs);
@@ -359,23 +396,148 @@ std::vector<std::string> resolveSources(const CompilationDatabase* JsonDB, bool&
   return Out;
 }
 
+/// Like getAllChecksAndOptions, for the rill-* checks only (constructing every upstream check
+/// costs a noticeable fraction of a second per process, e.g. per TU under CMake's
+/// CXX_CLANG_TIDY): their names and the options they read (plus RillOptions.def's).
+NamesAndOptions rillChecksAndOptions() {
+  NamesAndOptions Result;
+  ClangTidyOptions Opts;
+  Opts.Checks = "rill-*";
+  ClangTidyContext Context(std::make_unique<DefaultOptionsProvider>(ClangTidyGlobalOptions(), Opts),
+                           /*AllowEnablingAnalyzerAlphaCheckers=*/false);
+  ClangTidyCheckFactories Factories;
+  for (const ClangTidyModuleRegistry::entry& Module : ClangTidyModuleRegistry::entries())
+    Module.instantiate()->addCheckFactories(Factories);
+  Context.setOptionsCollector(&Result.Options);
+  for (const auto& Factory : Factories) {
+    if (!Factory.getKey().starts_with("rill-")) continue;
+    Result.Names.insert(Factory.getKey());
+    Factory.getValue()(Factory.getKey(), &Context);
+  }
+  return Result;
+}
+
+/// Warns about unknown checks (unless \p RillOnly) and unknown check options in \p Raw, with a
+/// "did you mean" when a known option is close. With \p RillOnly only rill's options
+/// ("rill.*", "rill-<check>.*") are looked at. Known options are the ones the checks read
+/// (collected by getAllChecksAndOptions) plus RillOptions.def. Returns false when something
+/// was unknown.
+bool reportUnknownConfig(const std::vector<std::pair<ClangTidyOptions, std::string>>& Raw,
+                         const NamesAndOptions& Valid, bool RillOnly, llvm::StringRef Tag) {
+  llvm::StringSet<> Known;
+  for (const auto& K : Valid.Options)
+    Known.insert(K.getKey());
+  for (const rill::lint::RillOptionInfo& O : rill::lint::registeredOptions())
+    Known.insert(O.Name);
+  bool AllKnown = true;
+  for (const auto& [Opts, Source] : Raw) {
+    if (Opts.Checks && !RillOnly) {
+      GlobList Globs(*Opts.Checks);  // named: its items hold regexes used below
+      for (const auto& Item : Globs.getItems()) {
+        if (Item.Text.starts_with("clang-diagnostic")) continue;
+        if (llvm::none_of(Valid.Names.keys(),
+                          [&](llvm::StringRef S) { return Item.Regex.match(S); })) {
+          AllKnown = false;
+          auto& W = llvm::WithColor::warning(llvm::errs(), Source);
+          if (Item.Text.contains('*'))
+            W << "check glob '" << Item.Text << "' doesn't match any known check";
+          else
+            W << "unknown check '" << Item.Text << "'";
+          W << " [" << Tag << "]\n";
+        }
+      }
+    }
+    for (const auto& KV : Opts.CheckOptions) {
+      llvm::StringRef Key = KV.getKey();
+      if (Known.contains(Key)) continue;
+      if (RillOnly && !rill::lint::isRillOptionKey(Key)) continue;
+      AllKnown = false;
+      auto& W = llvm::WithColor::warning(llvm::errs(), Source)
+                << "unknown " << (rill::lint::isRillOptionKey(Key) ? "rill " : "")
+                << "check option '" << Key << "'";
+      std::string Close = rill::lint::closestOption(Key, Known);
+      if (!Close.empty()) W << "; did you mean '" << Close << "'?";
+      W << " [" << Tag << "]\n";
+    }
+  }
+  return AllKnown;
+}
+
 /// Result of linting one TU.
 struct TUResult {
   std::vector<ClangTidyError> Errors;
   ClangTidyStats Stats;
+  bool FromCache = false;
 };
+
+/// `rill-lint merge-sarif A.sarif B.sarif ... -o all.sarif`
+int mergeSarifMain(int argc, const char** argv) {
+  std::vector<std::string> Inputs;
+  std::string Out;
+  for (int I = 2; I < argc; ++I) {
+    llvm::StringRef A = argv[I];
+    if ((A == "-o" || A == "--output") && I + 1 < argc) {
+      Out = argv[++I];
+    } else if (A.consume_front("-o=") || A.consume_front("--output=")) {
+      Out = A.str();
+    } else if (A == "-h" || A == "--help") {
+      llvm::outs() << "USAGE: rill-lint merge-sarif A.sarif B.sarif ... -o all.sarif\n"
+                      "Joins SARIF logs (e.g. the --shard runs of a CI matrix) into one.\n";
+      return 0;
+    } else if (A.starts_with("-")) {
+      error() << "merge-sarif: unknown option '" << A << "'\n";
+      return kExitInputError;
+    } else {
+      Inputs.push_back(A.str());
+    }
+  }
+  if (Inputs.empty() || Out.empty()) {
+    error() << "usage: rill-lint merge-sarif A.sarif B.sarif ... -o all.sarif\n";
+    return kExitInputError;
+  }
+  std::string Text;
+  llvm::raw_string_ostream OS(Text);
+  if (llvm::Error E = rill::lint::report::mergeSarif(Inputs, OS)) {
+    error() << llvm::toString(std::move(E)) << "\n";
+    return kExitInputError;
+  }
+  std::error_code EC;
+  llvm::raw_fd_ostream File(Out, EC, llvm::sys::fs::OF_Text);
+  if (EC) {
+    error() << "cannot open output file '" << Out << "': " << EC.message() << "\n";
+    return kExitInputError;
+  }
+  File << Text;
+  return 0;
+}
+
+/// Identity of this rill-lint for the cache key: version and the binary's size and time.
+std::string toolIdentity(const char* Argv0) {
+  std::string Exe = llvm::sys::fs::getMainExecutable(Argv0, reinterpret_cast<void*>(&toolIdentity));
+  llvm::sys::fs::file_status St;
+  std::string Id = std::string(RILL_LINT_VERSION) + "/" + LLVM_VERSION_STRING;
+  if (!llvm::sys::fs::status(Exe, St))
+    Id += "/" + std::to_string(St.getSize()) + "/" +
+          std::to_string(St.getLastModificationTime().time_since_epoch().count());
+  return Id;
+}
 
 }  // namespace
 
 int main(int argc, const char** argv) {
   llvm::InitLLVM X(argc, argv);
+  if (argc >= 2 && llvm::StringRef(argv[1]) == "merge-sarif") return mergeSarifMain(argc, argv);
 
   // Split off "--" compile arguments (a fixed compilation database), like CommonOptionsParser.
   std::string FixedError;
   int ArgCount = argc;
   std::unique_ptr<CompilationDatabase> FixedDB =
       FixedCompilationDatabase::loadFromCommandLine(ArgCount, argv, FixedError);
-  if (!FixedError.empty()) {
+  // Like clang-tidy (CommonOptionsParser): the driver's complaints while stripping the input
+  // files from the "--" command (e.g. "cannot specify -o when generating multiple output files"
+  // for CMake's `<compiler> ... -o x.o -c f.cpp`) are not errors when a database was built; the
+  // output flags are stripped again before each TU is parsed.
+  if (!FixedDB && !FixedError.empty()) {
     error() << FixedError << "\n";
     return kExitInputError;
   }
@@ -396,6 +558,11 @@ Exit status: 0 clean, 1 findings promoted by --warnings-as-errors, 2 usage or in
 (missing file, bad rules YAML, broken compile_commands.json, a TU that fails to parse).
 Docs: docs/lint/README.md.
 )");
+  // --version: rill-lint's version, then (like clang-tidy) the LLVM it is built on.
+  cl::AddExtraVersionPrinter([](llvm::raw_ostream& OS) {
+    OS << "rill-lint version " << RILL_LINT_VERSION << " (clang-tidy " << LLVM_VERSION_STRING
+       << " with the rill module)\n";
+  });
   if (!cl::ParseCommandLineOptions(ArgCount, argv, "rill-lint: coroutine checks for rill\n",
                                    &llvm::errs()))
     return kExitInputError;
@@ -456,7 +623,13 @@ Docs: docs/lint/README.md.
   if (JsonDB) JsonDB = Compilations.get();
 
   bool InputError = false;
-  std::vector<std::string> Files = resolveSources(JsonDB, InputError);
+  std::vector<std::string> MissingSources;
+  std::vector<std::string> Files = resolveSources(JsonDB, MissingSources);
+  auto ReportMissingSources = [&] {
+    for (const std::string& M : MissingSources)
+      error() << "no such file or directory: '" << M << "'\n";
+    if (!MissingSources.empty()) InputError = true;
+  };
 
   // --rules files are validated up front: a bad file is an input error (exit 2), never a
   // silently smaller rule set.
@@ -510,33 +683,16 @@ Docs: docs/lint/README.md.
     return 0;
   }
   if (VerifyConfig) {
-    auto Raw = Provider->getRawOptions(FilePath);
+    // Like clang-tidy's --verify-config, knowing rill's options (RillOptions.def).
     NamesAndOptions Valid = getAllChecksAndOptions(AllowEnablingAnalyzerAlphaCheckers);
-    bool AnyInvalid = false;
-    for (const auto& [Opts, Source] : Raw) {
-      if (Opts.Checks) {
-        for (const auto& Item : GlobList(*Opts.Checks).getItems()) {
-          if (Item.Text.starts_with("clang-diagnostic")) continue;
-          if (llvm::none_of(Valid.Names.keys(),
-                            [&](llvm::StringRef S) { return Item.Regex.match(S); })) {
-            AnyInvalid = true;
-            llvm::WithColor::warning(llvm::errs(), Source)
-                << "unknown check '" << Item.Text << "' [-verify-config]\n";
-          }
-        }
-      }
-      for (auto Key : Opts.CheckOptions.keys()) {
-        if (Valid.Options.contains(Key) || Key.starts_with("rill.")) continue;
-        AnyInvalid = true;
-        llvm::WithColor::warning(llvm::errs(), Source)
-            << "unknown check option '" << Key << "' [-verify-config]\n";
-      }
-    }
+    bool AnyInvalid = !reportUnknownConfig(Provider->getRawOptions(FilePath), Valid,
+                                          /*RillOnly=*/false, "-verify-config");
     if (AnyInvalid) return kExitInputError;
     llvm::outs() << "No config errors detected.\n";
     return 0;
   }
 
+  ReportMissingSources();
   if (FrameReport) {
 #ifdef RILL_HAVE_FRAME_REPORT
     if (Files.empty()) {
@@ -565,6 +721,110 @@ Docs: docs/lint/README.md.
     if (!InputError) error() << "no input files specified (give source files, or -p BUILD_DIR)\n";
     return kExitInputError;
   }
+  llvm::SmallString<256> CwdBuf;
+  llvm::sys::fs::current_path(CwdBuf);
+  const std::string Cwd(CwdBuf);
+
+  // --shard I/N: every N-th TU of the list sorted by path relative to the working directory
+  // (the same on every machine of a CI matrix).
+  if (!Shard.empty()) {
+    auto [IS, NS] = llvm::StringRef(Shard).split('/');
+    unsigned SI = 0, SN = 0;
+    if (IS.getAsInteger(10, SI) || NS.getAsInteger(10, SN) || SN == 0 || SI == 0 || SI > SN) {
+      error() << "--shard expects I/N with 1 <= I <= N, got '" << Shard << "'\n";
+      return kExitInputError;
+    }
+    std::vector<std::string> Sorted = Files;
+    llvm::sort(Sorted, [&](const std::string& A, const std::string& B) {
+      return llvm::StringRef(A).drop_front(llvm::StringRef(A).starts_with(Cwd) ? Cwd.size() : 0) <
+             llvm::StringRef(B).drop_front(llvm::StringRef(B).starts_with(Cwd) ? Cwd.size() : 0);
+    });
+    llvm::StringSet<> Mine;
+    for (size_t I = SI - 1; I < Sorted.size(); I += SN)
+      Mine.insert(Sorted[I]);
+    llvm::erase_if(Files, [&](const std::string& F) { return !Mine.contains(F); });
+  }
+
+  // --changed-since REF: the TUs whose main file, or a project header they include, changed.
+  std::optional<rill::lint::tool::ChangedLines> Changed;
+  if (!ChangedSince.empty()) {
+    llvm::Expected<rill::lint::tool::ChangedLines> C =
+        rill::lint::tool::changedLinesSince(ChangedSince, Cwd);
+    if (!C) {
+      error() << llvm::toString(C.takeError()) << "\n";
+      return kExitInputError;
+    }
+    Changed = std::move(*C);
+    size_t Before = Files.size();
+    llvm::StringSet<> TUs;
+    for (const std::string& F : Files)
+      TUs.insert(F);
+    bool HeaderChanged = false;
+    for (const auto& E : Changed->Files)
+      HeaderChanged = HeaderChanged || !TUs.contains(E.getKey());
+    std::vector<std::string> Affected;
+    std::vector<std::string> Rest;
+    for (const std::string& F : Files)
+      (Changed->containsFile(F) ? Affected : Rest).push_back(F);
+    if (HeaderChanged && !Rest.empty()) {
+      std::vector<std::vector<std::string>> Deps =
+          rill::lint::tool::scanIncludes(*Compilations, Rest, /*WithSystemHeaders=*/false);
+      for (size_t I = 0; I < Rest.size(); ++I)
+        if (llvm::any_of(Deps[I], [&](const std::string& D) { return Changed->containsFile(D); }))
+          Affected.push_back(Rest[I]);
+    }
+    llvm::StringSet<> Keep;
+    for (const std::string& F : Affected)
+      Keep.insert(F);
+    llvm::erase_if(Files, [&](const std::string& F) { return !Keep.contains(F); });
+    if (!Quiet)
+      llvm::errs() << "rill-lint: --changed-since " << ChangedSince << ": merge base "
+                   << llvm::StringRef(Changed->MergeBase).take_front(12) << ", "
+                   << Changed->Files.size() << " changed files, " << Files.size() << " of "
+                   << Before << " TUs affected\n";
+  }
+
+  // Baseline: read up front, so a bad file costs no lint run.
+  std::optional<std::vector<rill::lint::report::Finding>> BaselineFindings;
+  if (!Baseline.empty()) {
+    auto B = rill::lint::report::readSarif(Baseline, Cwd);
+    if (!B) {
+      error() << "--baseline: " << llvm::toString(B.takeError()) << "\n";
+      return kExitInputError;
+    }
+    BaselineFindings = std::move(*B);
+  }
+
+  // --cache-dir: keys are computed here, sequentially (the options provider is not
+  // thread-safe), from everything that changes a TU's result but its included files.
+  std::optional<rill::lint::tool::ResultCache> Cache;
+  std::vector<std::string> CacheKeys(Files.size());
+  if (!CacheDir.empty() && !EnableCheckProfile && StoreCheckProfile.empty()) {
+    Cache.emplace(makeAbsolute(CacheDir), toolIdentity(argv[0]));
+    std::string Common = "line-filter=" + LineFilter + "\nfix-notes=" +
+                         std::to_string(FixNotes) + "\nmodule-headers=" +
+                         std::to_string(EnableModuleHeadersParsing) + "\nalpha=" +
+                         std::to_string(AllowEnablingAnalyzerAlphaCheckers) + "\nvfs=" +
+                         VfsOverlay + "\n";
+    for (size_t I = 0; I < Files.size(); ++I) {
+      std::vector<std::string> Parts{Common};
+      for (const CompileCommand& C : Compilations->getCompileCommands(Files[I])) {
+        std::string Cmd = C.Directory + "\n" + C.Filename;
+        for (const std::string& A : C.CommandLine)
+          Cmd += "\n" + A;
+        Parts.push_back(std::move(Cmd));
+      }
+      ClangTidyOptions O = Provider->getOptions(Files[I]);
+      Parts.push_back(configurationAsText(O));
+      for (const char* Key : {"rill.RulesFiles", "rill.ExtraRulesFiles"}) {
+        auto It = O.CheckOptions.find(Key);
+        if (It == O.CheckOptions.end()) continue;
+        for (const std::string& RF : rill::lint::splitRulesFileList(It->second.Value))
+          Parts.push_back(RF + "=" + rill::lint::tool::hashFile(makeAbsolute(RF)));
+      }
+      CacheKeys[I] = Cache->key(Files[I], Parts);
+    }
+  }
 
   // Rules named in configuration files (CheckOptions rill.RulesFiles) are input too: validate
   // them per file before linting so a typo is a clear error, not a silent fallback.
@@ -582,6 +842,18 @@ Docs: docs/lint/README.md.
     }
   }
 
+  // A misspelt rill option would silently keep its default: warn (the run goes on, as clang-tidy
+  // does for unknown options; --verify-config makes them errors).
+  {
+    NamesAndOptions Valid = rillChecksAndOptions();
+    std::vector<std::pair<ClangTidyOptions, std::string>> Raw;
+    llvm::StringSet<> Sources;
+    for (const std::string& F : Files)
+      for (auto& [Opts, Source] : Provider->getRawOptions(F))
+        if (Sources.insert(Source).second) Raw.emplace_back(std::move(Opts), std::move(Source));
+    reportUnknownConfig(Raw, Valid, /*RillOnly=*/true, "rill-lint");
+  }
+
   llvm::InitializeAllTargetInfos();
   llvm::InitializeAllTargetMCs();
   llvm::InitializeAllAsmParsers();
@@ -591,6 +863,14 @@ Docs: docs/lint/README.md.
   bool SetupFailed = false;
   std::mutex SetupMutex;
   auto LintOne = [&](size_t I) {
+    if (Cache) {
+      if (std::optional<rill::lint::tool::CachedResult> Hit = Cache->lookup(CacheKeys[I])) {
+        Results[I].Errors = std::move(Hit->Errors);
+        Results[I].Stats = Hit->Stats;
+        Results[I].FromCache = true;
+        return;
+      }
+    }
     auto FS = createBaseFS();
     std::unique_ptr<ClangTidyOptionsProvider> P = FS ? createOptionsProvider(FS) : nullptr;
     if (!P) {
@@ -605,6 +885,13 @@ Docs: docs/lint/README.md.
     Results[I].Errors =
         runClangTidy(Context, *Compilations, {Files[I]}, FS, FixNotes, EnableCheckProfile, Profile);
     Results[I].Stats = Context.getStats();
+    if (Cache) {
+      // The files this TU read, system headers included, validate the entry next time.
+      std::vector<std::vector<std::string>> Deps =
+          rill::lint::tool::scanIncludes(*Compilations, {Files[I]}, /*WithSystemHeaders=*/true);
+      rill::lint::tool::CachedResult R{Results[I].Errors, Results[I].Stats};
+      Cache->store(CacheKeys[I], R, Deps.front());
+    }
   };
   unsigned NJobs = Jobs == 0 ? llvm::hardware_concurrency().compute_thread_count() : Jobs;
   if (NJobs <= 1 || Files.size() == 1) {
@@ -617,6 +904,25 @@ Docs: docs/lint/README.md.
     Pool.wait();
   }
   if (SetupFailed) return kExitInputError;
+
+  std::vector<rill::lint::report::ToolNotification> Notifications;
+  for (size_t I = 0; I < Results.size(); ++I) {
+    for (const ClangTidyError& E : Results[I].Errors) {
+      if (E.DiagLevel != ClangTidyError::Error || E.IsWarningAsError) continue;
+      rill::lint::report::ToolNotification N;
+      N.Loc.File = Files[I];
+      N.Message = "failed to parse " + Files[I] + ": " + E.Message.Message +
+                  "; its findings are incomplete";
+      Notifications.push_back(std::move(N));
+      break;
+    }
+  }
+  if (Cache && !Quiet) {
+    size_t Hits = llvm::count_if(Results, [](const TUResult& R) { return R.FromCache; });
+    llvm::errs() << "rill-lint: cache: " << Hits << " of " << Results.size()
+                 << " TUs from the cache (" << (Results.empty() ? 100 : Hits * 100 / Results.size())
+                 << "% hit rate)\n";
+  }
 
   std::vector<ClangTidyError> Errors;
   ClangTidyStats Stats;
@@ -637,6 +943,72 @@ Docs: docs/lint/README.md.
                         std::to_string(E.Message.FileOffset) + "\x1f" + E.Message.Message;
       return !Seen.insert(Key).second;
     });
+  }
+
+  // The one list of findings, and the filters on it (changed lines, baseline): applied before
+  // any view, to Errors (the text view, --fix, --export-fixes) and Findings alike.
+  std::vector<rill::lint::report::Finding> Findings =
+      rill::lint::report::collectFindings(Errors, *BaseFS);
+  rill::lint::report::assignFingerprints(Findings, Cwd, *BaseFS);
+  std::vector<rill::lint::report::Finding> Fixed;
+  std::string FilterDescription;
+  if (Changed || BaselineFindings) {
+    std::vector<bool> Keep(Findings.size(), true);
+    for (size_t I = 0; I < Findings.size(); ++I) {
+      const rill::lint::report::Finding& F = Findings[I];
+      // Compiler errors stay: a TU that no longer parses is news wherever the error is.
+      bool CompilerError = F.IsError && !F.IsWarningAsError &&
+                           llvm::StringRef(F.Check).starts_with("clang-diagnostic-");
+      if (Changed && !CompilerError && !Changed->contains(F.Loc.File, F.Loc.Line))
+        Keep[I] = false;
+    }
+    if (BaselineFindings) {
+      llvm::StringSet<> Old, Now;
+      for (const auto& B : *BaselineFindings)
+        Old.insert(B.Fingerprint);
+      for (const auto& F : Findings)
+        Now.insert(F.Fingerprint);
+      for (size_t I = 0; I < Findings.size(); ++I)
+        if (Old.contains(Findings[I].Fingerprint)) Keep[I] = false;
+      // Fixed: baseline findings gone from this run, among the files this run looked at (all
+      // of them, unless the run was narrowed by --changed-since or --shard).
+      llvm::StringSet<> Scope;
+      bool Narrowed = Changed || !Shard.empty();
+      for (const std::string& F : Files)
+        Scope.insert(F);
+      for (const auto& F : Findings)
+        Scope.insert(F.Loc.File);
+      if (Changed)
+        for (const auto& E : Changed->Files)
+          Scope.insert(E.getKey());
+      for (const auto& B : *BaselineFindings)
+        if (!Now.contains(B.Fingerprint) && (!Narrowed || Scope.contains(B.Loc.File)))
+          Fixed.push_back(B);
+    }
+    std::vector<ClangTidyError> KeptErrors;
+    std::vector<rill::lint::report::Finding> KeptFindings;
+    for (size_t I = 0; I < Findings.size(); ++I) {
+      if (!Keep[I]) continue;
+      KeptErrors.push_back(std::move(Errors[I]));
+      KeptFindings.push_back(std::move(Findings[I]));
+    }
+    if (!Quiet)
+      llvm::errs() << "rill-lint: " << KeptFindings.size() << " of " << Findings.size()
+                   << " findings are new"
+                   << (Changed ? " on changed lines" : "")
+                   << (BaselineFindings ? " against the baseline" : "")
+                   << (BaselineFindings ? ", " + std::to_string(Fixed.size()) + " fixed" : "")
+                   << "\n";
+    Errors = std::move(KeptErrors);
+    Findings = std::move(KeptFindings);
+    if (Changed)
+      FilterDescription = "Findings on lines added or changed since `" +
+                          Changed->MergeBase.substr(0, 12) + "` (the merge base with `" +
+                          ChangedSince + "`)";
+    if (BaselineFindings)
+      FilterDescription += std::string(FilterDescription.empty() ? "Findings" : ",") +
+                           " not in the baseline `" + Baseline + "`";
+    FilterDescription += ".";
   }
 
   bool FoundCompilerErrors = llvm::any_of(Errors, [](const ClangTidyError& E) {
@@ -706,11 +1078,34 @@ Docs: docs/lint/README.md.
     Reports.emplace_back(F, ExtraFiles.back().get());
   }
   if (!Reports.empty()) {
-    std::vector<rill::lint::report::Finding> Findings =
-        rill::lint::report::collectFindings(Errors, *BaseFS);
     rill::lint::report::RenderOptions RO;
-    llvm::SmallString<256> Cwd;
-    if (!llvm::sys::fs::current_path(Cwd)) RO.SourceRoot = std::string(Cwd);
+    RO.ToolVersion = RILL_LINT_VERSION;
+    RO.SourceRoot = Cwd;
+    RO.MarkdownMaxChars = MarkdownMaxChars;
+    RO.Filtered = Changed || BaselineFindings;
+    RO.FilterDescription = FilterDescription;
+    RO.HasBaseline = BaselineFindings.has_value();
+    RO.Fixed = std::move(Fixed);
+    RO.HelpUriBase = HelpUriBase;
+    if (!RO.HelpUriBase.empty() && !llvm::StringRef(RO.HelpUriBase).ends_with("/"))
+      RO.HelpUriBase += "/";
+    RO.SarifCategory = SarifCategory;
+    RO.Notifications = Notifications;
+    // Links to the lines on GitHub (GitHub Actions sets these variables).
+    std::optional<std::string> Server = llvm::sys::Process::GetEnv("GITHUB_SERVER_URL");
+    std::optional<std::string> Repo = llvm::sys::Process::GetEnv("GITHUB_REPOSITORY");
+    std::optional<std::string> Sha = llvm::sys::Process::GetEnv("GITHUB_SHA");
+    if (Server && Repo && Sha && !Server->empty() && !Repo->empty() && !Sha->empty())
+      RO.LinkBase = *Server + "/" + *Repo + "/blob/" + *Sha;
+    if (Changed) {
+      RO.RepoRoot = Changed->RepoRoot;
+    } else if (auto WS = llvm::sys::Process::GetEnv("GITHUB_WORKSPACE")) {
+      RO.RepoRoot = *WS;
+    } else {
+      std::string Top, Err;
+      if (rill::lint::tool::runCapture({"git", "rev-parse", "--show-toplevel"}, Top, Err, Cwd))
+        RO.RepoRoot = llvm::StringRef(Top).trim().str();
+    }
     for (auto& [F, OS] : Reports) {
       switch (F) {
         case OutputFormat::Sarif:

@@ -2,7 +2,8 @@
 """Integration tests of the rill-lint command line (and of librill-tidy.so in clang-tidy-19).
 
 Usage: test_cli.py --rill-lint PATH --plugin PATH --rules-dir DIR GROUP
-Groups: formats plugin bad_input parse_error p_workflow exit_codes rules_files.
+Groups: formats plugin bad_input parse_error p_workflow exit_codes rules_files parity pr_reports
+cache_shard github_action.
 Every test works in a fresh temporary directory and fails with a message naming the assertion.
 """
 import argparse
@@ -345,6 +346,256 @@ def test_rules_files(tmp):
     for f in files:
         r = lint(["--rules", f, "--list-checks"], tmp)
         check(r.returncode == 0, f"rules/{os.path.basename(f)} loads on its own ({r.stderr})")
+
+
+def test_parity(tmp):
+    """clang-tidy parity: CMake-style "--" commands, --verify-config, unknown options,
+    run-clang-tidy's probe, --version."""
+    write(f"{tmp}/sample.cpp", SAMPLE)
+    write(f"{tmp}/team.yaml", "version: 1\nblocking:\n  - name: team::wait\n    category: sleep\n")
+    # CMake's CXX_CLANG_TIDY: `rill-lint f.cpp -- <compiler> <flags> -o f.o -c f.cpp`.
+    r = lint(["sample.cpp", "--", "/usr/bin/clang++-19", "-std=c++20", "-o", "sample.o", "-c", "sample.cpp"], tmp)
+    check(r.returncode == 0 and "cannot specify -o" not in r.stderr and len(diags(r.stdout, "warning")) == 3,
+          f"-- <compile command with -o x.o -c f.cpp> is linted like clang-tidy ({r.returncode}: {r.stderr})")
+    check(not os.path.exists(f"{tmp}/sample.o"), "-o is stripped: no object file written")
+    # --verify-config: knows rill's options (rill.RulesFiles, the checks' own options).
+    write(f"{tmp}/ok/.clang-tidy",
+          "Checks: '-*,rill-*'\nCheckOptions:\n  rill.RulesFiles: 'team.yaml'\n"
+          "  rill-large-frame.FrameSizeThreshold: 4096\n  rill-blocking-call.Strict: true\n")
+    write(f"{tmp}/ok/a.cpp", SAMPLE)
+    r = lint(["--verify-config", "ok/a.cpp"], tmp)
+    check(r.returncode == 0 and "No config errors detected." in r.stdout,
+          f"--verify-config accepts rill's options ({r.returncode}: {r.stdout} {r.stderr})")
+    write(f"{tmp}/typo/.clang-tidy",
+          "Checks: '-*,rill-*,rill-blockng-call'\nCheckOptions:\n  rill-large-frame.Threshold: 4096\n"
+          "  rill.RuleFiles: 'team.yaml'\n")
+    write(f"{tmp}/typo/a.cpp", SAMPLE)
+    r = lint(["--verify-config", "typo/a.cpp"], tmp)
+    check(r.returncode == 2 and r.returncode != -11, f"--verify-config with errors: exit 2, no crash ({r.returncode})")
+    check("unknown check 'rill-blockng-call'" in r.stderr, f"--verify-config: unknown check named ({r.stderr})")
+    check("unknown rill check option 'rill-large-frame.Threshold'; did you mean "
+          "'rill-large-frame.FrameSizeThreshold'?" in r.stderr,
+          f"--verify-config: misspelt check option with suggestion ({r.stderr})")
+    check("'rill.RuleFiles'; did you mean 'rill.RulesFiles'?" in r.stderr,
+          f"--verify-config: misspelt global option with suggestion ({r.stderr})")
+    # A normal run warns about the misspelt rill options and still lints.
+    write(f"{tmp}/typo2/.clang-tidy", "Checks: '-*,rill-*'\nCheckOptions:\n  rill-large-frame.Threshold: 4096\n"
+          "  readability-foo.Bar: 1\n")
+    write(f"{tmp}/typo2/a.cpp", SAMPLE)
+    r = lint(["typo2/a.cpp", "--", "-std=c++20"], tmp)
+    check(r.returncode == 0 and len(diags(r.stdout, "warning")) == 3, f"misspelt option: run goes on ({r.returncode})")
+    check(r.stderr.count("unknown rill check option 'rill-large-frame.Threshold'") == 1,
+          f"misspelt option: warned once in a normal run ({r.stderr})")
+    check("readability-foo" not in r.stderr, "normal run: only rill's options are checked")
+    # The plugin in stock clang-tidy-19 knows rill.RulesFiles too.
+    tidy = shutil.which("clang-tidy-19")
+    if check(tidy is not None, "clang-tidy-19 installed"):
+        r = run([tidy, f"--load={ARGS.plugin}", "--verify-config", "ok/a.cpp"], tmp)
+        check(r.returncode == 0 and "No config errors detected." in r.stdout,
+              f"plugin: clang-tidy-19 --verify-config accepts rill.RulesFiles ({r.stdout} {r.stderr})")
+    # run-clang-tidy's probe: `--list-checks -p=DIR -`.
+    db = [{"directory": tmp, "file": f"{tmp}/sample.cpp",
+           "arguments": ["clang++-19", "-std=c++20", "-o", "sample.o", "-c", "sample.cpp"]}]
+    write(f"{tmp}/build/compile_commands.json", json.dumps(db))
+    r = lint(["--list-checks", "-p=build", "-"], tmp)
+    check(r.returncode == 0 and "no such file" not in r.stderr and "rill-blocking-call" in r.stdout,
+          f"--list-checks probe with '-' ({r.returncode}: {r.stderr})")
+    rct = shutil.which("run-clang-tidy-19")
+    if check(rct is not None, "run-clang-tidy-19 installed"):
+        r = run([rct, "-clang-tidy-binary", ARGS.rill_lint, "-p", "build", "-quiet"], tmp)
+        out = r.stdout + r.stderr
+        check("no such file or directory: '-'" not in out and "rill-blocking-call" in out,
+              f"run-clang-tidy-19 -clang-tidy-binary rill-lint: no probe error, findings shown ({out[-600:]})")
+    r = lint(["--version"], tmp)
+    check(r.returncode == 0 and re.search(r"rill-lint version \d+\.\d+\.\d+", r.stdout) is not None
+          and "LLVM version 19" in r.stdout, f"--version prints rill-lint's and LLVM's version ({r.stdout})")
+
+
+def git(args, cwd):
+    r = run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd)
+    assert r.returncode == 0, f"git {args}: {r.stderr}"
+    return r.stdout
+
+
+HEADER_BASE = "#pragma once\ninline int helper_value() { return 1; }\n"
+HEADER_HEAD = "#pragma once\n#include <unistd.h>\ninline int helper_value() { return 1; }\n"
+
+
+def make_repo(tmp):
+    """A git repo: main (base) with old findings, HEAD (a branch) with one new finding in a.cpp
+    and a changed header included by b.cpp; c.cpp is untouched."""
+    base_a = TASK + "Task a_old() {\n  sleep(1);\n  co_return;\n}\n"
+    write(f"{tmp}/src/a.cpp", base_a)
+    write(f"{tmp}/src/h.hpp", HEADER_BASE)
+    write(f"{tmp}/src/b.cpp", '#include "h.hpp"\n' + TASK + "Task b_old() {\n  sleep(1);\n  co_return;\n}\n")
+    write(f"{tmp}/src/c.cpp", TASK + "Task c_old() {\n  sleep(1);\n  co_return;\n}\n")
+    db = [{"directory": tmp, "file": f"{tmp}/src/{n}", "arguments": ["clang++-19", "-std=c++20", "-c", f"src/{n}"]}
+          for n in ("a.cpp", "b.cpp", "c.cpp")]
+    write(f"{tmp}/build/compile_commands.json", json.dumps(db))
+    write(f"{tmp}/.gitignore", "build/\n*.sarif\n*.md\n")
+    git(["init", "-q", "-b", "main"], tmp)
+    git(["add", "."], tmp)
+    git(["commit", "-q", "-m", "base"], tmp)
+    git(["checkout", "-q", "-b", "feature"], tmp)
+    write(f"{tmp}/src/a.cpp", base_a + "Task a_new() {\n  sleep(2);\n  co_return;\n}\n")
+    write(f"{tmp}/src/h.hpp", HEADER_HEAD)
+    git(["commit", "-q", "-am", "head"], tmp)
+
+
+def test_pr_reports(tmp):
+    make_repo(tmp)
+    env = dict(os.environ, GITHUB_SERVER_URL="https://github.example", GITHUB_REPOSITORY="o/r", GITHUB_SHA="abc123")
+    r = subprocess.run([ARGS.rill_lint, "-p", "build", "--changed-since", "main", "--format=markdown",
+                        "--output", "pr.md", "--report=sarif=pr.sarif", "--report=github=pr.gh",
+                        "--sarif-category", "rill/pr", "--help-uri-base", "https://docs.example/lint"],
+                       cwd=tmp, capture_output=True, text=True, env=env)
+    check(r.returncode == 0, f"--changed-since: exit 0 ({r.returncode}: {r.stderr})")
+    check("2 of 3 TUs affected" in r.stderr, f"--changed-since: a.cpp (changed) and b.cpp (changed header) only ({r.stderr})")
+    md = open(f"{tmp}/pr.md").read()
+    check("### New" in md and "a\\_new" in md and "a\\_old" not in md and "b\\_old" not in md,
+          f"--changed-since: only findings on added lines ({md})")
+    check("[`src/a.cpp:19`](https://github.example/o/r/blob/abc123/src/a.cpp#L19)" in md,
+          f"Markdown: findings link to their line ({md})")
+    check("```cpp\n    sleep(2);" in md or "```cpp\n  " in md and "sleep(2);" in md, "Markdown: code excerpt")
+    gh = open(f"{tmp}/pr.gh").read()
+    check(gh.count("::warning") == 1 and "line=19" in gh, f"annotations: the same filter ({gh})")
+    log = json.load(open(f"{tmp}/pr.sarif"))
+    run0 = log["runs"][0]
+    check(len(run0["results"]) == 1, "SARIF: the same filter")
+    check(run0["automationDetails"]["id"] == "rill/pr/", f"SARIF: automationDetails.id ({run0.get('automationDetails')})")
+    check(run0["columnKind"] == "utf16CodeUnits", "SARIF: columnKind utf16CodeUnits")
+    rule = run0["tool"]["driver"]["rules"][0]
+    check(rule.get("helpUri") == "https://docs.example/lint/rill-blocking-call.md", f"SARIF: helpUri ({rule.get('helpUri')})")
+    check(run0["invocations"][0]["executionSuccessful"] is True, "SARIF: invocation successful")
+
+    # Baseline: the base run's SARIF; HEAD fixes c_old and adds one finding.
+    git(["checkout", "-q", "main"], tmp)
+    r = lint(["-p", "build", "--format=sarif", "--output", "base.sarif"], tmp)
+    check(r.returncode == 0, f"baseline run ({r.stderr})")
+    git(["checkout", "-q", "feature"], tmp)
+    write(f"{tmp}/src/c.cpp", TASK + "Task c_old() {\n  co_return;\n}\n")
+    r = lint(["-p", "build", "--baseline", "base.sarif", "--format=markdown"], tmp)
+    check(r.returncode == 0 and "### New" in r.stdout and "### Fixed" in r.stdout, f"--baseline: New and Fixed ({r.stdout})")
+    new = r.stdout.split("### New")[1].split("### Fixed")[0]
+    fixed = r.stdout.split("### Fixed")[1]
+    check("src/a.cpp:19" in new and "a.cpp:15" not in new and "b.cpp" not in new,
+          f"--baseline: only the new finding ({new})")
+    check("src/c.cpp:15" in fixed and "a.cpp" not in fixed, f"--baseline: c_old is fixed ({fixed})")
+    r = lint(["-p", "build", "--baseline", "base.sarif"], tmp)
+    check(len(diags(r.stdout, "warning")) == 1, f"--baseline: the text view has the same filter ({r.stdout})")
+    r = lint(["-p", "build", "--baseline", "missing.sarif"], tmp)
+    check(r.returncode == 2 and "missing.sarif" in r.stderr, "--baseline: unreadable file is exit 2")
+
+    # Hard cap: many findings, report under the limit with a note.
+    many = TASK + "".join(f"Task t{i}() {{\n  sleep({i});\n  co_return;\n}}\n" for i in range(400))
+    write(f"{tmp}/many.cpp", many)
+    r = lint(["--format=markdown", "many.cpp", "--", "-std=c++20"], tmp)
+    check(len(r.stdout) < 65536 and "left out" in r.stdout, f"Markdown: capped under 65,536 ({len(r.stdout)})")
+    r = lint(["--format=markdown", "--markdown-max-chars=5000", "many.cpp", "--", "-std=c++20"], tmp)
+    check(len(r.stdout) <= 5000 and re.search(r"left out: \d+ findings", r.stdout) is not None,
+          f"Markdown: --markdown-max-chars ({len(r.stdout)})")
+
+    # SARIF columns are UTF-16 code units (clang's are bytes): 'é' is 2 bytes, 1 unit.
+    write(f"{tmp}/utf.cpp", TASK + "Task u() {\n  /* \u00e9\U0001F600 */ sleep(1);\n  co_return;\n}\n")
+    r = lint(["--format=sarif", "utf.cpp", "--", "-std=c++20"], tmp)
+    region = json.loads(r.stdout)["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]
+    text = lint(["utf.cpp", "--", "-std=c++20"], tmp).stdout
+    byte_col = diags(text, "warning")[0][2]
+    check(byte_col == 16 and region["startColumn"] == 13,
+          f"SARIF: byte column {byte_col} converted to UTF-16 column ({region})")
+
+    # A TU that fails to parse is a tool notification.
+    write(f"{tmp}/broken.cpp", TASK + "Task broken() { int x = ; co_return; }\n")
+    r = lint(["--format=sarif", "broken.cpp", "--", "-std=c++20"], tmp)
+    inv = json.loads(r.stdout)["runs"][0]["invocations"][0]
+    check(inv["executionSuccessful"] is False and "broken.cpp" in inv["toolExecutionNotifications"][0]["message"]["text"],
+          f"SARIF: parse failure in toolExecutionNotifications ({inv})")
+
+
+def test_cache_shard(tmp):
+    for i in range(4):
+        write(f"{tmp}/src/f{i}.cpp", '#include "common.hpp"\n' + SAMPLE)
+    write(f"{tmp}/src/common.hpp", "#pragma once\n")
+    db = [{"directory": tmp, "file": f"{tmp}/src/f{i}.cpp", "arguments": ["clang++-19", "-std=c++20", "-c", f"src/f{i}.cpp"]}
+          for i in range(4)]
+    write(f"{tmp}/build/compile_commands.json", json.dumps(db))
+    cold = lint(["-p", "build", "--cache-dir", "cache"], tmp)
+    check("0 of 4 TUs from the cache" in cold.stderr, f"cache: cold run misses ({cold.stderr})")
+    warm = lint(["-p", "build", "--cache-dir", "cache"], tmp)
+    check("4 of 4 TUs from the cache (100% hit rate)" in warm.stderr, f"cache: warm run hits ({warm.stderr})")
+    check(warm.stdout == cold.stdout and len(diags(warm.stdout, "warning")) == 12,
+          "cache: identical output from the cache")
+    w = lint(["-p", "build", "--cache-dir", "cache", "--warnings-as-errors=rill-*"], tmp)
+    check(w.returncode == 1 and "0 of 4" in w.stderr, "cache: a different configuration misses")
+    write(f"{tmp}/src/common.hpp", "#pragma once\n// changed\n")
+    r = lint(["-p", "build", "--cache-dir", "cache"], tmp)
+    check("0 of 4 TUs from the cache" in r.stderr, f"cache: a changed header misses ({r.stderr})")
+    write(f"{tmp}/src/f0.cpp", '#include "common.hpp"\n' + CLEAN)
+    r = lint(["-p", "build", "--cache-dir", "cache"], tmp)
+    check("3 of 4 TUs from the cache" in r.stderr and len(diags(r.stdout, "warning")) == 9,
+          f"cache: a changed source misses, the rest hit ({r.stderr})")
+
+    # Shards: disjoint, together all TUs; merge-sarif joins them.
+    write(f"{tmp}/src/f0.cpp", '#include "common.hpp"\n' + SAMPLE)
+    files = []
+    for i in (1, 2, 3):
+        r = lint(["-p", "build", "--shard", f"{i}/3", "--format=sarif", "--output", f"s{i}.sarif"], tmp)
+        res = json.load(open(f"{tmp}/s{i}.sarif"))["runs"][0]["results"]
+        files.append(sorted({x["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for x in res}))
+    flat = [f for fs in files for f in fs]
+    check(sorted(flat) == [f"src/f{i}.cpp" for i in range(4)] and len(flat) == len(set(flat)),
+          f"--shard: disjoint, complete ({files})")
+    r = lint(["merge-sarif", "s1.sarif", "s2.sarif", "s3.sarif", "-o", "all.sarif"], tmp)
+    check(r.returncode == 0, f"merge-sarif: exit 0 ({r.stderr})")
+    merged = json.load(open(f"{tmp}/all.sarif"))
+    full = json.loads(lint(["-p", "build", "--format=sarif"], tmp).stdout)
+    check(len(merged["runs"]) == 1 and len(merged["runs"][0]["results"]) == len(full["runs"][0]["results"]) == 12,
+          "merge-sarif: one run with every shard's results")
+    rules = [r["id"] for r in merged["runs"][0]["tool"]["driver"]["rules"]]
+    check(len(rules) == len(set(rules)) and all(
+        merged["runs"][0]["tool"]["driver"]["rules"][x["ruleIndex"]]["id"] == x["ruleId"] for x in merged["runs"][0]["results"]),
+        "merge-sarif: rules merged, ruleIndex remapped")
+    r = lint(["--shard", "4/3", "-p", "build"], tmp)
+    check(r.returncode == 2 and "--shard" in r.stderr, "--shard out of range: exit 2")
+    r = lint(["merge-sarif", "nope.sarif", "-o", "x.sarif"], tmp)
+    check(r.returncode == 2 and "nope.sarif" in r.stderr, "merge-sarif: missing input is exit 2")
+
+
+def test_github_action(tmp):
+    """lint/github-action/rill-lint-action.sh (what action.yml runs) on a throw-away repository
+    with a base and a head commit, with the environment GitHub gives a pull_request job."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    script = os.path.join(here, "..", "..", "lint", "github-action", "rill-lint-action.sh")
+    make_repo(tmp)
+    summary, outputs = f"{tmp}/summary.md", f"{tmp}/outputs.txt"
+    env = dict(os.environ, RILL_LINT=ARGS.rill_lint, GITHUB_EVENT_NAME="pull_request", GITHUB_BASE_REF="main",
+               GITHUB_STEP_SUMMARY=summary, GITHUB_OUTPUT=outputs, RILL_SARIF=f"{tmp}/out.sarif",
+               RILL_MARKDOWN=f"{tmp}/out.md", RILL_CATEGORY="rill-test",
+               GITHUB_SERVER_URL="https://github.example", GITHUB_REPOSITORY="o/r", GITHUB_SHA="feed")
+    r = subprocess.run(["bash", script], cwd=tmp, capture_output=True, text=True, env=env)
+    ann = [l for l in r.stdout.splitlines() if l.startswith("::warning ")]
+    check(r.returncode == 1, f"action: new findings fail the step with fail-on=new ({r.returncode}: {r.stderr})")
+    check(len(ann) == 1 and "file=src/a.cpp,line=19" in ann[0], f"action: one annotation, on the changed line ({r.stdout})")
+    check(os.path.exists(summary) and "### New" in open(summary).read()
+          and "https://github.example/o/r/blob/feed/src/a.cpp#L19" in open(summary).read(),
+          "action: Markdown appended to $GITHUB_STEP_SUMMARY with links")
+    res = json.load(open(f"{tmp}/out.sarif"))["runs"][0]
+    check(len(res["results"]) == 1 and res["automationDetails"]["id"] == "rill-test/", "action: SARIF written with the category")
+    outs = open(outputs).read()
+    check(f"sarif={tmp}/out.sarif" in outs and "findings=1" in outs, f"action: step outputs ({outs})")
+    env2 = dict(env, RILL_FAIL_ON="none")
+    os.remove(summary)
+    r = subprocess.run(["bash", script], cwd=tmp, capture_output=True, text=True, env=env2)
+    check(r.returncode == 0, f"action: fail-on=none passes with findings ({r.returncode})")
+    # Not a pull request: the whole database is linted.
+    env3 = dict(env2, GITHUB_EVENT_NAME="push")
+    r = subprocess.run(["bash", script], cwd=tmp, capture_output=True, text=True, env=env3)
+    ann = [l for l in r.stdout.splitlines() if l.startswith("::warning ")]
+    check(r.returncode == 0 and len(ann) == 4, f"action: push lints everything ({len(ann)}: {r.stderr})")
+    # No compilation database: a clear error.
+    env4 = dict(env, RILL_BUILD_DIR="nope")
+    r = subprocess.run(["bash", script], cwd=tmp, capture_output=True, text=True, env=env4)
+    check(r.returncode == 2 and "compile_commands.json" in r.stdout, "action: missing database is exit 2 with an error annotation")
 
 
 def main():
