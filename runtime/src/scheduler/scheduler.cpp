@@ -555,8 +555,10 @@ bool Scheduler::has_work(Core* core) const noexcept {
 void Scheduler::flush_deferred(Core* core) noexcept {
   if (core->deferred.empty()) return;
   for (TaskHeader* t : core->deferred)
-    push_back_local(core, t);
+    if (core->run_queue.push_back(t, inject_)) bump(core->stats.overflow_count);
   core->deferred.clear();
+  // One wake-up check for the whole batch, not a fence and an idle-state read per task.
+  if (!is_current_thread() && !core->is_searching && core->run_queue.len() > 1) notify_parked();
 }
 
 void Scheduler::maintenance(Core* core) noexcept {
