@@ -3,14 +3,18 @@
 // median-of-N timing) and prints `bench NAME VALUE ns/iter`. WORKERS sets the worker count.
 //   rill-peer-suite [NAME]        run all benchmarks, or one
 //   rill-peer-suite echo-server ADDR   TCP echo server for the echo load (needs rill::net)
+#include <rill/fs.hpp>
 #include <rill/net/tcp.hpp>
 #include <rill/rill.hpp>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <condition_variable>
 #include <mutex>
@@ -259,6 +263,110 @@ double spawn_blocking_many(rill::Runtime& rt) {
       10);
 }
 
+// ---- file I/O: the same files, sizes, offsets and checks as the Tokio side ---------------------
+
+constexpr std::size_t FS_FILES = 256;
+constexpr std::size_t FS_FILE_BYTES = 4096;
+constexpr std::uint64_t FS_BIG_BYTES = 16 << 20;
+constexpr std::size_t FS_READERS = 64;
+constexpr std::size_t FS_READS_PER_READER = 64;
+
+/// FS_FILES files f<i> of FS_FILE_BYTES bytes (i % 251 each) and `big`, FS_BIG_BYTES bytes with
+/// byte k = k % 251, in $TMPDIR/peer-suite-fs-<pid>; removed at the end.
+struct FsFixture {
+  std::filesystem::path dir;
+  FsFixture() {
+    dir = std::filesystem::temp_directory_path() /
+          ("peer-suite-fs-" + std::to_string(static_cast<long>(::getpid())));
+    std::filesystem::create_directories(dir);
+    for (std::size_t i = 0; i < FS_FILES; ++i) {
+      std::ofstream f(dir / ("f" + std::to_string(i)), std::ios::binary);
+      const std::string bytes(FS_FILE_BYTES, static_cast<char>(i % 251));
+      f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+      if (!f) std::abort();
+    }
+    std::string big(FS_BIG_BYTES, '\0');
+    for (std::uint64_t k = 0; k < FS_BIG_BYTES; ++k)
+      big[k] = static_cast<char>(k % 251);
+    std::ofstream f(dir / "big", std::ios::binary);
+    f.write(big.data(), static_cast<std::streamsize>(big.size()));
+    if (!f) std::abort();
+  }
+  ~FsFixture() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+};
+
+/// Offset of read `j` of reader `r`: the Tokio side's fixed LCG (same 4 KiB blocks).
+std::uint64_t fs_offset(std::size_t r, std::size_t j) {
+  const std::uint64_t x =
+      (static_cast<std::uint64_t>(r) * 6364136223846793005ULL + static_cast<std::uint64_t>(j)) *
+      1442695040888963407ULL;
+  return ((x >> 20) % (FS_BIG_BYTES / 4096)) * 4096;
+}
+
+double fs_read_many(rill::Runtime& rt) {
+  FsFixture fx;
+  const std::string dir = fx.dir.string();
+  return median_ns(
+      [&] {
+        rt.block_on([](const std::string* dir) -> rill::Task<void> {
+          std::vector<rill::JoinHandle<std::size_t>> hs;
+          hs.reserve(FS_FILES);
+          for (std::size_t i = 0; i < FS_FILES; ++i) {
+            std::string p = *dir + "/f" + std::to_string(i);
+            hs.push_back(rill::spawn([](std::string p) -> rill::Task<std::size_t> {
+              auto r = co_await rill::fs::read(std::move(p));
+              if (!r) std::abort();
+              co_return r->size();
+            }(std::move(p))));
+          }
+          std::size_t n = 0;
+          for (auto& h : hs)
+            n += co_await h;
+          if (n != FS_FILES * FS_FILE_BYTES) std::abort();
+        }(&dir));
+      },
+      20);
+}
+
+double fs_random_read(rill::Runtime& rt) {
+  FsFixture fx;
+  const std::string big = (fx.dir / "big").string();
+  return median_ns(
+      [&] {
+        rt.block_on([](const std::string* big) -> rill::Task<void> {
+          std::vector<rill::JoinHandle<std::uint64_t>> hs;
+          hs.reserve(FS_READERS);
+          for (std::size_t r = 0; r < FS_READERS; ++r) {
+            hs.push_back(rill::spawn([](std::string p, std::size_t r) -> rill::Task<std::uint64_t> {
+              auto f = co_await rill::fs::File::open(std::move(p));
+              if (!f) std::abort();
+              std::vector<std::byte> buf(4096);
+              std::uint64_t sum = 0;
+              for (std::size_t j = 0; j < FS_READS_PER_READER; ++j) {
+                const std::uint64_t off = fs_offset(r, j);
+                // read_exact at `off` (positioned: the Tokio side seeks, then reads).
+                std::size_t got = 0;
+                while (got < buf.size()) {
+                  auto n = co_await f->read_at(std::span(buf).subspan(got), off + got);
+                  if (!n || *n == 0) std::abort();
+                  got += *n;
+                }
+                sum += static_cast<std::uint64_t>(buf[0]);
+                if (static_cast<std::uint64_t>(buf[0]) != off % 251) std::abort();
+              }
+              co_return sum;
+            }(*big, r)));
+          }
+          for (auto& h : hs)
+            (void)co_await h;
+        }(&big));
+      },
+      20);
+}
+
 // `echo-server ADDR`: the TCP echo server of the echo load, like the Tokio side's echo_server
 // (4 KiB buffer, read -> write_all, TCP_NODELAY), serving until killed.
 rill::Task<void> echo_conn(rill::net::TcpStream s) {
@@ -310,6 +418,8 @@ int main(int argc, char** argv) {
       {"timeout_churn", timeout_churn},
       {"sleep_many", sleep_many},
       {"spawn_blocking_many", spawn_blocking_many},
+      {"fs_read_many", fs_read_many},
+      {"fs_random_read", fs_random_read},
   };
   bool any = false;
   for (const auto& b : benches) {

@@ -22,9 +22,11 @@ constexpr int kRounds = 30;
 constexpr int kRounds = 200;
 #endif
 
+// Polls are timed (for each task's busy time) only with the poll-time histogram.
 rill::Runtime make_rt(bool multi) {
-  return multi ? rill::Builder::new_multi_thread().worker_threads(2).build()
-               : rill::Builder::new_current_thread().build();
+  auto b = multi ? rill::Builder::new_multi_thread().worker_threads(2)
+                 : rill::Builder::new_current_thread();
+  return b.enable_metrics_poll_time_histogram().build();
 }
 
 class Dump : public ::testing::TestWithParam<bool> {};

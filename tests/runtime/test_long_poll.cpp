@@ -21,10 +21,15 @@ using rill::diagnostics::LongPollReport;
 
 namespace {
 
+/// Set when a Detected report arrives (see blocking_sleep_for_50ms).
+std::atomic<bool> g_detected{false};
+
 struct Collector {
   std::mutex mu;
   std::condition_variable cv;
   std::vector<LongPollReport> reports;
+
+  Collector() { g_detected.store(false); }
 
   rill::diagnostics::LongPollCallback callback() {
     return [this](const LongPollReport& r) {
@@ -32,6 +37,7 @@ struct Collector {
         std::lock_guard lk(mu);
         reports.push_back(r);
       }
+      if (r.phase == LongPollPhase::Detected) g_detected.store(true);
       cv.notify_all();
     };
   }
@@ -53,8 +59,12 @@ INSTANTIATE_TEST_SUITE_P(Diagnostics, LongPoll, ::testing::Values(true, false),
                          [](const auto& i) { return i.param ? "multi_thread" : "current_thread"; });
 
 // The blocker: a plain function that sleeps, called from the innermost of three coroutines.
+// It blocks for 50 ms, and on a loaded machine (where the watchdog thread may not get a CPU in
+// time to sample the poll twice) on until the detector has reported it, at most 5 s.
 [[gnu::noinline]] void blocking_sleep_for_50ms() {
   std::this_thread::sleep_for(50ms);
+  for (int i = 0; i < 500 && !g_detected.load(); ++i)
+    std::this_thread::sleep_for(10ms);
   asm volatile("" ::: "memory");  // keep the call (and this frame) from being folded away
 }
 rill::Task<int> leaf_that_blocks() {

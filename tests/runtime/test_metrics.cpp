@@ -26,9 +26,10 @@ constexpr int kSpawns = 200;
 constexpr int kSpawns = 2000;
 #endif
 
-rill::Runtime make_rt(bool multi) {
-  return multi ? rill::Builder::new_multi_thread().worker_threads(2).build()
-               : rill::Builder::new_current_thread().build();
+rill::Runtime make_rt(bool multi, bool poll_histogram = false) {
+  auto b = multi ? rill::Builder::new_multi_thread().worker_threads(2)
+                 : rill::Builder::new_current_thread();
+  return b.enable_metrics_poll_time_histogram(poll_histogram).build();
 }
 
 class Metrics : public ::testing::TestWithParam<bool> {};
@@ -52,7 +53,7 @@ void spin_for(std::chrono::nanoseconds d) {
 }  // namespace
 
 TEST_P(Metrics, TaskCountersAndPolls) {
-  auto rt = make_rt(GetParam());
+  auto rt = make_rt(GetParam(), /*poll_histogram=*/true);
   auto m = rt.metrics();
   EXPECT_EQ(m.num_workers(), GetParam() ? 2u : 1u);
   const auto spawned0 = m.spawned_tasks_count();
@@ -76,7 +77,7 @@ TEST_P(Metrics, TaskCountersAndPolls) {
   const auto polls = sum_workers(m, [&](std::size_t w) { return m.worker_poll_count(w); }) - polls0;
   EXPECT_GE(polls, 31u);
   EXPECT_EQ(m.num_alive_tasks(), 0u);
-  // Every poll lands in the histogram (default on: Tokio's 10 x 100 us linear buckets).
+  // Every poll lands in the histogram (when enabled: Tokio's 10 x 100 us linear buckets).
   ASSERT_TRUE(m.poll_time_histogram_enabled());
   ASSERT_EQ(m.poll_time_histogram_num_buckets(), 10u);
   for (std::size_t w = 0; w < m.num_workers(); ++w) {
@@ -181,8 +182,45 @@ TEST_P(Metrics, YieldRequeuesAreLocalSchedules) {
   EXPECT_GE(local() - before, 100u);
 }
 
+// Without the histogram (the default, as Tokio) no poll is timed: busy time, the poll-time sum
+// and the mean poll time come from runs of polls, and still see a long poll.
+TEST_P(Metrics, PollTimesWithoutTheHistogram) {
+  auto rt = make_rt(GetParam());
+  auto m = rt.metrics();
+  EXPECT_FALSE(m.poll_time_histogram_enabled());
+  EXPECT_EQ(m.poll_time_histogram_num_buckets(), 0u);
+  rt.block_on([]() -> rill::Task<void> {
+    co_await rill::spawn([]() -> rill::Task<void> {
+      spin_for(2ms);  // one poll of >= 2 ms
+      co_return;
+    }());
+  }());
+  // A worker adds a run of polls to the metrics when the run ends (it parks or polls its
+  // driver), which on a multi-thread runtime may be just after block_on returned.
+  auto busy_now = [&] {
+    return sum_workers(m, [&](std::size_t w) {
+      return static_cast<std::uint64_t>(m.worker_total_busy_duration(w).count());
+    });
+  };
+  const auto until = std::chrono::steady_clock::now() + 10s;
+  while (busy_now() < 2'000'000u && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(1ms);
+  const auto busy = busy_now();
+  const auto poll_time = sum_workers(m, [&](std::size_t w) {
+    return static_cast<std::uint64_t>(m.worker_total_poll_time(w).count());
+  });
+  const auto mean = sum_workers(m, [&](std::size_t w) {
+    return static_cast<std::uint64_t>(m.worker_mean_poll_time(w).count());
+  });
+  EXPECT_GE(busy, 2'000'000u);
+  EXPECT_GE(poll_time, 2'000'000u);
+  EXPECT_LE(poll_time, busy);
+  EXPECT_GT(mean, 0u);
+}
+
 TEST(MetricsHistogram, ConfigurableBucketsAndRanges) {
   auto rt = rill::Builder::new_current_thread()
+                .enable_metrics_poll_time_histogram()
                 .metrics_poll_time_histogram_configuration(
                     {rill::HistogramScale::Log, std::chrono::microseconds(500), 5})
                 .long_poll_threshold(0ms)
@@ -226,13 +264,23 @@ TEST(MetricsHistogram, ConfigurableBucketsAndRanges) {
 }
 
 TEST(MetricsMonitor, IntervalsReportDeltas) {
-  auto rt = rill::Builder::new_multi_thread().worker_threads(2).build();
+  auto rt = rill::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_metrics_poll_time_histogram()
+                .build();
   rill::RuntimeMonitor mon(rt.handle());
   rt.block_on([]() -> rill::Task<void> {
     for (int i = 0; i < 20; ++i)
       co_await rill::yield_now();
     co_await rill::sleep(5ms);
   }());
+  // A worker accounts a run of polls when the run ends (it parks): wait until both have parked
+  // (park_unpark_count odd) so that the whole run lands in this interval.
+  auto m = rt.metrics();
+  const auto until = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < until &&
+         (m.worker_park_unpark_count(0) % 2 == 0 || m.worker_park_unpark_count(1) % 2 == 0))
+    std::this_thread::sleep_for(1ms);
   const auto a = mon.next_interval();
   EXPECT_EQ(a.workers_count, 2u);
   EXPECT_GE(a.total_polls_count, 21u);
@@ -253,7 +301,7 @@ TEST(MetricsMonitor, IntervalsReportDeltas) {
   std::this_thread::sleep_for(5ms);
   const auto b = mon.next_interval();
   EXPECT_EQ(b.total_polls_count, 0u);
-  EXPECT_LT(b.busy_ratio(), 0.1);  // the last poll may end after block_on returned
+  EXPECT_LT(b.busy_ratio(), 0.1);
 }
 
 // ---- Prometheus text format parser (exposition format 0.0.4) --------------------------------
@@ -398,7 +446,10 @@ rill::Task<int> prom_coroutine_site(int x) {
 }  // namespace
 
 TEST(MetricsPrometheus, TextParsesAndMatchesTheMetrics) {
-  auto rt = rill::Builder::new_multi_thread().worker_threads(2).build();
+  auto rt = rill::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_metrics_poll_time_histogram()
+                .build();
   rt.block_on([]() -> rill::Task<void> {
     for (int i = 0; i < 5; ++i)
       co_await prom_coroutine_site(i);

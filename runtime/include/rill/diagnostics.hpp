@@ -1,9 +1,10 @@
 // rill/diagnostics.hpp: the long-poll (blocking) detector's reports, task dumps, and the
 // symbolizer they use.
 //
-// The long-poll detector: every worker publishes (task, poll start) when it starts a poll; a
-// watchdog thread per runtime wakes every threshold/2 and, when a poll has outlived
-// Builder::long_poll_threshold (default 10 ms) while still running, interrupts that worker with
+// The long-poll detector: every worker publishes (task, poll sequence number) when it starts a
+// poll, with no clock read; a watchdog thread per runtime wakes every threshold/2 and, when the
+// same poll has been running for Builder::long_poll_threshold (default 10 ms) of its samples
+// (Go's sysmon finds long-running goroutines the same way), interrupts that worker with
 // a signal (SIGURG, default-ignored), captures its native stack and the task's chain of awaiting
 // coroutines inside the handler, and reports them through Builder::on_long_poll. No peer does
 // this: tokio-console has no blocking warning (console issue #150), eBPF tools see the victims,
@@ -46,12 +47,12 @@ struct AsyncFrame {
   const void* frame = nullptr;
 };
 
-/// What a long-poll report is about. Each long poll the watchdog sees running (it samples every
-/// threshold/2, so every poll longer than 1.5 x threshold) yields one Detected report while it
-/// still runs and one Finished report with its final duration. Polls that end before they are
-/// sampled are only counted (RuntimeMetrics::worker_long_poll_count). Time the worker spent
-/// preempted by the OS (run-queue wait from /proc/self/task/<tid>/schedstat) does not count
-/// towards the threshold, so a busy machine does not produce false reports.
+/// What a long-poll report is about. Each long poll the watchdog sees running for the threshold
+/// (it samples every threshold/2, so every poll longer than 1.5 x threshold) yields one Detected
+/// report while it still runs and one Finished report with its final duration, and counts in
+/// RuntimeMetrics::worker_long_poll_count. Shorter polls are neither reported nor counted. Time
+/// the worker spent preempted by the OS (run-queue wait from /proc/self/task/<tid>/schedstat)
+/// does not count towards the threshold, so a busy machine does not produce false reports.
 enum class LongPollPhase : std::uint8_t { Detected, Finished };
 
 /// A poll that blocked its worker for longer than the long-poll threshold. Plain value type.
@@ -64,8 +65,10 @@ struct LongPollReport {
   std::source_location spawn_location;
   /// Index of the worker (core) whose poll it is.
   std::size_t worker = 0;
-  /// Detected: how long (wall-clock) the poll had run when sampled; Finished: its final
-  /// duration as measured by the worker (estimated when block_in_place took the core away).
+  /// Detected: how long (wall-clock) the poll had at least run when sampled; Finished: its
+  /// final duration, from the watchdog sample before it was first seen to its end as read by
+  /// the worker (so at most one sampling period, threshold/2, too long; estimated when
+  /// block_in_place took the core away).
   std::chrono::nanoseconds duration{0};
   /// The threshold in effect.
   std::chrono::nanoseconds threshold{0};
@@ -104,7 +107,8 @@ struct TaskDump {
   TaskState state = TaskState::Idle;
   /// Worker polling it (Running only; otherwise SIZE_MAX).
   std::size_t worker = static_cast<std::size_t>(-1);
-  /// Polls so far and total time spent in them.
+  /// Polls so far, and the total time spent in them when polls are timed (the poll-time
+  /// histogram is enabled, Builder::enable_metrics_poll_time_histogram; otherwise 0).
   std::uint64_t polls = 0;
   std::chrono::nanoseconds busy{0};
   /// Idle tasks: the suspended chain of coroutines, innermost (the one awaiting a resource)

@@ -3,6 +3,9 @@
 //
 // Every counter is maintained by the scheduler at all times (plain per-worker stores, no
 // atomic read-modify-write on the hot path); reading them is cheap and never stops a worker.
+// No clock is read per poll unless the poll-time histogram is enabled (as in Tokio): busy time
+// is measured per run of polls (from the first poll after a park or driver poll to the next
+// park or driver poll), and without the histogram the poll-time figures derive from those runs.
 // Mirrors tokio::runtime::RuntimeMetrics (worker metrics, poll-time histogram) and
 // tokio_metrics::RuntimeMonitor.
 #pragma once
@@ -105,15 +108,19 @@ class RuntimeMetrics {
   /// Tasks currently in worker `w`'s local queue (the LIFO slot is not counted, as in Tokio).
   std::size_t worker_local_queue_depth(std::size_t w) const;
   /// Exponentially weighted moving average of worker `w`'s poll times (alpha 0.1 per poll,
-  /// Tokio's); zero before its first poll.
+  /// Tokio's); zero before its first poll. With the poll-time histogram each poll is timed;
+  /// without it (the default) each run of polls counts as that many polls of its mean duration
+  /// (scheduling overhead between the polls included, as Tokio's MetricsBatch).
   std::chrono::nanoseconds worker_mean_poll_time(std::size_t w) const;
-  /// Polls by worker `w` that took at least the long-poll threshold (rill extension; 0 when the
-  /// detector is off).
+  /// Long polls of worker `w` reported by the long-poll detector (rill extension; 0 when the
+  /// detector is off). Polls that ended before the watchdog saw them outlive the threshold are
+  /// not counted (see diagnostics::LongPollPhase).
   std::uint64_t worker_long_poll_count(std::size_t w) const;
-  /// Sum of worker `w`'s poll times (rill extension; the Prometheus histogram's _sum).
+  /// Sum of worker `w`'s poll times (rill extension; the Prometheus histogram's _sum). Exact
+  /// with the poll-time histogram; otherwise the sum of its runs of polls (as mean poll time).
   std::chrono::nanoseconds worker_total_poll_time(std::size_t w) const;
 
-  /// True when the poll-time histogram is recorded (default on in rill; see
+  /// True when the poll-time histogram is recorded (default off, as in Tokio; see
   /// Builder::enable_metrics_poll_time_histogram).
   bool poll_time_histogram_enabled() const noexcept;
   /// Number of histogram buckets (0 when disabled).

@@ -25,10 +25,10 @@
 #include <unwind.h>
 
 #include <atomic>
-#include <cstddef>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -167,7 +167,7 @@ struct Capture {
 Capture g_cap;
 std::mutex g_capture_mu;
 std::once_flag g_install_once;
-struct sigaction g_prev_action{};
+struct sigaction g_prev_action {};
 std::atomic<bool> g_use_pipe{false};
 int g_pipe[2] = {-1, -1};
 
@@ -326,7 +326,7 @@ void install_handler() {
   if (!safe_read(reinterpret_cast<std::uintptr_t>(&word), probe) || probe != word) {
     if (::pipe2(g_pipe, O_CLOEXEC | O_NONBLOCK) == 0) g_use_pipe.store(true);
   }
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_sigaction = &on_signal;
   sa.sa_flags = SA_SIGINFO | SA_RESTART;
   sigemptyset(&sa.sa_mask);
@@ -413,15 +413,19 @@ struct Watchdog {
   std::thread th;
 
   struct PerCore {
-    std::uint64_t reported_seq = 0;  // poll (poll_count) already reported as Detected
-    bool active = false;             // a Detected report awaits its Finished one
-    std::uint64_t active_seq = 0, active_task = 0;
-    std::uint64_t active_start = 0;
+    // The poll last sampled on this core: its sequence number (stats.poll_count; 0: none),
+    // the sample that first saw it, and the sample before (the poll started after that one).
+    std::uint64_t seen_seq = 0, first_seen_ns = 0, start_bound_ns = 0;
+    std::uint64_t last_sample_ns = 0;  // previous sample of this core
+    std::uint64_t reported_seq = 0;    // poll already reported as Detected
+    bool active = false;               // a Detected report awaits its Finished one
+    std::uint64_t active_seq = 0;
+    std::uint64_t active_start = 0;  // start_bound_ns of the active poll
     int active_misses = 0;
     std::uint64_t consumed_long_seq = 0;
     LongPollReport saved;
-    // Blocking vs preemption: the worker's CPU time before this poll was first seen.
-    std::uint64_t seen_seq = 0, seen_cpu = 0;
+    // Blocking vs preemption: the worker's CPU time when this poll was first seen.
+    std::uint64_t seen_cpu = 0;
     bool seen_ok = false;
     ProcFiles files;
   };
@@ -480,26 +484,26 @@ struct Watchdog {
     for (std::size_t i = 0; i < cores.size(); ++i) {
       Core& core = sched->core(i);
       PerCore& pc = cores[i];
-      // Long polls that ended (measured exactly by the worker).
+      const std::uint64_t prev_sample = std::exchange(pc.last_sample_ns, now);
+      // A reported poll that ended: the worker stored its exact end.
       const std::uint64_t lseq = core.long_end_seq.load(std::memory_order_acquire);
       if (lseq != pc.consumed_long_seq) {
         pc.consumed_long_seq = lseq;
         if (pc.active && pc.active_seq == lseq) {
           LongPollReport r = std::move(pc.saved);
           r.phase = LongPollPhase::Finished;
-          r.duration = std::chrono::nanoseconds(core.long_end_ns.load(std::memory_order_relaxed));
+          const std::uint64_t end = core.long_end_ns.load(std::memory_order_relaxed);
+          r.duration = std::chrono::nanoseconds(end - std::min(end, pc.active_start));
           pc.active = false;
           emit(r);
         }
-        // A long poll the watchdog never saw running is only counted (worker_long_poll_count):
-        // it may have been OS preemption, which only a sample can discount.
       }
+      // The poll in progress, identified by its sequence number (no clock read by the worker).
       const std::uint64_t seq = core.stats.poll_count.load(std::memory_order_acquire);
       TaskHeader* t = core.poll_task.load(std::memory_order_acquire);
-      const std::uint64_t start = core.poll_start_ns.load(std::memory_order_relaxed);
       if (pc.active && (seq != pc.active_seq || t == nullptr)) {
-        // Ended without the worker recording it (block_in_place took the core away): close it
-        // after two ticks with the duration known so far.
+        // Ended without the worker recording it (block_in_place took the core away, or the
+        // worker missed the mark): close it after two samples with the duration known so far.
         if (++pc.active_misses >= 2) {
           LongPollReport r = std::move(pc.saved);
           r.phase = LongPollPhase::Finished;
@@ -508,8 +512,26 @@ struct Watchdog {
           emit(r);
         }
       }
-      if (!t || pc.active || seq == pc.reported_seq || now < start) continue;
-      const std::uint64_t age = now - start;
+      if (!t) {
+        pc.seen_seq = 0;
+        continue;
+      }
+      if (seq != pc.seen_seq) {
+        // First sight of this poll: it started after the previous sample. Note the worker's CPU
+        // time now, to tell blocking from preemption later.
+        pc.seen_seq = seq;
+        pc.first_seen_ns = now;
+        pc.start_bound_ns = prev_sample;
+        ThreadSample ts;
+        pc.seen_ok = sample_thread(core.owner_tid.load(std::memory_order_acquire), pc.files, ts);
+        pc.seen_cpu = ts.cpu_ns;
+        continue;
+      }
+      if (pc.active || seq == pc.reported_seq) continue;
+      // The same poll is still running: it has run at least since its first sight (Go's sysmon
+      // flags a goroutine whose scheduling tick has not moved for 10 ms the same way).
+      const std::uint64_t age = now - pc.first_seen_ns;
+      if (age < thr) continue;
       // Blocking or preempted? On a loaded machine a worker can wait tens of milliseconds for a
       // CPU in the middle of a 1 ms poll. A poll counts as long when it is sleeping in the
       // kernel (state S/D: a blocking call) or has used threshold/2 of CPU since the watchdog
@@ -517,12 +539,6 @@ struct Watchdog {
       ThreadSample ts;
       const bool ts_ok =
           sample_thread(core.owner_tid.load(std::memory_order_acquire), pc.files, ts);
-      if (seq != pc.seen_seq) {
-        pc.seen_seq = seq;
-        pc.seen_cpu = ts.cpu_ns;
-        pc.seen_ok = ts_ok;
-      }
-      if (age < thr) continue;
       if (ts_ok && pc.seen_ok && ts.state == 'R' &&
           ts.cpu_ns - std::min(ts.cpu_ns, pc.seen_cpu) < thr / 2)
         continue;  // runnable but mostly off-CPU: preempted, not (yet) blocking
@@ -531,13 +547,19 @@ struct Watchdog {
       r.phase = LongPollPhase::Detected;
       r.worker = i;
       r.threshold = threshold;
-      r.duration = std::chrono::nanoseconds(now - start);
+      r.duration = std::chrono::nanoseconds(age);
       pc.reported_seq = seq;
+      // Ask the worker for the poll's exact end (it checks this mark after each poll); the
+      // capture below synchronizes with the worker's signal handler, so a poll still running
+      // there sees the mark when it ends.
+      core.watched_seq.store(seq, std::memory_order_release);
       const bool running = capture(i, core, seq, t, r);
-      if (!running) continue;  // the poll ended meanwhile: counted, not reported
+      if (!running) continue;  // the poll ended meanwhile: not reported
+      // The only writer of long_poll_count (the worker never times polls for the detector).
+      bump(core.stats.long_poll_count);
       pc.active = true;
       pc.active_seq = seq;
-      pc.active_start = start;
+      pc.active_start = pc.start_bound_ns;
       pc.active_misses = 0;
       pc.saved = r;
       emit(r);
@@ -564,6 +586,9 @@ Watchdog* start_watchdog(Scheduler* s) {
   w->sched = s;
   w->threshold = s->config().long_poll_threshold;
   w->cores.resize(s->num_workers());
+  const std::uint64_t now = Scheduler::clock_ns();
+  for (auto& pc : w->cores)
+    pc.last_sample_ns = now;
   try {
     w->th = std::thread([w] {
       pthread_setname_np(pthread_self(), "rill-watchdog");

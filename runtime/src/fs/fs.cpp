@@ -97,16 +97,23 @@ Task<io::Result<std::vector<std::byte>>> read(std::string path) {
   auto f = co_await File::open(std::move(path));
   if (!f) co_return Unexpected{f.error()};
   auto md = co_await f->metadata();
-  std::vector<std::byte> out;
-  if (md && md->len) out.reserve(md->len);
+  // A regular file is read with one request of its size + 1: when exactly its size comes back,
+  // the read stopped at the end (a regular file returns fewer bytes than asked only there), so
+  // no extra read must return 0. Anything else (a file that grew or shrank, /proc and /sys files
+  // whose size says nothing about their content, pipes) reads on in chunks until 0.
+  const bool regular = md && md->is_file;
+  const std::size_t size = regular ? static_cast<std::size_t>(md->len) : 0;
   constexpr std::size_t kChunk = 1 << 16;
+  std::size_t want = regular ? size + 1 : kChunk;
+  std::vector<std::byte> out;
   for (;;) {
     const std::size_t at = out.size();
-    out.resize(at + kChunk);
-    auto n = co_await f->read(std::span<std::byte>(out.data() + at, kChunk));
+    out.resize(at + want);
+    auto n = co_await f->read(std::span<std::byte>(out.data() + at, want));
     if (!n) co_return Unexpected{n.error()};
     out.resize(at + *n);
-    if (*n == 0) break;
+    if (*n == 0 || (regular && at == 0 && *n == size)) break;
+    want = kChunk;
   }
   co_return out;
 }

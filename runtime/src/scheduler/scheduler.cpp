@@ -172,13 +172,29 @@ void Scheduler::record_poll(Core* core, std::uint64_t ns) noexcept {
   ++core->batch_polls;
   core->batch_poll_ns += ns;
   bump(core->stats.poll_time_ns, ns);
-  if (core->stats.poll_hist) bump(core->stats.poll_hist[poll_hist_bucket(ns)]);
-  if (long_poll_ns_ != 0 && ns >= long_poll_ns_) [[unlikely]] {
-    bump(core->stats.long_poll_count);
-    core->long_end_ns.store(ns, std::memory_order_relaxed);
-    core->long_end_seq.store(core->stats.poll_count.load(std::memory_order_relaxed),
-                             std::memory_order_release);
-  }
+  bump(core->stats.poll_hist[poll_hist_bucket(ns)]);
+}
+
+void Scheduler::begin_busy(Core* core) noexcept {
+  if (core->busy_start_ns != 0) return;
+  core->busy_start_ns = clock_ns();
+  core->busy_start_polls = core->stats.poll_count.load(std::memory_order_relaxed);
+}
+
+void Scheduler::end_busy(Core* core) noexcept {
+  if (core->busy_start_ns == 0) return;
+  const std::uint64_t took = clock_ns() - core->busy_start_ns;
+  core->busy_start_ns = 0;
+  bump(core->stats.busy_ns, took);
+  if (time_polls_) return;  // poll times were measured one by one (record_poll)
+  // Without per-poll timing (Tokio's default), a run of polls gives the poll-time sum and the
+  // mean poll time: the run's duration over its poll count.
+  const std::uint64_t polls =
+      core->stats.poll_count.load(std::memory_order_relaxed) - core->busy_start_polls;
+  if (polls == 0) return;
+  core->batch_polls += polls;
+  core->batch_poll_ns += took;
+  bump(core->stats.poll_time_ns, took);
 }
 
 void Scheduler::flush_poll_stats(Core* core) noexcept {
@@ -259,6 +275,7 @@ Scheduler::Scheduler(RuntimeConfig cfg)
   bc.on_thread_start = cfg_.on_thread_start;
   bc.on_thread_stop = cfg_.on_thread_stop;
   blocking_ = std::make_unique<BlockingPool>(std::move(bc));
+  time_polls_ = cfg_.poll_time_histogram_enabled;
   long_poll_ns_ = cfg_.long_poll_threshold.count() > 0
                       ? static_cast<std::uint64_t>(cfg_.long_poll_threshold.count())
                       : 0;
@@ -389,7 +406,7 @@ void Core::unpark() noexcept {
 
 // ---- running tasks ----------------------------------------------------------------------------
 
-void Scheduler::run_task(Core* core, TaskHeader* t, std::uint64_t& now_ns) noexcept {
+void Scheduler::run_task(Core* core, TaskHeader* t) noexcept {
   auto s = t->state.load(std::memory_order_acquire);
   std::uint64_t ns;
   do {
@@ -404,10 +421,12 @@ void Scheduler::run_task(Core* core, TaskHeader* t, std::uint64_t& now_ns) noexc
     task_ref_dec(t);
     return;
   }
-  bump(core->stats.poll_count);
-  // Publish (task, poll start) for the long-poll watchdog: plain stores, no fence.
-  core->poll_start_ns.store(now_ns, std::memory_order_relaxed);
+  // The poll's sequence number and task, published for the long-poll watchdog (plain stores,
+  // no fence, no clock read): a poll whose number does not move between its samples is long.
+  const std::uint64_t seq = core->stats.poll_count.load(std::memory_order_relaxed) + 1;
+  core->stats.poll_count.store(seq, std::memory_order_relaxed);
   core->poll_task.store(t, std::memory_order_release);
+  const std::uint64_t t0 = time_polls_ ? clock_ns() : 0;
   t_ctx.task = t;
   t_ctx.budget = kBudget;
   t_ctx.defer_yield = false;
@@ -417,15 +436,21 @@ void Scheduler::run_task(Core* core, TaskHeader* t, std::uint64_t& now_ns) noexc
     h.resume();
   }
   t_ctx.task = nullptr;
-  const std::uint64_t end = clock_ns();
-  const std::uint64_t took = end - now_ns;
-  now_ns = end;
+  std::uint64_t took = 0;
+  if (time_polls_) {
+    took = clock_ns() - t0;
+    bump(t->busy_ns, took);
+  }
   if (t_ctx.core == core) {  // not handed off in block_in_place: the core's stats are ours
     core->poll_task.store(nullptr, std::memory_order_release);
-    record_poll(core, took);
+    if (time_polls_) record_poll(core, took);
+    if (core->watched_seq.load(std::memory_order_relaxed) == seq) [[unlikely]] {
+      // The watchdog reported this poll as long: give it the exact end.
+      core->long_end_ns.store(clock_ns(), std::memory_order_relaxed);
+      core->long_end_seq.store(seq, std::memory_order_release);
+    }
   }
   bump(t->polls);
-  bump(t->busy_ns, took);
   finish_poll(core, t);
 }
 
@@ -532,11 +557,14 @@ bool Scheduler::has_work(Core* core) const noexcept {
 void Scheduler::flush_deferred(Core* core) noexcept {
   if (core->deferred.empty()) return;
   for (TaskHeader* t : core->deferred)
-    push_back_local(core, t);
+    if (core->run_queue.push_back(t, inject_)) bump(core->stats.overflow_count);
   core->deferred.clear();
+  // One wake-up check for the whole batch, not a fence and an idle-state read per task.
+  if (!is_current_thread() && !core->is_searching && core->run_queue.len() > 1) notify_parked();
 }
 
 void Scheduler::maintenance(Core* core) noexcept {
+  end_busy(core);
   flush_poll_stats(core);
   core->driver.poll();
   process_timers(core);
@@ -554,6 +582,7 @@ std::int64_t Scheduler::park_timeout_ns(Core* core) const noexcept {
 
 void Scheduler::park(Core* core, bool allow_block) noexcept {
   if (cfg_.on_thread_park) cfg_.on_thread_park();
+  end_busy(core);
   flush_poll_stats(core);
   // Tokio's about_to_park: park and park_unpark counts; a park with no poll since the previous
   // one is a no-op wake-up (worker_noop_count).
@@ -654,7 +683,11 @@ bool Scheduler::transition_from_parked(Core* core) noexcept {
 void Scheduler::run_core(Core* core, TaskHeader* until) noexcept {
   const bool multi = !is_current_thread();
   while (true) {
-    if (until ? until->is_complete() : shutdown_.load(std::memory_order_acquire)) return;
+    if (until ? until->is_complete() : shutdown_.load(std::memory_order_acquire)) {
+      end_busy(core);
+      flush_poll_stats(core);
+      return;
+    }
     if (t_ctx.core != core) return;  // handed off in block_in_place
     ++core->tick;
     if (core->tick % cfg_.event_interval == 0) maintenance(core);
@@ -662,9 +695,8 @@ void Scheduler::run_core(Core* core, TaskHeader* until) noexcept {
     if (!t && multi) t = steal_work(core);
     if (t) {
       transition_from_searching(core);
-      std::uint64_t now = clock_ns();  // each poll's end is the next one's start
-      const std::uint64_t t0 = now;
-      run_task(core, t, now);
+      begin_busy(core);
+      run_task(core, t);
       if (t_ctx.core != core) return;  // handed off in block_in_place: the core is not ours
       // LIFO slot: run a woken task right away (cache-hot), at most kMaxLifoPolls in a row.
       core->lifo_polls = 0;
@@ -673,10 +705,9 @@ void Scheduler::run_core(Core* core, TaskHeader* until) noexcept {
           push_back_local(core, std::exchange(core->lifo, nullptr));
           break;
         }
-        run_task(core, std::exchange(core->lifo, nullptr), now);
+        run_task(core, std::exchange(core->lifo, nullptr));
       }
       if (t_ctx.core != core) return;
-      bump(core->stats.busy_ns, now - t0);
       continue;
     }
     if (!core->deferred.empty()) {

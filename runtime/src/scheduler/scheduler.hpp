@@ -50,11 +50,11 @@ struct CoreStats {
   std::atomic<std::uint64_t> steal_operations{0};
   std::atomic<std::uint64_t> local_schedule_count{0};
   std::atomic<std::uint64_t> overflow_count{0};
-  std::atomic<std::uint64_t> busy_ns{0};
+  std::atomic<std::uint64_t> busy_ns{0};  ///< sum of runs of polls (begin_busy..end_busy)
   std::atomic<std::uint64_t> budget_forced_yield_count{0};
-  std::atomic<std::uint64_t> mean_poll_ns{0};      ///< EWMA of poll times (Tokio's alpha 0.1)
-  std::atomic<std::uint64_t> poll_time_ns{0};      ///< sum of poll times
-  std::atomic<std::uint64_t> long_poll_count{0};   ///< polls >= long_poll_threshold
+  std::atomic<std::uint64_t> mean_poll_ns{0};     ///< EWMA of poll times (Tokio's alpha 0.1)
+  std::atomic<std::uint64_t> poll_time_ns{0};     ///< sum of poll times (per run without timing)
+  std::atomic<std::uint64_t> long_poll_count{0};  ///< long polls reported (watchdog writes)
   std::unique_ptr<std::atomic<std::uint64_t>[]> poll_hist;  ///< poll-time buckets (or null)
 };
 
@@ -86,13 +86,16 @@ struct Core {
   std::atomic<std::uint64_t> parked_until_tick{UINT64_MAX};
   CoreStats stats;
   // Diagnostics: the poll in progress, published for the long-poll watchdog (relaxed/release
-  // stores by the owner; the watchdog validates with stats.poll_count as a sequence number).
+  // stores by the owner, no clock read): stats.poll_count is the poll's sequence number, and a
+  // number that stays the same across the watchdog's samples for the threshold is a long poll.
   std::atomic<TaskHeader*> poll_task{nullptr};  ///< task being polled; null between polls
-  std::atomic<std::uint64_t> poll_start_ns{0};  ///< steady-clock ns at the start of that poll
   std::atomic<pthread_t> owner_thread{};        ///< the thread running this core
   std::atomic<int> owner_tid{0};                ///< its kernel thread id (gettid)
-  std::atomic<std::uint64_t> long_end_seq{0};   ///< poll_count of the last long poll that ended
-  std::atomic<std::uint64_t> long_end_ns{0};    ///< its duration
+  std::atomic<std::uint64_t> watched_seq{0};    ///< watchdog: poll reported as long (running)
+  std::atomic<std::uint64_t> long_end_seq{0};   ///< owner: that poll ended ...
+  std::atomic<std::uint64_t> long_end_ns{0};    ///< ... at this steady-clock time (ns)
+  std::uint64_t busy_start_ns = 0;     ///< owner only: start of the current run of polls (0: none)
+  std::uint64_t busy_start_polls = 0;  ///< owner only: poll_count at that start
   std::uint64_t batch_polls = 0, batch_poll_ns = 0;  ///< owner only: not yet in mean_poll_ns
   std::uint64_t polls_at_last_park = 0;              ///< owner only: for noop_count
 
@@ -147,7 +150,7 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
   std::vector<TaskHeader*> owned_tasks_ref();
   /// Bucket of a poll that took `ns` in the poll-time histogram (cfg_.poll_time_histogram).
   std::size_t poll_hist_bucket(std::uint64_t ns) const noexcept;
-  /// Monotonic clock in ns (steady_clock), the time base of poll_start_ns.
+  /// Monotonic clock in ns (steady_clock), the time base of busy time and long-poll reports.
   static std::uint64_t clock_ns() noexcept {
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                           std::chrono::steady_clock::now().time_since_epoch())
@@ -170,8 +173,14 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
 
  private:
   void run_core(Core* core, TaskHeader* until) noexcept;
-  void run_task(Core* core, TaskHeader* t, std::uint64_t& now_ns) noexcept;
+  void run_task(Core* core, TaskHeader* t) noexcept;
+  /// Per-poll timing (poll-time histogram enabled): one poll's duration into the metrics.
   void record_poll(Core* core, std::uint64_t ns) noexcept;
+  /// A run of polls between parks / driver polls: starts it (one clock read) unless started.
+  void begin_busy(Core* core) noexcept;
+  /// Ends the run (one clock read): busy time, and without per-poll timing the poll-time sum
+  /// and the mean poll time (run duration / polls in it), as Tokio's MetricsBatch.
+  void end_busy(Core* core) noexcept;
   void flush_poll_stats(Core* core) noexcept;
   void finish_poll(Core* core, TaskHeader* t) noexcept;
   TaskHeader* next_task(Core* core) noexcept;
@@ -214,6 +223,7 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
   bool shut_down_done_ = false;
   std::mutex shutdown_mu_;
   std::uint64_t long_poll_ns_ = 0;  ///< cfg_.long_poll_threshold in ns (0: detector off)
+  bool time_polls_ = false;         ///< a clock read around each poll (poll-time histogram enabled)
   Watchdog* watchdog_ = nullptr;
 };
 

@@ -73,8 +73,10 @@ void timer_cancel(TimerNode* n) noexcept {
 }
 
 void Scheduler::process_timers(Core* core) noexcept {
+  const std::uint64_t next = core->next_timer_tick.load(std::memory_order_acquire);
+  if (next == UINT64_MAX) return;  // no timer: no clock read
   const std::uint64_t now = now_tick();
-  if (core->next_timer_tick.load(std::memory_order_acquire) > now) return;
+  if (next > now) return;
   std::vector<Waker> wake;
   {
     std::lock_guard lk(core->timer_mu);
