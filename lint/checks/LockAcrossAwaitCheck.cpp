@@ -209,8 +209,56 @@ class HeldLockAnalysis {
   bool isAsyncSafe(const CXXRecordDecl* RD) const {
     return RD && matchesQualifiedName(qualifiedRecordName(RD), V.AsyncSafeTypes);
   }
+  /// A type a coroutine can await: it has await_ready or operator co_await, or is a coroutine
+  /// return type (has a nested promise_type).
+  static bool isAwaitableRecord(const CXXRecordDecl* RD) {
+    RD = RD ? RD->getDefinition() : nullptr;
+    if (!RD) return false;
+    for (const Decl* D : RD->decls()) {
+      const auto* ND = dyn_cast<NamedDecl>(D);
+      if (!ND) continue;
+      if (const auto* FT = dyn_cast<FunctionTemplateDecl>(ND)) ND = FT->getTemplatedDecl();
+      if (ND->getIdentifier() && (ND->getName() == "await_ready" || ND->getName() == "promise_type"))
+        return true;
+      if (const auto* FD = dyn_cast<FunctionDecl>(ND);
+          FD && FD->getOverloadedOperator() == OO_Coawait)
+        return true;
+    }
+    return false;
+  }
+  /// An asynchronous mutex: not a known synchronous mutex, and its lock methods return something
+  /// to co_await (coro::mutex::lock, async_simple's Mutex::coLock, folly's
+  /// coro::Mutex::co_lock). A std guard over such a type does not block: std::unique_lock's
+  /// constructor only discards the awaitable.
+  bool isAsyncMutexRecord(const CXXRecordDecl* RD) const {
+    RD = RD ? RD->getDefinition() : nullptr;
+    if (!RD || isMutexRecord(RD)) return false;
+    for (const CXXMethodDecl* MD : RD->methods()) {
+      if (!MD->getIdentifier()) continue;
+      llvm::StringRef N = MD->getName();
+      if (!N.contains_insensitive("lock")) continue;
+      if (isAwaitableRecord(getRecord(MD->getReturnType()))) return true;
+    }
+    return false;
+  }
+  /// A std guard template (std::unique_lock<M>, ...) whose mutex argument is asynchronous.
+  bool guardsAsyncMutex(const CXXRecordDecl* RD) const {
+    const auto* Spec = dyn_cast_or_null<ClassTemplateSpecializationDecl>(RD);
+    if (!Spec) return false;
+    for (const TemplateArgument& A : Spec->getTemplateArgs().asArray()) {
+      if (A.getKind() == TemplateArgument::Type && isAsyncMutexRecord(getRecord(A.getAsType())))
+        return true;
+      if (A.getKind() == TemplateArgument::Pack)
+        for (const TemplateArgument& P : A.pack_elements())
+          if (P.getKind() == TemplateArgument::Type &&
+              isAsyncMutexRecord(getRecord(P.getAsType())))
+            return true;
+    }
+    return false;
+  }
   bool isGuardRecord(const CXXRecordDecl* RD) const {
     if (!RD || isAsyncSafe(RD)) return false;
+    if (guardsAsyncMutex(RD)) return false;
     if (matchesQualifiedName(qualifiedRecordName(RD), V.LockTypes)) return true;
     if (RD->hasAttr<ScopedLockableAttr>()) return true;
     if (const auto* Spec = dyn_cast<ClassTemplateSpecializationDecl>(RD))
@@ -375,6 +423,9 @@ class HeldLockAnalysis {
       return R;
     }
     const Expr* E = strip(Init);
+    // `auto lk = co_await m.lock();`: a lock obtained by suspending is an asynchronous lock; it
+    // is acquired after (not across) that co_await and is safe to hold across later ones.
+    if (isa<CoawaitExpr, DependentCoawaitExpr, CoyieldExpr>(E)) return R;
     if (const VarDecl* From = movedVar(E, /*RequireMove=*/true)) {
       R.Kind = InitKind::Transfer;
       R.From = From;
@@ -799,10 +850,13 @@ void LockAcrossAwaitCheck::check(const MatchFinder::MatchResult& Result) {
     }
     std::string Fix =
         S.Kind == SiteKind::Manual ? "unlock it before co_await" : "release it before co_await";
-    diag(Loc,
-         "%0 %1 held across a suspension point in coroutine '%2'%3; %4 or use "
-         "rill::sync::Mutex")
-        << What << (Must ? "is" : "may be") << Coro << (Must ? "" : " on some paths") << Fix;
+    // The advice follows the code: rill's mutex where rill is used, else the runtime's own.
+    bool UsesRill = !Result.Context->getTranslationUnitDecl()
+                         ->lookup(&Result.Context->Idents.get("rill"))
+                         .empty();
+    diag(Loc, "%0 %1 held across a suspension point in coroutine '%2'%3; %4 or use %5")
+        << What << (Must ? "is" : "may be") << Coro << (Must ? "" : " on some paths") << Fix
+        << (UsesRill ? "rill::sync::Mutex" : "the runtime's async mutex");
     for (const Hit& H : Hits) {
       const auto* Suspend = H.Suspend;
       llvm::StringRef Kw = isa<CoyieldExpr>(Suspend) ? "co_yield" : "co_await";
