@@ -114,6 +114,10 @@ void DiscardedAwaitableCheck::check(const MatchFinder::MatchResult& Result) {
     Callee = CE->getDirectCallee();
   else if (!llvm::isa<CXXConstructExpr, CXXTemporaryObjectExpr>(V))
     return;
+  // A reference result (vec.emplace_back(task), a getter) refers to an awaitable stored
+  // elsewhere: only a prvalue, destroyed at the end of the statement, is lost.
+  if (!V->isPRValue()) return;
+  if (Callee && Callee->getReturnType()->isReferenceType()) return;
   QualType T = V->getType();
   if (T.isNull() || T->isVoidType() || T->isReferenceType() || T->isPointerType()) return;
   const CXXRecordDecl* RD = T->getAsCXXRecordDecl();

@@ -8,6 +8,7 @@
 #include <clang/AST/ASTContext.h>
 #include <clang/AST/Attr.h>
 #include <clang/AST/ExprCXX.h>
+#include <clang/AST/RecursiveASTVisitor.h>
 #include <clang/ASTMatchers/ASTMatchFinder.h>
 #include <clang/ASTMatchers/ASTMatchers.h>
 #include <clang/Analysis/CFG.h>
@@ -256,10 +257,66 @@ class HeldLockAnalysis {
     }
     return false;
   }
+  /// Does \p Body call a lock (or unlock) method of the vocabulary on a synchronous mutex that
+  /// is a member of the class (`m_.lock()`, `mu_->lock()`, `pthread_mutex_lock(&mu_)`)?
+  bool callsOnMemberMutex(const Stmt* Body, bool Unlock) const {
+    if (!Body) return false;
+    struct Finder : RecursiveASTVisitor<Finder> {
+      const HeldLockAnalysis& A;
+      bool Unlock;
+      bool Found = false;
+      Finder(const HeldLockAnalysis& A, bool U) : A(A), Unlock(U) {}
+      static bool isMember(const Expr* E) {
+        E = E->IgnoreParenImpCasts();
+        if (const auto* UO = dyn_cast<UnaryOperator>(E)) E = UO->getSubExpr()->IgnoreParenImpCasts();
+        return isa<MemberExpr>(E);
+      }
+      bool VisitCXXMemberCallExpr(CXXMemberCallExpr* MC) {
+        const CXXMethodDecl* MD = MC->getMethodDecl();
+        const Expr* Obj = MC->getImplicitObjectArgument();
+        if (!MD || !MD->getIdentifier() || !Obj || !isMember(Obj)) return true;
+        QualType T = Obj->getType();
+        if (T->isPointerType()) T = T->getPointeeType();
+        if (!A.isMutexRecord(getRecord(T))) return true;
+        const auto& Names = Unlock ? A.V.UnlockMethods : A.V.LockMethods;
+        if (contains(Names, MD->getName())) Found = true;
+        return !Found;
+      }
+      bool VisitCallExpr(CallExpr* CE) {
+        const FunctionDecl* FD = CE->getDirectCallee();
+        if (!FD || !FD->getIdentifier() || CE->getNumArgs() < 1 || !isMember(CE->getArg(0)))
+          return true;
+        llvm::StringRef N = FD->getName();
+        if (Unlock ? (N == "pthread_mutex_unlock" || N == "pthread_rwlock_unlock")
+                   : (N == "pthread_mutex_lock" || N == "pthread_rwlock_wrlock" ||
+                      N == "pthread_rwlock_rdlock"))
+          Found = true;
+        return !Found;
+      }
+    } F(*this, Unlock);
+    F.TraverseStmt(const_cast<Stmt*>(Body));
+    return F.Found;
+  }
+  /// A home-grown RAII guard: a class (not std) whose user-written constructor locks a member
+  /// mutex and whose destructor unlocks it, whatever its name.
+  bool isHomeGrownGuard(const CXXRecordDecl* RD) const {
+    RD = RD ? RD->getDefinition() : nullptr;
+    if (!RD || RD->isLambda() || qualifiedRecordName(RD).rfind("std::", 0) == 0) return false;
+    const CXXDestructorDecl* D = RD->getDestructor();
+    const FunctionDecl* DDef = D ? D->getDefinition() : nullptr;
+    if (!DDef || !callsOnMemberMutex(DDef->getBody(), /*Unlock=*/true)) return false;
+    for (const CXXConstructorDecl* C : RD->ctors()) {
+      if (C->isCopyOrMoveConstructor() || C->isImplicit()) continue;
+      const FunctionDecl* CDef = C->getDefinition();
+      if (CDef && callsOnMemberMutex(CDef->getBody(), /*Unlock=*/false)) return true;
+    }
+    return false;
+  }
   bool isGuardRecord(const CXXRecordDecl* RD) const {
     if (!RD || isAsyncSafe(RD)) return false;
     if (guardsAsyncMutex(RD)) return false;
     if (matchesQualifiedName(qualifiedRecordName(RD), V.LockTypes)) return true;
+    if (isHomeGrownGuardCached(RD)) return true;
     if (RD->hasAttr<ScopedLockableAttr>()) return true;
     if (const auto* Spec = dyn_cast<ClassTemplateSpecializationDecl>(RD))
       if (Spec->getSpecializedTemplate()->getTemplatedDecl()->hasAttr<ScopedLockableAttr>())
@@ -734,8 +791,17 @@ class HeldLockAnalysis {
     }
   }
 
+  bool isHomeGrownGuardCached(const CXXRecordDecl* RD) const {
+    auto It = HomeGrown.find(RD);
+    if (It != HomeGrown.end()) return It->second;
+    bool R = isHomeGrownGuard(RD);
+    HomeGrown[RD] = R;
+    return R;
+  }
+
   ASTContext& Ctx;
   const LockVocabulary& V;
+  mutable llvm::DenseMap<const CXXRecordDecl*, bool> HomeGrown;
   std::unique_ptr<CFG> Cfg;
   llvm::DenseMap<const VarDecl*, unsigned> VarSite;
   llvm::DenseMap<const clang::Expr*, unsigned> ExprSite;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <coroutine>
 #include <utility>
+#include <vector>
 
 namespace rill {
 template <typename T = void>
@@ -90,4 +91,7 @@ rill::Task<> fine(rill::sync::mpsc::Sender<int>& tx) {
   (void)rill::sleep(1ms);      // explicit discard
   auto later = flush_cache();  // kept for later
   co_await std::move(later);
+  std::vector<rill::Task<>> tasks;
+  tasks.emplace_back(flush_cache());  // stored: emplace_back returns a reference
+  co_await std::move(tasks.back());
 }

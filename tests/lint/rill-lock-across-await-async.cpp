@@ -1,4 +1,4 @@
-// Fixture for rill-lock-across-await with asynchronous mutexes of other runtimes: a lock obtained
+// Fixture for rill-lock-across-await on code of other runtimes: a lock obtained
 // by `co_await` is not held across that co_await (and is an async lock), and a std guard over an
 // asynchronous mutex type does not block. Synchronous locks next to them are still flagged.
 #include <coroutine>
@@ -70,6 +70,34 @@ coro::task guarded(async_like::Mutex& am, std::mutex& sm, int& n) {
   co_await yield_now();
   std::unique_lock<std::mutex> sl(sm);
   // CHECK-MESSAGES: :[[@LINE-1]]:32: warning: lock 'sl' on mutex 'sm' is held across a suspension point in coroutine 'guarded'
+  ++n;
+  co_await yield_now();
+}
+
+// A home-grown RAII guard is recognised by what its constructor and destructor do (lock and
+// unlock a member mutex), not by its name.
+class Locker {
+ public:
+  explicit Locker(std::mutex& m) : m_(m) { m_.lock(); }
+  ~Locker() { m_.unlock(); }
+
+ private:
+  std::mutex& m_;
+};
+// Not a guard: the constructor only stores the mutex.
+class MutexRef {
+ public:
+  explicit MutexRef(std::mutex& m) : m_(m) {}
+  ~MutexRef() {}
+
+ private:
+  std::mutex& m_;
+};
+
+coro::task home_grown(std::mutex& sm, int& n) {
+  MutexRef ref(sm);  // ok
+  Locker l(sm);
+  // CHECK-MESSAGES: :[[@LINE-1]]:10: warning: lock 'l' on mutex 'sm' is held across a suspension point in coroutine 'home_grown'; release it before co_await or use the runtime's async mutex [rill-lock-across-await]
   ++n;
   co_await yield_now();
 }
