@@ -212,9 +212,13 @@ class HeldLockAnalysis {
   }
   /// A type a coroutine can await: it has await_ready or operator co_await, or is a coroutine
   /// return type (has a nested promise_type).
-  static bool isAwaitableRecord(const CXXRecordDecl* RD) {
+  static bool isAwaitableRecord(const CXXRecordDecl* RD, unsigned Depth = 0) {
     RD = RD ? RD->getDefinition() : nullptr;
-    if (!RD) return false;
+    if (!RD || Depth > 4) return false;
+    // Members inherited from a base count (async_simple's Lazy gets promise_type and
+    // operator co_await from LazyBase).
+    for (const CXXBaseSpecifier& B : RD->bases())
+      if (isAwaitableRecord(B.getType()->getAsCXXRecordDecl(), Depth + 1)) return true;
     for (const Decl* D : RD->decls()) {
       const auto* ND = dyn_cast<NamedDecl>(D);
       if (!ND) continue;

@@ -101,3 +101,31 @@ coro::task home_grown(std::mutex& sm, int& n) {
   ++n;
   co_await yield_now();
 }
+
+// async_simple-style: the awaitable type gets promise_type and operator co_await from a base,
+// and the guard comes out of co_await as a std::unique_lock temporary moved into a variable.
+namespace async_like2 {
+template <typename T>
+struct LazyBase {
+  struct promise_type;
+  bool await_ready() const noexcept { return true; }
+  void await_suspend(std::coroutine_handle<>) noexcept {}
+  T await_resume();
+};
+template <typename T = void>
+struct Lazy : LazyBase<T> {};
+class SpinLock {
+ public:
+  Lazy<> coLock();
+  Lazy<std::unique_lock<SpinLock>> coScopedLock();
+  void lock();
+  void unlock();
+  bool try_lock();
+};
+}  // namespace async_like2
+
+coro::task scoped_from_await(async_like2::SpinLock& sl, int& n) {
+  auto scoper = co_await sl.coScopedLock();  // ok: asynchronous lock
+  ++n;
+  co_await yield_now();
+}
