@@ -1,4 +1,4 @@
-// The `rill` clang-tidy module: registers the four rill-* checks. Linked into rill-lint and
+// The `rill` clang-tidy module: registers the rill-* checks. Linked into rill-lint and
 // into the librill-tidy.so plugin (where clang-tidy-19's ClangTidyModuleRegistry picks it up
 // when the library is loaded with --load). Like upstream modules (e.g. misc/MiscTidyModule.cpp).
 #include <clang-tidy/ClangTidyModule.h>
@@ -6,6 +6,7 @@
 
 #include "RillOptions.h"
 #include "checks/BlockingCallCheck.h"
+#include "checks/DiscardedAwaitableCheck.h"
 #include "checks/LargeFrameCheck.h"
 #include "checks/LockAcrossAwaitCheck.h"
 #include "checks/UnboundedFanoutCheck.h"
@@ -20,6 +21,7 @@ class RillTidyModule : public clang::tidy::ClangTidyModule {
     Factories.registerCheck<LockAcrossAwaitCheck>("rill-lock-across-await");
     Factories.registerCheck<UnboundedFanoutCheck>("rill-unbounded-fanout");
     Factories.registerCheck<LargeFrameCheck>("rill-large-frame");
+    Factories.registerCheck<DiscardedAwaitableCheck>("rill-discarded-awaitable");
     // Last: makes RillOptions.def's options known to --verify-config.
     declareRegisteredOptions(Factories);
   }

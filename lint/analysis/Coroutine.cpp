@@ -4,6 +4,8 @@
 #include <clang/AST/ExprCXX.h>
 #include <clang/AST/PrettyPrinter.h>
 #include <clang/AST/RecursiveASTVisitor.h>
+#include <clang/Basic/SourceManager.h>
+#include <llvm/Support/Path.h>
 #include <llvm/Support/raw_ostream.h>
 
 namespace rill::lint {
@@ -23,7 +25,15 @@ bool isLambdaCallOperator(const FunctionDecl* FD) {
 }
 
 std::string coroutineDisplayName(const FunctionDecl* FD) {
-  if (isLambdaCallOperator(FD)) return "lambda";
+  if (isLambdaCallOperator(FD)) {
+    // Lambdas are named by where they are written: "lambda at server.cpp:42".
+    const SourceManager& SM = FD->getASTContext().getSourceManager();
+    PresumedLoc P = SM.getPresumedLoc(SM.getExpansionLoc(
+        cast<CXXMethodDecl>(FD)->getParent()->getLocation()));
+    if (P.isInvalid()) return "lambda";
+    return "lambda at " + llvm::sys::path::filename(P.getFilename()).str() + ":" +
+           std::to_string(P.getLine());
+  }
   std::string Out;
   llvm::raw_string_ostream OS(Out);
   PrintingPolicy Policy(FD->getASTContext().getLangOpts());

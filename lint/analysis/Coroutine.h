@@ -23,8 +23,8 @@ const clang::CoroutineBodyStmt* getCoroutineBody(const clang::FunctionDecl* FD);
 /// True when `FD` is the call operator of a lambda.
 bool isLambdaCallOperator(const clang::FunctionDecl* FD);
 
-/// Name of the coroutine for diagnostics: "f", "Server::run", or "lambda" for a coroutine
-/// lambda. Template arguments are not printed, so instantiations share one name.
+/// Name of the coroutine for diagnostics: "f", "Server::run", or "lambda at FILE:LINE" (file
+/// name without directories) for a coroutine lambda. Template arguments are not printed, so instantiations share one name.
 std::string coroutineDisplayName(const clang::FunctionDecl* FD);
 
 /// True when `S` is a user-written suspension point: a `co_await` (CoawaitExpr or

@@ -55,6 +55,10 @@ class FrameCollector : public RecursiveASTVisitor<FrameCollector> {
 
   bool VisitVarDecl(VarDecl* VD) {
     if (isa<ParmVarDecl>(VD) || !VD->hasLocalStorage()) return true;
+    if (VD->isInvalidDecl()) {
+      Ok = false;
+      return true;
+    }
     if (NotLiveAcrossSuspend.count(VD)) return true;
     // A variable that is never initialized nor referenced gets an alloca without users, which
     // CoroFrame leaves out of the frame.
@@ -132,9 +136,13 @@ class FrameCollector : public RecursiveASTVisitor<FrameCollector> {
   }
 
   void add(FrameField::Kind K, std::string Name, SourceLocation Loc, QualType T) {
-    if (T.isNull() || T->isDependentType() || T->isIncompleteType() || T->isVoidType() ||
-        T->isFunctionType()) {
-      if (!T.isNull() && (T->isDependentType() || (T->isIncompleteType() && !T->isVoidType())))
+    // Undeduced `auto` (a declaration whose initializer failed to type-check, e.g. a structured
+    // binding of an invalid co_await) and types containing errors have no layout: asking for
+    // their size crashes clang, so the estimate is abandoned like for dependent types.
+    if (T.isNull() || T->isDependentType() || T->isUndeducedType() || T->containsErrors() ||
+        T->isIncompleteType() || T->isVoidType() || T->isFunctionType()) {
+      if (!T.isNull() && (T->isDependentType() || T->isUndeducedType() || T->containsErrors() ||
+                          (T->isIncompleteType() && !T->isVoidType())))
         Ok = false;
       return;
     }

@@ -10,6 +10,7 @@
 #include <llvm/ADT/StringSet.h>
 #include <llvm/Support/FileSystem.h>
 #include <llvm/Support/MemoryBuffer.h>
+#include <llvm/Support/Path.h>
 #include <llvm/Support/SourceMgr.h>
 #include <llvm/Support/YAMLParser.h>
 #include <llvm/Support/raw_ostream.h>
@@ -192,16 +193,23 @@ class RulesParser {
                     "a 'blocking' entry must be a mapping with 'name' or 'functions', "
                     "'category' and 'fix'");
       std::vector<std::string> Names;
-      std::optional<std::string> Category, Fix;
-      bool Strict = false;
+      std::optional<std::string> Category, Fix, GenericFix;
+      bool Strict = false, Logging = false;
+      std::vector<NonBlockingCondition> Conds;
       forEachKey(*Map, "a 'blocking' entry", [&](llvm::StringRef Key, llvm::yaml::Node* V) {
         if (Key == "name" || Key == "functions") return nameList(V, Key, Names), true;
         if (Key == "category") return (Category = scalar(V, Key)), true;
         if (Key == "fix") return (Fix = scalar(V, Key)), true;
+        if (Key == "generic_fix") return (GenericFix = scalar(V, Key)), true;
         if (Key == "strict") {
           if (auto B = boolean(V, Key)) Strict = *B;
           return true;
         }
+        if (Key == "logging") {
+          if (auto B = boolean(V, Key)) Logging = *B;
+          return true;
+        }
+        if (Key == "nonblocking_when") return parseConditions(V, Conds), true;
         return false;
       });
       if (Failed) return;
@@ -209,7 +217,15 @@ class RulesParser {
       if (!Category || Category->empty()) return fail(&Item, "'blocking' entry has no 'category'");
       if (!Fix || Fix->empty()) return fail(&Item, "'blocking' entry has no 'fix'");
       for (std::string& Name : Names) {
-        BlockingFunction B{Name, *Category, *Fix, Strict, origin(&Item)};
+        BlockingFunction B;
+        B.Name = Name;
+        B.Category = *Category;
+        B.Fix = *Fix;
+        B.Strict = Strict;
+        B.Origin = origin(&Item);
+        if (GenericFix) B.GenericFix = *GenericFix;
+        B.Logging = Logging;
+        B.NonBlockingWhen = Conds;
         // A later definition (e.g. a user file) replaces an earlier one of the same name.
         auto It =
             llvm::find_if(Out.Blocking, [&](const BlockingFunction& E) { return E.Name == Name; });
@@ -218,6 +234,77 @@ class RulesParser {
         else
           Out.Blocking.push_back(std::move(B));
       }
+    }
+  }
+
+  std::optional<long long> integer(llvm::yaml::Node* N, llvm::StringRef What) {
+    auto V = scalar(N, What);
+    if (!V) return std::nullopt;
+    long long I = 0;
+    if (llvm::StringRef(*V).getAsInteger(0, I)) {
+      fail(N, "expected an integer for '" + What + "'");
+      return std::nullopt;
+    }
+    return I;
+  }
+
+  /// `nonblocking_when`: a list of mappings, each one condition:
+  ///   {arg: N, has_flag: NAME} | {arg: N, equals: INT} | {arg: N, fd_nonblocking: true} |
+  ///   {after: NAME}
+  void parseConditions(llvm::yaml::Node* N, std::vector<NonBlockingCondition>& Out) {
+    auto* Seq = llvm::dyn_cast_or_null<llvm::yaml::SequenceNode>(N);
+    if (!Seq) return fail(N, "'nonblocking_when' must be a list of conditions");
+    for (llvm::yaml::Node& Item : *Seq) {
+      auto* Map = llvm::dyn_cast<llvm::yaml::MappingNode>(&Item);
+      if (!Map)
+        return fail(&Item,
+                    "a 'nonblocking_when' condition must be a mapping: {arg: N, has_flag: NAME}, "
+                    "{arg: N, equals: INT}, {arg: N, fd_nonblocking: true} or {after: NAME}");
+      NonBlockingCondition C;
+      int Kinds = 0;
+      forEachKey(*Map, "a 'nonblocking_when' condition",
+                 [&](llvm::StringRef Key, llvm::yaml::Node* V) {
+                   if (Key == "arg") {
+                     if (auto I = integer(V, Key)) {
+                       if (*I < 0 || *I > 64) fail(V, "'arg' must be between 0 and 64");
+                       C.Arg = static_cast<int>(*I);
+                     }
+                     return true;
+                   }
+                   if (Key == "has_flag" || Key == "after") {
+                     if (auto S = scalar(V, Key)) C.Name = normalizeRuleName(*S);
+                     C.K = Key == "after" ? NonBlockingCondition::Kind::After
+                                          : NonBlockingCondition::Kind::HasFlag;
+                     ++Kinds;
+                     return true;
+                   }
+                   if (Key == "equals") {
+                     if (auto I = integer(V, Key)) C.Value = *I;
+                     C.K = NonBlockingCondition::Kind::Equals;
+                     ++Kinds;
+                     return true;
+                   }
+                   if (Key == "fd_nonblocking") {
+                     auto B = boolean(V, Key);
+                     if (B && !*B) fail(V, "'fd_nonblocking' can only be true");
+                     C.K = NonBlockingCondition::Kind::FdNonBlocking;
+                     ++Kinds;
+                     return true;
+                   }
+                   return false;
+                 });
+      if (Failed) return;
+      if (Kinds != 1)
+        return fail(&Item,
+                    "a 'nonblocking_when' condition needs exactly one of has_flag, equals, "
+                    "fd_nonblocking, after");
+      if (C.K != NonBlockingCondition::Kind::After && C.Arg < 0)
+        return fail(&Item, "this 'nonblocking_when' condition needs 'arg'");
+      if ((C.K == NonBlockingCondition::Kind::HasFlag ||
+           C.K == NonBlockingCondition::Kind::After) &&
+          C.Name.empty())
+        return fail(&Item, "empty name in 'nonblocking_when' condition");
+      Out.push_back(std::move(C));
     }
   }
 
@@ -400,13 +487,51 @@ std::vector<std::string> splitRulesFileList(llvm::StringRef Value) {
   return Out;
 }
 
+std::vector<std::string> resolveConfigRulesFiles(llvm::StringRef Value, llvm::StringRef ForFile) {
+  std::vector<std::string> Files = splitRulesFileList(Value);
+  std::optional<std::string> ConfigDir;  // computed once, on the first relative path
+  for (std::string& F : Files) {
+    if (llvm::sys::path::is_absolute(F)) continue;
+    if (!ConfigDir) {
+      ConfigDir = std::string();
+      llvm::SmallString<256> Dir(ForFile);
+      llvm::sys::fs::make_absolute(Dir);
+      llvm::sys::path::remove_filename(Dir);
+      // The nearest configuration file that sets the option (a nearer one without it inherits
+      // it from a parent, as with InheritParentConfig).
+      for (llvm::StringRef D = Dir; !D.empty() && ConfigDir->empty();
+           D = llvm::sys::path::parent_path(D)) {
+        for (const char* Name : {".clang-tidy", "_clang-tidy"}) {
+          llvm::SmallString<256> P(D);
+          llvm::sys::path::append(P, Name);
+          auto Buf = llvm::MemoryBuffer::getFile(P, /*IsText=*/true);
+          if (Buf && (*Buf)->getBuffer().contains("rill.RulesFiles")) {
+            *ConfigDir = D.str();
+            break;
+          }
+        }
+      }
+    }
+    if (ConfigDir->empty()) continue;
+    llvm::SmallString<256> P(*ConfigDir);
+    llvm::sys::path::append(P, F);
+    llvm::sys::path::remove_dots(P, /*remove_dot_dot=*/true);
+    F = std::string(P);
+  }
+  return Files;
+}
+
 std::shared_ptr<const Rules> getRules(clang::tidy::ClangTidyContext& Context, std::string* Error) {
   std::vector<std::string> Files;
   const auto& Opts = Context.getOptions().CheckOptions;
   for (llvm::StringRef Key : {"rill.RulesFiles", "rill.ExtraRulesFiles"}) {
     auto It = Opts.find(Key);
     if (It == Opts.end()) continue;
-    for (std::string& F : splitRulesFileList(It->second.Value))
+    std::vector<std::string> Part = Key == "rill.RulesFiles"
+                                        ? resolveConfigRulesFiles(It->second.Value,
+                                                                  Context.getCurrentFile())
+                                        : splitRulesFileList(It->second.Value);
+    for (std::string& F : Part)
       Files.push_back(std::move(F));
   }
   std::string Err;

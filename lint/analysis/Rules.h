@@ -24,6 +24,32 @@ class ClangTidyContext;
 
 namespace rill::lint {
 
+/// A condition under which a call of a blocking function does not block (rules key
+/// `nonblocking_when`; any one condition that holds makes the call non-blocking).
+struct NonBlockingCondition {
+  enum class Kind {
+    /// Argument `Arg` names the flag `Name` (a macro or enumerator, e.g. LOCK_NB, MSG_DONTWAIT,
+    /// WNOHANG), directly or through the initializer/assignments of a local variable.
+    HasFlag,
+    /// Argument `Arg` is a constant equal to `Value` (a std::chrono duration counts by its tick
+    /// count, so `0s` equals 0).
+    Equals,
+    /// Argument `Arg` is a file descriptor whose non-blocking mode is set in view (created with
+    /// O_NONBLOCK / SOCK_NONBLOCK / *_NONBLOCK, or fcntl(fd, F_SETFL, ...O_NONBLOCK...) /
+    /// ioctl(fd, FIONBIO, ...) anywhere in the translation unit), or the calling function handles
+    /// EAGAIN / EWOULDBLOCK itself.
+    FdNonBlocking,
+    /// The call comes after a call of `Name` (unqualified or qualified) on the same object (member
+    /// calls) or the same first argument in the same function: PQgetResult after PQisBusy,
+    /// fut.get() after fut.wait_for(0s).
+    After,
+  };
+  Kind K = Kind::HasFlag;
+  int Arg = -1;  ///< argument index, 0-based, not counting the object of a member call
+  std::string Name;
+  long long Value = 0;
+};
+
 /// One blocking function, method or class (a class means its user-declared constructors and every
 /// operator call and non-const member call on an object of that class; see rill-blocking-call).
 struct BlockingFunction {
@@ -35,8 +61,16 @@ struct BlockingFunction {
   std::string Category;
   /// The fix to suggest, e.g. "use rill::fs or move it into rill::spawn_blocking".
   std::string Fix;
+  /// The fix to suggest in code that does not use rill (no rill namespace in the translation
+  /// unit); empty means Fix. Rules key `generic_fix`.
+  std::string GenericFix;
   /// Only reported when rill-blocking-call's option `Strict` is true (e.g. std::mutex::lock).
   bool Strict = false;
+  /// Reported only when rill-blocking-call's option `Logging` is true (console logging:
+  /// printf, fprintf(stderr), std::cerr, fmt::print). Rules key `logging`.
+  bool Logging = false;
+  /// Argument conditions that make a call non-blocking (rules key `nonblocking_when`).
+  std::vector<NonBlockingCondition> NonBlockingWhen;
   /// "file:line" of the YAML entry that defined it (for diagnostics about the rules themselves).
   std::string Origin;
 };
@@ -107,6 +141,13 @@ std::shared_ptr<const Rules> loadRules(llvm::ArrayRef<std::string> Files, std::s
 
 /// Splits a ';'- or ','-separated option value of rules file names (empty parts dropped).
 std::vector<std::string> splitRulesFileList(llvm::StringRef Value);
+
+/// Splits the value of the CheckOptions `rill.RulesFiles` (as seen for the source file
+/// \p ForFile) and makes each relative path absolute with clang-tidy's rule for paths in
+/// configuration: relative to the directory of the configuration file that sets it (the nearest
+/// `.clang-tidy` / `_clang-tidy` above \p ForFile that mentions rill.RulesFiles). A relative path
+/// with no such file (the option came from --config) stays relative to the current directory.
+std::vector<std::string> resolveConfigRulesFiles(llvm::StringRef Value, llvm::StringRef ForFile);
 
 /// The accessor every rill-* check uses (call it from the check's constructor, where the
 /// context's current file is set). Reads the CheckOptions `rill.RulesFiles` (from .clang-tidy /

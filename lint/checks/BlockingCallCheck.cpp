@@ -1,6 +1,9 @@
 // rill-blocking-call implementation: one RecursiveASTVisitor pass per function body (coroutine or
-// helper), a per-TU call graph built lazily from those passes, and a memoized, cycle-safe BFS
-// that finds a path from a callee to a blocking call ("may block" summaries).
+// helper), a per-TU call graph built lazily from those passes, a memoized, cycle-safe BFS that
+// finds whether a callee can reach a blocking call at all, and then a path-sensitive search
+// ("may block" summaries) that only counts calls on paths that can return normally (not blocks
+// ending in a [[noreturn]] call or a throw) and that folds constant and default arguments into
+// the callee's branch conditions.
 #include "checks/BlockingCallCheck.h"
 
 #include <clang/AST/ASTContext.h>
@@ -9,12 +12,19 @@
 #include <clang/AST/StmtCXX.h>
 #include <clang/ASTMatchers/ASTMatchFinder.h>
 #include <clang/ASTMatchers/ASTMatchers.h>
+#include <clang/Analysis/CFG.h>
+#include <clang/Lex/Lexer.h>
 #include <llvm/ADT/DenseMap.h>
+#include <llvm/ADT/StringMap.h>
+#include <llvm/Support/Path.h>
 #include <llvm/ADT/DenseSet.h>
 
 #include <deque>
+#include <map>
 #include <optional>
+#include <set>
 
+#include "analysis/Coroutine.h"
 #include "analysis/Rules.h"
 
 using namespace clang;
@@ -27,6 +37,7 @@ namespace {
 /// A direct call to a blocking function found in a body.
 struct DirectHit {
   SourceLocation Loc;
+  const Stmt* S = nullptr;  ///< the call / construction
   const BlockingFunction* Rule = nullptr;
   std::string Name;  ///< as displayed, e.g. "std::ifstream" or "sleep"
 };
@@ -35,7 +46,12 @@ struct DirectHit {
 struct Edge {
   SourceLocation Loc;
   const FunctionDecl* Callee = nullptr;
+  const Expr* Call = nullptr;  ///< CallExpr or CXXConstructExpr (for argument bindings)
 };
+
+/// Constant values of a function's parameters at one call (by parameter index); nullopt where
+/// the argument is not a known constant.
+using Bindings = llvm::SmallVector<std::optional<int64_t>, 4>;
 
 struct FunctionInfo {
   std::vector<DirectHit> Hits;
@@ -65,25 +81,196 @@ std::string typeDisplay(QualType T, const ASTContext& Ctx) {
 
 }  // namespace
 
-/// Name of a function for messages: qualified, "lambda" for a lambda's call operator.
+/// Name of a function for messages: qualified, "lambda at FILE:LINE" for a lambda's call
+/// operator.
 std::string displayName(const FunctionDecl* FD) {
   if (const auto* MD = llvm::dyn_cast<CXXMethodDecl>(FD); MD && MD->getParent()->isLambda())
-    return "lambda";
+    return coroutineDisplayName(FD);
   return FD->getQualifiedNameAsString();
 }
+
+namespace {
+
+/// Strips parentheses, implicit casts, cleanups and constant wrappers.
+const Expr* stripExpr(const Expr* E) {
+  while (E) {
+    const Expr* Prev = E;
+    E = E->IgnoreParenImpCasts();
+    if (const auto* EWC = llvm::dyn_cast<ExprWithCleanups>(E)) E = EWC->getSubExpr();
+    if (const auto* MTE = llvm::dyn_cast<MaterializeTemporaryExpr>(E)) E = MTE->getSubExpr();
+    if (E == Prev) break;
+  }
+  return E;
+}
+
+/// The declaration that identifies a file descriptor / object expression: a variable, a field
+/// (`this->fd_`, `s.fd`), an array (`fds[0]` -> fds), or the field a trivial getter returns
+/// (`sock.native_handle()` where native_handle() { return fd_; }). Null when unknown.
+const Decl* identityDecl(const Expr* E, unsigned Depth = 0) {
+  E = stripExpr(E);
+  if (!E || Depth > 4) return nullptr;
+  if (const auto* DRE = llvm::dyn_cast<DeclRefExpr>(E)) return DRE->getDecl()->getCanonicalDecl();
+  if (const auto* ME = llvm::dyn_cast<MemberExpr>(E))
+    return ME->getMemberDecl()->getCanonicalDecl();
+  if (const auto* AS = llvm::dyn_cast<ArraySubscriptExpr>(E))
+    return identityDecl(AS->getBase(), Depth + 1);
+  if (const auto* UO = llvm::dyn_cast<UnaryOperator>(E))
+    if (UO->getOpcode() == UO_AddrOf || UO->getOpcode() == UO_Deref)
+      return identityDecl(UO->getSubExpr(), Depth + 1);
+  if (const auto* MC = llvm::dyn_cast<CXXMemberCallExpr>(E)) {
+    const CXXMethodDecl* MD = MC->getMethodDecl();
+    // `arr.data()` / `arr[0]` style accessors of a container member identify the container.
+    if (MD && MD->getIdentifier() && MD->getName() == "data")
+      return identityDecl(MC->getImplicitObjectArgument(), Depth + 1);
+    const FunctionDecl* Def = MD ? MD->getDefinition() : nullptr;
+    const auto* Body = Def ? llvm::dyn_cast_or_null<CompoundStmt>(Def->getBody()) : nullptr;
+    if (Body && Body->size() == 1)
+      if (const auto* RS = llvm::dyn_cast<ReturnStmt>(Body->body_front()))
+        if (RS->getRetValue()) return identityDecl(RS->getRetValue(), Depth + 1);
+  }
+  if (const auto* OC = llvm::dyn_cast<CXXOperatorCallExpr>(E))
+    if (OC->getOperator() == OO_Subscript && OC->getNumArgs() > 0)
+      return identityDecl(OC->getArg(0), Depth + 1);
+  return nullptr;
+}
+
+/// The arguments of a call or construction as seen by the callee's parameters (the object of a
+/// member operator call is not a parameter).
+llvm::SmallVector<const Expr*, 6> calleeArgs(const Expr* Call) {
+  llvm::SmallVector<const Expr*, 6> Out;
+  if (const auto* CE = llvm::dyn_cast<CXXConstructExpr>(Call)) {
+    for (const Expr* A : CE->arguments()) Out.push_back(A);
+    return Out;
+  }
+  const auto* CE = llvm::dyn_cast<CallExpr>(Call);
+  if (!CE) return Out;
+  unsigned Skip = 0;
+  if (llvm::isa<CXXOperatorCallExpr>(CE) &&
+      llvm::isa_and_nonnull<CXXMethodDecl>(CE->getDirectCallee()) &&
+      !llvm::cast<CXXMethodDecl>(CE->getDirectCallee())->isStatic())
+    Skip = 1;
+  for (unsigned I = Skip; I < CE->getNumArgs(); ++I) Out.push_back(CE->getArg(I));
+  return Out;
+}
+
+/// Does E name the flag \p Name: a macro in its expansion, an enumerator, or (through a local
+/// variable) the variable's initializer / assigned values in \p Assigns.
+bool mentionsName(const Expr* E, llvm::StringRef Name, const ASTContext& Ctx,
+                  const llvm::DenseMap<const VarDecl*, llvm::SmallVector<const Expr*, 2>>* Assigns,
+                  unsigned Depth = 0) {
+  if (!E || Depth > 3) return false;
+  const SourceManager& SM = Ctx.getSourceManager();
+  struct Walker : RecursiveASTVisitor<Walker> {
+    llvm::StringRef Name;
+    const ASTContext& Ctx;
+    const SourceManager& SM;
+    const llvm::DenseMap<const VarDecl*, llvm::SmallVector<const Expr*, 2>>* Assigns;
+    unsigned Depth;
+    bool Found = false;
+    Walker(llvm::StringRef N, const ASTContext& C, const SourceManager& S,
+           const llvm::DenseMap<const VarDecl*, llvm::SmallVector<const Expr*, 2>>* A,
+           unsigned D)
+        : Name(N), Ctx(C), SM(S), Assigns(A), Depth(D) {}
+    bool VisitStmt(Stmt* St) {
+      for (SourceLocation L = St->getBeginLoc(); L.isMacroID() && !Found;
+           L = SM.getImmediateMacroCallerLoc(L))
+        if (Lexer::getImmediateMacroName(L, SM, Ctx.getLangOpts()) == Name) Found = true;
+      return !Found;
+    }
+    bool VisitDeclRefExpr(DeclRefExpr* DRE) {
+      const ValueDecl* D = DRE->getDecl();
+      if (llvm::isa<EnumConstantDecl>(D) && D->getIdentifier() && D->getName() == Name) {
+        Found = true;
+      } else if (const auto* VD = llvm::dyn_cast<VarDecl>(D); VD && VD->hasLocalStorage()) {
+        if (VD->getInit() && mentionsName(VD->getInit(), Name, Ctx, Assigns, Depth + 1))
+          Found = true;
+        if (!Found && Assigns)
+          if (auto It = Assigns->find(VD); It != Assigns->end())
+            for (const Expr* A : It->second)
+              if (A != nullptr && mentionsName(A, Name, Ctx, Assigns, Depth + 1)) Found = true;
+      }
+      return !Found;
+    }
+  };
+  Walker W(Name, Ctx, SM, Assigns, Depth);
+  W.TraverseStmt(const_cast<Expr*>(E));
+  return W.Found;
+}
+
+/// A constant argument equal to V: an integer, or a class of integer fields (std::chrono
+/// durations: `0s`, `milliseconds(0)`) whose fields all equal V.
+bool equalsConstant(const APValue& Val, int64_t V) {
+  if (Val.isInt()) return Val.getInt().getSExtValue() == V;
+  if (Val.isFloat()) return Val.getFloat().isZero() && V == 0;
+  if (Val.isStruct()) {
+    if (Val.getStructNumFields() == 0 && Val.getStructNumBases() == 0) return false;
+    for (unsigned I = 0; I < Val.getStructNumBases(); ++I)
+      if (!equalsConstant(Val.getStructBase(I), V)) return false;
+    for (unsigned I = 0; I < Val.getStructNumFields(); ++I)
+      if (!equalsConstant(Val.getStructField(I), V)) return false;
+    return true;
+  }
+  return false;
+}
+
+/// Per-function facts for argument-aware rules, computed once per body on demand.
+struct BodyFacts {
+  /// The body names EAGAIN / EWOULDBLOCK: the code handles a non-blocking fd itself.
+  bool HandlesEagain = false;
+  /// Calls in the body, for `after` conditions: (callee simple name, qualified name, object or
+  /// first-argument identity, location).
+  struct CallInfo {
+    std::string Name, QName;
+    const Decl* Key;
+    SourceLocation Loc;
+  };
+  std::vector<CallInfo> Calls;
+  /// Values assigned to local variables (`flags |= O_NONBLOCK`).
+  llvm::DenseMap<const VarDecl*, llvm::SmallVector<const Expr*, 2>> Assigns;
+};
+
+/// The object of a member call, else the first argument: what an `after` condition compares.
+const Decl* callSubjectKey(const CallExpr* CE) {
+  if (const auto* MC = llvm::dyn_cast<CXXMemberCallExpr>(CE))
+    return identityDecl(MC->getImplicitObjectArgument());
+  if (llvm::isa<CXXOperatorCallExpr>(CE) && CE->getNumArgs() > 0)
+    return identityDecl(CE->getArg(0));
+  return CE->getNumArgs() > 0 ? identityDecl(CE->getArg(0)) : nullptr;
+}
+
+/// A block that does not return to its caller normally: it ends in a [[noreturn]] call (exit,
+/// abort, std::terminate, a user [[noreturn]] function) or a throw (the CFG gives a throw its own
+/// block, whose only successor is the exit or the try's handlers).
+bool isNoReturnBlock(const CFGBlock& B) {
+  if (B.hasNoReturnElement()) return true;
+  const Stmt* T = B.getTerminatorStmt();
+  if (T && llvm::isa<CXXThrowExpr>(T)) return true;
+  for (const CFGElement& El : B)
+    if (auto CS = El.getAs<CFGStmt>(); CS && llvm::isa<CXXThrowExpr>(CS->getStmt())) return true;
+  return false;
+}
+
+}  // namespace
 
 /// Per-TU analysis state: function scans, "may block" memo, and reported locations.
 class BlockingAnalysis {
  public:
-  BlockingAnalysis(const Rules& R, bool Strict) : R(R), Strict(Strict) {}
+  BlockingAnalysis(const Rules& R, bool Strict, bool Logging)
+      : R(R), Strict(Strict), Logging(Logging) {}
 
   void reset(ASTContext* NewCtx) {
     if (Ctx == NewCtx) return;
     Ctx = NewCtx;
     Infos.clear();
     Memo.clear();
+    Precise.clear();
+    InProgress.clear();
+    Cfgs.clear();
+    Facts.clear();
+    NonBlockingFds.reset();
     Reported.clear();
     CheckedCoroutines.clear();
+    UsesRill.reset();
   }
 
   /// Scans Body (statements executed by Fn when it runs) for direct hits and edges.
@@ -91,7 +278,7 @@ class BlockingAnalysis {
     auto It = Infos.find(Fn);
     if (It != Infos.end()) return It->second;
     FunctionInfo Info;
-    if (Body) Scanner(*this, Info).TraverseStmt(const_cast<Stmt*>(Body));
+    if (Body) Scanner(*this, Info, Body).TraverseStmt(const_cast<Stmt*>(Body));
     return Infos.try_emplace(Fn, std::move(Info)).first->second;
   }
 
@@ -102,10 +289,33 @@ class BlockingAnalysis {
     const FunctionDecl* Last = nullptr;                      ///< function containing the hit
     DirectHit Hit;
   };
-  std::optional<Path> mayBlock(const FunctionDecl* Fn);
+  /// Path-sensitive "may block" for a call of Fn with argument constants \p B.
+  std::optional<Path> mayBlock(const FunctionDecl* Fn, const Bindings& B);
+
+  /// Argument constants of an edge's call, evaluated in the caller (whose own parameters are
+  /// bound to \p CallerB; pass an empty list for the coroutine).
+  Bindings bindingsFor(const Edge& E, const FunctionDecl* Caller, const Bindings& CallerB) {
+    Bindings Out;
+    for (const Expr* A : calleeArgs(E.Call)) Out.push_back(evalInt(A, Caller, CallerB));
+    return Out;
+  }
+
+  /// The fix text for a rule: its generic_fix in code that does not use rill.
+  llvm::StringRef fixFor(const BlockingFunction& B) {
+    if (!UsesRill) {
+      UsesRill = false;
+      if (Ctx) {
+        auto Lookup = Ctx->getTranslationUnitDecl()->lookup(&Ctx->Idents.get("rill"));
+        UsesRill = !Lookup.empty();
+      }
+    }
+    if (!*UsesRill && !B.GenericFix.empty()) return B.GenericFix;
+    return B.Fix;
+  }
 
   const Rules& R;
   const bool Strict;
+  const bool Logging;
   ASTContext* Ctx = nullptr;
   llvm::DenseSet<std::pair<unsigned, const BlockingFunction*>> Reported;
   llvm::DenseSet<const FunctionDecl*> CheckedCoroutines;
@@ -116,6 +326,7 @@ class BlockingAnalysis {
 
  private:
   /// Memo: Fn -> how it blocks (next edge index or direct hit index), or "does not block".
+  /// Path-insensitive: a cheap over-approximation used to skip the precise search.
   struct MemoEntry {
     bool Blocks = false;
     int HitIndex = -1;   ///< index into Infos[Fn].Hits when the block is direct
@@ -124,14 +335,359 @@ class BlockingAnalysis {
   llvm::DenseMap<const FunctionDecl*, MemoEntry> Memo;
   llvm::DenseMap<const FunctionDecl*, FunctionInfo> Infos;
 
+  /// Precise memo, keyed by function + the argument constants its conditions use.
+  struct PreciseEntry {
+    bool Blocks = false;
+    int HitIndex = -1;
+    int EdgeIndex = -1;
+    Bindings Next;  ///< bindings of the edge's callee
+  };
+  std::map<std::pair<const FunctionDecl*, std::string>, PreciseEntry> Precise;
+  std::set<std::pair<const FunctionDecl*, std::string>> InProgress;
+  llvm::DenseMap<const FunctionDecl*, unsigned> OnStack;
+
+  /// The CFG of a helper, where each statement is, and which parameters its branch conditions
+  /// read (bit i = parameter i).
+  struct FnCfg {
+    std::unique_ptr<CFG> G;
+    llvm::DenseMap<const Stmt*, unsigned> BlockOf;
+    uint64_t ParamMask = 0;
+    std::map<std::string, std::vector<char>> Live;  ///< per bindings key
+  };
+  llvm::DenseMap<const FunctionDecl*, std::unique_ptr<FnCfg>> Cfgs;
+  llvm::DenseMap<const Stmt*, std::unique_ptr<BodyFacts>> Facts;
+  std::optional<llvm::DenseSet<const Decl*>> NonBlockingFds;
+  std::optional<bool> UsesRill;
+
   const FunctionInfo& scanDefinition(const FunctionDecl* Fn) {
     const FunctionDecl* Def = Fn->getDefinition();
     return scan(Fn, Def ? Def->getBody() : nullptr);
   }
 
+  /// Path-insensitive reachability of a blocking call (BFS over the call graph).
+  bool reachesBlocking(const FunctionDecl* Start);
+  bool preciseBlocks(const FunctionDecl* Fn, Bindings B, unsigned Depth);
+
+  FnCfg& cfgFor(const FunctionDecl* Fn) {
+    auto& Slot = Cfgs[Fn];
+    if (Slot) return *Slot;
+    Slot = std::make_unique<FnCfg>();
+    const FunctionDecl* Def = Fn->getDefinition();
+    if (!Def || !Def->getBody() || Def->isDependentContext()) return *Slot;
+    CFG::BuildOptions Opts;
+    Opts.setAllAlwaysAdd();
+    Slot->G = CFG::buildCFG(Def, Def->getBody(), Ctx, Opts);
+    if (!Slot->G) return *Slot;
+    for (const CFGBlock* B : *Slot->G) {
+      if (!B) continue;
+      for (const CFGElement& El : *B)
+        if (auto CS = El.getAs<CFGStmt>()) Slot->BlockOf.try_emplace(CS->getStmt(), B->getBlockID());
+      if (const Stmt* Cond = B->getTerminatorCondition()) {
+        struct ParamRefs : RecursiveASTVisitor<ParamRefs> {
+          uint64_t Mask = 0;
+          bool VisitDeclRefExpr(DeclRefExpr* DRE) {
+            if (const auto* P = llvm::dyn_cast<ParmVarDecl>(DRE->getDecl()))
+              if (P->getFunctionScopeIndex() < 64) Mask |= uint64_t(1) << P->getFunctionScopeIndex();
+            return true;
+          }
+        } V;
+        V.TraverseStmt(const_cast<Stmt*>(Cond));
+        Slot->ParamMask |= V.Mask;
+      }
+    }
+    return *Slot;
+  }
+
+  static std::string keyOf(const Bindings& B) {
+    std::string K;
+    for (const auto& V : B) K += V ? std::to_string(*V) + "," : "?,";
+    return K;
+  }
+
+  /// Evaluates an integer/boolean expression of Fn's body with Fn's parameters bound to \p B.
+  std::optional<int64_t> evalInt(const Expr* E, const FunctionDecl* Fn, const Bindings& B,
+                                 unsigned Depth = 0) {
+    if (!E || Depth > 16) return std::nullopt;
+    E = stripExpr(E);
+    if (const auto* CE = llvm::dyn_cast<ConstantExpr>(E)) E = CE->getSubExpr();
+    if (!E->isValueDependent() && !E->isTypeDependent() &&
+        (E->getType()->isIntegralOrEnumerationType() || E->getType()->isBooleanType())) {
+      Expr::EvalResult Res;
+      if (E->EvaluateAsInt(Res, *Ctx)) return Res.Val.getInt().getSExtValue();
+    }
+    if (const auto* DRE = llvm::dyn_cast<DeclRefExpr>(E)) {
+      if (const auto* P = llvm::dyn_cast<ParmVarDecl>(DRE->getDecl())) {
+        unsigned I = P->getFunctionScopeIndex();
+        if (I < B.size() && B[I]) return *B[I];
+      }
+      return std::nullopt;
+    }
+    if (const auto* DA = llvm::dyn_cast<CXXDefaultArgExpr>(E))
+      return evalInt(DA->getExpr(), Fn, {}, Depth + 1);
+    if (const auto* UO = llvm::dyn_cast<UnaryOperator>(E)) {
+      auto V = evalInt(UO->getSubExpr(), Fn, B, Depth + 1);
+      if (!V) return std::nullopt;
+      switch (UO->getOpcode()) {
+        case UO_LNot: return *V == 0;
+        case UO_Minus: return -*V;
+        case UO_Not: return ~*V;
+        case UO_Plus: return *V;
+        default: return std::nullopt;
+      }
+    }
+    if (const auto* BO = llvm::dyn_cast<BinaryOperator>(E)) {
+      auto L = evalInt(BO->getLHS(), Fn, B, Depth + 1);
+      if (BO->getOpcode() == BO_LAnd || BO->getOpcode() == BO_LOr) {
+        bool And = BO->getOpcode() == BO_LAnd;
+        if (L && ((*L == 0) == And)) return And ? 0 : 1;  // short circuit
+        auto Rv = evalInt(BO->getRHS(), Fn, B, Depth + 1);
+        if (Rv && ((*Rv == 0) == And)) return And ? 0 : 1;
+        if (L && Rv) return And ? 1 : 0;
+        return std::nullopt;
+      }
+      auto Rv = evalInt(BO->getRHS(), Fn, B, Depth + 1);
+      if (!L || !Rv) return std::nullopt;
+      switch (BO->getOpcode()) {
+        case BO_EQ: return *L == *Rv;
+        case BO_NE: return *L != *Rv;
+        case BO_LT: return *L < *Rv;
+        case BO_GT: return *L > *Rv;
+        case BO_LE: return *L <= *Rv;
+        case BO_GE: return *L >= *Rv;
+        case BO_And: return *L & *Rv;
+        case BO_Or: return *L | *Rv;
+        case BO_Xor: return *L ^ *Rv;
+        case BO_Add: return *L + *Rv;
+        case BO_Sub: return *L - *Rv;
+        default: return std::nullopt;
+      }
+    }
+    return std::nullopt;
+  }
+
+  /// Blocks of Fn's CFG that run on a path from the entry to a normal return, given the
+  /// argument constants \p B (branches whose condition folds are followed one way only; blocks
+  /// ending in a [[noreturn]] call or a throw do not return).
+  const std::vector<char>& liveBlocks(FnCfg& C, const FunctionDecl* Fn, const Bindings& B,
+                                      const std::string& Key) {
+    auto It = C.Live.find(Key);
+    if (It != C.Live.end()) return It->second;
+    const CFG& G = *C.G;
+    unsigned N = G.getNumBlockIDs();
+    // Which successor index a two-way branch is known to take (-1: both).
+    std::vector<int> Taken(N, -1);
+    for (const CFGBlock* Bl : G) {
+      if (!Bl || Bl->succ_size() != 2) continue;
+      const Stmt* Cond = Bl->getTerminatorCondition();
+      const auto* CE = llvm::dyn_cast_or_null<Expr>(Cond);
+      if (!CE) continue;
+      if (auto V = evalInt(CE, Fn, B)) Taken[Bl->getBlockID()] = *V ? 0 : 1;
+    }
+    auto EdgeOk = [&](const CFGBlock& From, unsigned SuccIndex) {
+      int T = Taken[From.getBlockID()];
+      return T < 0 || static_cast<unsigned>(T) == SuccIndex;
+    };
+    std::vector<char> Fwd(N, 0), Bwd(N, 0);
+    std::vector<const CFGBlock*> Work{&G.getEntry()};
+    Fwd[G.getEntry().getBlockID()] = 1;
+    while (!Work.empty()) {
+      const CFGBlock* Bl = Work.back();
+      Work.pop_back();
+      unsigned I = 0;
+      for (const CFGBlock::AdjacentBlock& S : Bl->succs()) {
+        const CFGBlock* SB = S.getReachableBlock();
+        if (SB && EdgeOk(*Bl, I) && !Fwd[SB->getBlockID()]) {
+          Fwd[SB->getBlockID()] = 1;
+          Work.push_back(SB);
+        }
+        ++I;
+      }
+    }
+    Work.push_back(&G.getExit());
+    Bwd[G.getExit().getBlockID()] = 1;
+    while (!Work.empty()) {
+      const CFGBlock* Bl = Work.back();
+      Work.pop_back();
+      for (const CFGBlock::AdjacentBlock& P : Bl->preds()) {
+        const CFGBlock* PB = P.getReachableBlock();
+        if (!PB || Bwd[PB->getBlockID()] || isNoReturnBlock(*PB)) continue;
+        unsigned I = 0;
+        bool Ok = false;
+        for (const CFGBlock::AdjacentBlock& S : PB->succs()) {
+          if (S.getReachableBlock() == Bl && EdgeOk(*PB, I)) Ok = true;
+          ++I;
+        }
+        if (!Ok) continue;
+        Bwd[PB->getBlockID()] = 1;
+        Work.push_back(PB);
+      }
+    }
+    std::vector<char> Live(N, 0);
+    for (unsigned I = 0; I < N; ++I) Live[I] = Fwd[I] && Bwd[I];
+    return C.Live.emplace(Key, std::move(Live)).first->second;
+  }
+
+ public:
+  /// Facts about a body for argument-aware rules (computed once per body).
+  const BodyFacts& factsFor(const Stmt* Root) {
+    auto& Slot = Facts[Root];
+    if (Slot) return *Slot;
+    Slot = std::make_unique<BodyFacts>();
+    BodyFacts& F = *Slot;
+    struct V : RecursiveASTVisitor<V> {
+      BodyFacts& F;
+      const ASTContext& Ctx;
+      V(BodyFacts& F, const ASTContext& C) : F(F), Ctx(C) {}
+      bool TraverseLambdaExpr(LambdaExpr*) { return true; }
+      bool VisitStmt(Stmt* S) {
+        const SourceManager& SM = Ctx.getSourceManager();
+        if (!F.HandlesEagain && S->getBeginLoc().isMacroID()) {
+          llvm::StringRef M = Lexer::getImmediateMacroName(S->getBeginLoc(), SM, Ctx.getLangOpts());
+          if (M == "EAGAIN" || M == "EWOULDBLOCK") F.HandlesEagain = true;
+        }
+        return true;
+      }
+      bool VisitCallExpr(CallExpr* CE) {
+        const FunctionDecl* FD = CE->getDirectCallee();
+        if (!FD || !FD->getIdentifier()) return true;
+        F.Calls.push_back({FD->getName().str(), qualifiedNameForRules(FD), callSubjectKey(CE),
+                           CE->getBeginLoc()});
+        return true;
+      }
+      bool VisitBinaryOperator(BinaryOperator* BO) {
+        if (!BO->isAssignmentOp()) return true;
+        if (const auto* DRE = llvm::dyn_cast<DeclRefExpr>(BO->getLHS()->IgnoreParenImpCasts()))
+          if (const auto* VD = llvm::dyn_cast<VarDecl>(DRE->getDecl()))
+            F.Assigns[VD].push_back(BO->getRHS());
+        return true;
+      }
+    } Visitor(F, *Ctx);
+    Visitor.TraverseStmt(const_cast<Stmt*>(Root));
+    return F;
+  }
+
+  /// File descriptors (variables, fields) whose non-blocking mode is set anywhere in the TU.
+  const llvm::DenseSet<const Decl*>& nonBlockingFds() {
+    if (NonBlockingFds) return *NonBlockingFds;
+    NonBlockingFds.emplace();
+    struct V : RecursiveASTVisitor<V> {
+      const ASTContext& Ctx;
+      llvm::DenseSet<const Decl*>& Out;
+      std::vector<std::pair<const CallExpr*, const Expr*>> SetFl;  // fcntl(fd, F_SETFL, v)
+      llvm::DenseMap<const VarDecl*, llvm::SmallVector<const Expr*, 2>> Assigns;
+      V(const ASTContext& C, llvm::DenseSet<const Decl*>& O) : Ctx(C), Out(O) {}
+      bool shouldVisitTemplateInstantiations() const { return false; }
+      static bool isCreator(llvm::StringRef N) {
+        return N == "socket" || N == "accept4" || N == "open" || N == "openat" ||
+               N == "pipe2" || N == "eventfd" || N == "timerfd_create" || N == "signalfd" ||
+               N == "epoll_create1" || N == "inotify_init1" || N == "socketpair";
+      }
+      bool nonblockFlag(const Expr* E) {
+        for (llvm::StringRef N : {"O_NONBLOCK", "SOCK_NONBLOCK", "EFD_NONBLOCK", "TFD_NONBLOCK",
+                                  "SFD_NONBLOCK", "IN_NONBLOCK", "O_NDELAY"})
+          if (mentionsName(E, N, Ctx, &Assigns)) return true;
+        return false;
+      }
+      /// `fd = socket(..., SOCK_NONBLOCK, ...)`: the call creating a non-blocking fd.
+      bool createsNonBlocking(const Expr* E) {
+        const auto* CE = llvm::dyn_cast_or_null<CallExpr>(stripExpr(E));
+        const FunctionDecl* FD = CE ? CE->getDirectCallee() : nullptr;
+        if (!FD || !FD->getIdentifier() || !isCreator(FD->getName())) return false;
+        for (const Expr* A : CE->arguments())
+          if (nonblockFlag(A)) return true;
+        return false;
+      }
+      bool VisitVarDecl(VarDecl* VD) {
+        if (VD->getInit() && createsNonBlocking(VD->getInit())) Out.insert(VD->getCanonicalDecl());
+        return true;
+      }
+      bool VisitCXXCtorInitializer(CXXCtorInitializer* CI) {
+        if (CI->getMember() && createsNonBlocking(CI->getInit()))
+          Out.insert(CI->getMember()->getCanonicalDecl());
+        return true;
+      }
+      bool TraverseConstructorInitializer(CXXCtorInitializer* CI) {
+        VisitCXXCtorInitializer(CI);
+        return RecursiveASTVisitor::TraverseConstructorInitializer(CI);
+      }
+      bool VisitBinaryOperator(BinaryOperator* BO) {
+        if (!BO->isAssignmentOp()) return true;
+        if (const auto* DRE = llvm::dyn_cast<DeclRefExpr>(BO->getLHS()->IgnoreParenImpCasts()))
+          if (const auto* VD = llvm::dyn_cast<VarDecl>(DRE->getDecl()))
+            Assigns[VD].push_back(BO->getRHS());
+        if (BO->getOpcode() == BO_Assign && createsNonBlocking(BO->getRHS()))
+          if (const Decl* D = identityDecl(BO->getLHS())) Out.insert(D);
+        return true;
+      }
+      bool VisitCallExpr(CallExpr* CE) {
+        const FunctionDecl* FD = CE->getDirectCallee();
+        if (!FD || !FD->getIdentifier() || CE->getNumArgs() < 2) return true;
+        llvm::StringRef N = FD->getName();
+        if (N == "fcntl" && CE->getNumArgs() >= 3 &&
+            mentionsName(CE->getArg(1), "F_SETFL", Ctx, nullptr))
+          SetFl.push_back({CE, CE->getArg(2)});
+        else if (N == "ioctl" && mentionsName(CE->getArg(1), "FIONBIO", Ctx, nullptr))
+          SetFl.push_back({CE, nullptr});
+        else if ((N == "pipe2" || N == "socketpair") && createsNonBlocking(CE))
+          if (const Decl* D = identityDecl(CE->getArg(N == "pipe2" ? 0 : CE->getNumArgs() - 1)))
+            Out.insert(D);
+        return true;
+      }
+    } Visitor(*Ctx, *NonBlockingFds);
+    Visitor.TraverseDecl(Ctx->getTranslationUnitDecl());
+    for (auto [CE, Val] : Visitor.SetFl)
+      if (!Val || Visitor.nonblockFlag(Val))
+        if (const Decl* D = identityDecl(CE->getArg(0))) NonBlockingFds->insert(D);
+    return *NonBlockingFds;
+  }
+
+  /// True when one of the rule's conditions makes this call non-blocking.
+  bool nonBlockingByArgs(const BlockingFunction& B, const Expr* Call, const Stmt* Root) {
+    if (B.NonBlockingWhen.empty()) return false;
+    const auto* CE = llvm::dyn_cast<CallExpr>(Call);
+    llvm::SmallVector<const Expr*, 6> Args = calleeArgs(Call);
+    for (const NonBlockingCondition& C : B.NonBlockingWhen) {
+      const Expr* A = C.Arg >= 0 && static_cast<size_t>(C.Arg) < Args.size() ? Args[C.Arg] : nullptr;
+      switch (C.K) {
+        case NonBlockingCondition::Kind::HasFlag:
+          if (A && mentionsName(A, C.Name, *Ctx, Root ? &factsFor(Root).Assigns : nullptr))
+            return true;
+          break;
+        case NonBlockingCondition::Kind::Equals: {
+          if (!A || A->isValueDependent() || A->isTypeDependent()) break;
+          if (llvm::isa<CXXDefaultArgExpr>(A)) A = llvm::cast<CXXDefaultArgExpr>(A)->getExpr();
+          Expr::EvalResult Res;
+          if (A->EvaluateAsRValue(Res, *Ctx) && equalsConstant(Res.Val, C.Value)) return true;
+          break;
+        }
+        case NonBlockingCondition::Kind::FdNonBlocking: {
+          if (!A) break;
+          if (Root && factsFor(Root).HandlesEagain) return true;
+          if (const Decl* D = identityDecl(A); D && nonBlockingFds().count(D)) return true;
+          break;
+        }
+        case NonBlockingCondition::Kind::After: {
+          if (!CE || !Root) break;
+          const Decl* Key = callSubjectKey(CE);
+          if (!Key) break;
+          const SourceManager& SM = Ctx->getSourceManager();
+          bool Qualified = llvm::StringRef(C.Name).contains("::");
+          for (const BodyFacts::CallInfo& I : factsFor(Root).Calls) {
+            if (I.Key != Key || (Qualified ? I.QName != C.Name : I.Name != C.Name)) continue;
+            if (SM.isBeforeInTranslationUnit(I.Loc, CE->getBeginLoc())) return true;
+          }
+          break;
+        }
+      }
+    }
+    return false;
+  }
+
+ private:
   class Scanner : public RecursiveASTVisitor<Scanner> {
    public:
-    Scanner(BlockingAnalysis& A, FunctionInfo& Info) : A(A), Info(Info) {}
+    Scanner(BlockingAnalysis& A, FunctionInfo& Info, const Stmt* Root)
+        : A(A), Info(Info), Root(Root) {}
 
     bool TraverseStmt(Stmt* S) {
       if (!S) return true;
@@ -161,6 +717,34 @@ class BlockingAnalysis {
       return RecursiveASTVisitor::TraverseDecl(D);
     }
 
+    /// A stream object named by the rules (std::cerr, std::cin, stdout, stderr) used by the call
+    /// as its object or as a direct argument: the call takes the stream's rule (console logging
+    /// or console input), whatever the function is.
+    const BlockingFunction* streamRule(CallExpr* CE, std::string& Shown) {
+      auto Check = [&](const Expr* E) -> const BlockingFunction* {
+        const auto* DRE = llvm::dyn_cast_or_null<DeclRefExpr>(E ? E->IgnoreParenImpCasts() : nullptr);
+        const auto* VD = DRE ? llvm::dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+        if (!VD || VD->hasLocalStorage()) return nullptr;
+        std::string N = qualifiedNameForRules(VD);
+        if (const BlockingFunction* B = A.R.findBlocking(N)) {
+          Shown = N;
+          return B;
+        }
+        return nullptr;
+      };
+      if (const auto* MC = llvm::dyn_cast<CXXMemberCallExpr>(CE))
+        if (const BlockingFunction* B = Check(MC->getImplicitObjectArgument())) return B;
+      for (const Expr* Arg : CE->arguments())
+        if (const BlockingFunction* B = Check(Arg)) return B;
+      return nullptr;
+    }
+
+    void addHit(SourceLocation Loc, const Stmt* S, const BlockingFunction* B, std::string Name) {
+      if (!A.enabled(*B)) return;
+      if (const auto* E = llvm::dyn_cast<Expr>(S); E && A.nonBlockingByArgs(*B, E, Root)) return;
+      Info.Hits.push_back({Loc, S, B, std::move(Name)});
+    }
+
     bool VisitCallExpr(CallExpr* CE) {
       const FunctionDecl* FD = CE->getDirectCallee();
       if (!FD) {
@@ -176,8 +760,17 @@ class BlockingAnalysis {
         if (OC->getOperator() != OO_Call && OC->getOperator() != OO_Subscript)
           Loc = OC->getOperatorLoc();
       std::string Name = qualifiedNameForRules(FD);
-      if (const BlockingFunction* B = A.lookup(Name)) {
-        Info.Hits.push_back({Loc, B, Name});
+      std::string StreamName;
+      if (const BlockingFunction* S = streamRule(CE, StreamName)) {
+        if (auto* OC = llvm::dyn_cast<CXXOperatorCallExpr>(CE))
+          StreamName += std::string(" ") + getOperatorSpelling(OC->getOperator());
+        else
+          StreamName = FD->getNameAsString() + "(" + StreamName + ")";
+        addHit(Loc, CE, S, StreamName);
+        return true;
+      }
+      if (const BlockingFunction* B = A.R.findBlocking(Name)) {
+        addHit(Loc, CE, B, Name);
         return true;
       }
       // Member / operator call on an object of a blocking class (std::ifstream f; f.read()).
@@ -186,6 +779,18 @@ class BlockingAnalysis {
         Obj = MC->getImplicitObjectArgument();
       else if (llvm::isa<CXXOperatorCallExpr>(CE) && CE->getNumArgs() > 0)
         Obj = CE->getArg(0);
+      // A method inherited from a base class, named by the object's class: std::future::wait is
+      // declared in libstdc++'s std::__basic_future.
+      if (Obj && llvm::isa<CXXMethodDecl>(FD) && FD->getIdentifier()) {
+        if (const CXXRecordDecl* RD = recordOf(Obj->IgnoreImpCasts()->getType());
+            RD && RD != llvm::cast<CXXMethodDecl>(FD)->getParent()) {
+          std::string ViaObject = qualifiedNameForRules(RD) + "::" + FD->getName().str();
+          if (const BlockingFunction* B = A.R.findBlocking(ViaObject)) {
+            addHit(Loc, CE, B, ViaObject);
+            return true;
+          }
+        }
+      }
       // Const member functions of a blocking class (good(), is_open(), operator!) only read the
       // object's state; the I/O is in the constructor and the non-const operations.
       // (libstdc++'s basic_ifstream::is_open also has a non-const overload.)
@@ -199,14 +804,14 @@ class BlockingAnalysis {
       if (Obj) {
         Obj = Obj->IgnoreImpCasts();
         if (const CXXRecordDecl* RD = recordOf(Obj->getType())) {
-          if (const BlockingFunction* B = A.lookup(qualifiedNameForRules(RD))) {
+          if (const BlockingFunction* B = A.R.findBlocking(qualifiedNameForRules(RD))) {
             std::string Method = FD->getNameAsString();
-            Info.Hits.push_back({Loc, B, typeDisplay(Obj->getType(), *A.Ctx) + "::" + Method});
+            addHit(Loc, CE, B, typeDisplay(Obj->getType(), *A.Ctx) + "::" + Method);
             return true;
           }
         }
       }
-      addEdge(Loc, FD);
+      addEdge(Loc, FD, CE);
       return true;
     }
 
@@ -217,20 +822,21 @@ class BlockingAnalysis {
       // Implicit constructors (C structs such as `struct stat`, whose names equal blocking
       // functions, and copies/moves of existing objects) do no I/O.
       if (Ctor->isImplicit() || Ctor->isCopyOrMoveConstructor()) {
-        addEdge(CE->getBeginLoc(), Ctor);
+        addEdge(CE->getBeginLoc(), Ctor, CE);
         return true;
       }
-      if (const BlockingFunction* B = A.lookup(qualifiedNameForRules(RD))) {
-        Info.Hits.push_back({CE->getBeginLoc(), B, typeDisplay(CE->getType(), *A.Ctx)});
+      if (const BlockingFunction* B = A.R.findBlocking(qualifiedNameForRules(RD))) {
+        addHit(CE->getBeginLoc(), CE, B, typeDisplay(CE->getType(), *A.Ctx));
         return true;
       }
-      addEdge(CE->getBeginLoc(), Ctor);
+      addEdge(CE->getBeginLoc(), Ctor, CE);
       return true;
     }
 
    private:
     BlockingAnalysis& A;
     FunctionInfo& Info;
+    const Stmt* Root;
 
     bool isOffloadLookup(const Expr* Callee) {
       if (const auto* ULE = llvm::dyn_cast<UnresolvedLookupExpr>(Callee->IgnoreImplicit()))
@@ -247,97 +853,148 @@ class BlockingAnalysis {
       if (!ULE) return;
       for (const NamedDecl* D : ULE->decls()) {
         std::string Name = qualifiedNameForRules(D->getUnderlyingDecl());
-        if (const BlockingFunction* B = A.lookup(Name)) {
-          Info.Hits.push_back({CE->getBeginLoc(), B, Name});
+        if (const BlockingFunction* B = A.R.findBlocking(Name)) {
+          addHit(CE->getBeginLoc(), CE, B, Name);
           return;
         }
       }
     }
 
-    void addEdge(SourceLocation Loc, const FunctionDecl* FD) {
+    void addEdge(SourceLocation Loc, const FunctionDecl* FD, const Expr* Call) {
       const FunctionDecl* Def = FD->getDefinition();
       if (!Def || !Def->getBody() || isCoroutine(Def)) return;
-      const SourceManager& SM = A.Ctx->getSourceManager();
-      if (SM.isInSystemHeader(Def->getLocation())) return;
-      Info.Edges.push_back({Loc, Def});
+      // Library code is followed whether its headers come with -I or -isystem; the standard
+      // library and compiler internals are not (their blocking entry points are in the rules).
+      if (isStdLibrary(Def)) return;
+      Info.Edges.push_back({Loc, Def, Call});
+    }
+
+    static bool isStdLibrary(const FunctionDecl* FD) {
+      const DeclContext* DC = FD->getDeclContext();
+      while (DC && !DC->isFileContext()) DC = DC->getParent();
+      for (; DC; DC = DC->getParent()) {
+        if (const auto* NS = llvm::dyn_cast<NamespaceDecl>(DC)) {
+          if (NS->isStdNamespace()) return true;
+          if (NS->getIdentifier() && (NS->getName().starts_with("__") ||
+                                      NS->getName() == "__gnu_cxx" || NS->getName() == "std"))
+            return true;
+        }
+      }
+      return FD->getIdentifier() && FD->getName().starts_with("__");
     }
   };
 
  public:
-  const BlockingFunction* lookup(llvm::StringRef Name) const {
-    const BlockingFunction* B = R.findBlocking(Name);
-    if (B && B->Strict && !Strict) return nullptr;
-    return B;
+  /// Strict-only and logging-only rules are off unless their option is on.
+  bool enabled(const BlockingFunction& B) const {
+    if (B.Strict && !Strict) return false;
+    if (B.Logging && !Logging) return false;
+    return true;
   }
 };
 
-std::optional<BlockingAnalysis::Path> BlockingAnalysis::mayBlock(const FunctionDecl* Start) {
-  auto build = [&](const FunctionDecl* Fn) {
-    Path P;
-    while (true) {
-      const MemoEntry& M = Memo[Fn];
-      const FunctionInfo& I = Infos[Fn];
-      if (M.HitIndex >= 0) {
-        P.Last = Fn;
-        P.Hit = I.Hits[M.HitIndex];
-        return P;
-      }
-      const Edge& E = I.Edges[M.EdgeIndex];
-      P.Hops.push_back({Fn, E});
-      Fn = E.Callee;
-    }
-  };
-  if (auto It = Memo.find(Start); It != Memo.end()) {
-    if (!It->second.Blocks) return std::nullopt;
-    return build(Start);
-  }
-  // BFS over the call graph; parents give a shortest path to the first blocking function.
-  llvm::DenseMap<const FunctionDecl*, std::pair<const FunctionDecl*, int>> Parent;
+bool BlockingAnalysis::reachesBlocking(const FunctionDecl* Start) {
+  if (auto It = Memo.find(Start); It != Memo.end()) return It->second.Blocks;
+  // BFS over the call graph.
+  llvm::DenseSet<const FunctionDecl*> Seen{Start};
   std::deque<const FunctionDecl*> Queue{Start};
-  Parent[Start] = {nullptr, -1};
-  const FunctionDecl* Found = nullptr;
+  bool Found = false;
   while (!Queue.empty() && !Found) {
     const FunctionDecl* Fn = Queue.front();
     Queue.pop_front();
     auto MIt = Memo.find(Fn);
     if (MIt != Memo.end()) {
-      if (MIt->second.Blocks) Found = Fn;
+      if (MIt->second.Blocks) Found = true;
       continue;  // known non-blocking: its reachable set cannot block
     }
     const FunctionInfo& Info = scanDefinition(Fn);
     if (!Info.Hits.empty()) {
-      Memo[Fn] = {true, 0, -1};
-      Found = Fn;
+      Found = true;
       break;
     }
-    for (size_t EI = 0; EI < Info.Edges.size(); ++EI) {
-      const FunctionDecl* C = Info.Edges[EI].Callee;
-      if (Parent.try_emplace(C, std::make_pair(Fn, static_cast<int>(EI))).second)
-        Queue.push_back(C);
+    for (const Edge& E : Info.Edges)
+      if (Seen.insert(E.Callee).second) Queue.push_back(E.Callee);
+  }
+  if (!Found)
+    for (const FunctionDecl* Fn : Seen) Memo[Fn] = {false, -1, -1};
+  else
+    Memo[Start] = {true, -1, -1};
+  return Found;
+}
+
+bool BlockingAnalysis::preciseBlocks(const FunctionDecl* Fn, Bindings B, unsigned Depth) {
+  if (!reachesBlocking(Fn)) return false;
+  FnCfg& C = cfgFor(Fn);
+  for (size_t I = 0; I < B.size(); ++I)
+    if (I >= 64 || !(C.ParamMask & (uint64_t(1) << I))) B[I].reset();
+  std::string Key = keyOf(B);
+  auto MK = std::make_pair(Fn, Key);
+  if (auto It = Precise.find(MK); It != Precise.end()) return It->second.Blocks;
+  if (Depth > 256 || !InProgress.insert(MK).second) return false;  // recursion: assume not
+  const FunctionInfo& Info = scanDefinition(Fn);
+  const std::vector<char>* Live = C.G ? &liveBlocks(C, Fn, B, Key) : nullptr;
+  ++OnStack[Fn];
+  auto IsLive = [&](const Stmt* S) {
+    if (!Live || !S) return true;
+    auto It = C.BlockOf.find(S);
+    return It == C.BlockOf.end() || (*Live)[It->second];
+  };
+  PreciseEntry Result;
+  for (size_t I = 0; I < Info.Hits.size() && !Result.Blocks; ++I)
+    if (IsLive(Info.Hits[I].S)) Result = {true, static_cast<int>(I), -1, {}};
+  for (size_t I = 0; I < Info.Edges.size() && !Result.Blocks; ++I) {
+    const Edge& E = Info.Edges[I];
+    if (!IsLive(E.Call)) continue;
+    Bindings Next = bindingsFor(E, Fn, B);
+    // Recursion: constants do not follow a call back into a function already being searched
+    // (a counter argument would unroll the recursion one binding at a time).
+    if (OnStack.count(E.Callee)) Next.clear();
+    if (preciseBlocks(E.Callee, Next, Depth + 1))
+      Result = {true, -1, static_cast<int>(I), std::move(Next)};
+  }
+  InProgress.erase(MK);
+  if (--OnStack[Fn] == 0) OnStack.erase(Fn);
+  bool Blocks = Result.Blocks;
+  Precise[MK] = std::move(Result);
+  return Blocks;
+}
+
+std::optional<BlockingAnalysis::Path> BlockingAnalysis::mayBlock(const FunctionDecl* Start,
+                                                                 const Bindings& StartB) {
+  if (!preciseBlocks(Start, StartB, 0)) return std::nullopt;
+  Path P;
+  const FunctionDecl* Fn = Start;
+  Bindings B = StartB;
+  for (unsigned Guard = 0; Guard < 1024; ++Guard) {
+    FnCfg& C = cfgFor(Fn);
+    for (size_t I = 0; I < B.size(); ++I)
+      if (I >= 64 || !(C.ParamMask & (uint64_t(1) << I))) B[I].reset();
+    auto It = Precise.find({Fn, keyOf(B)});
+    if (It == Precise.end() || !It->second.Blocks) return std::nullopt;
+    const PreciseEntry& M = It->second;
+    const FunctionInfo& I = Infos[Fn];
+    if (M.HitIndex >= 0) {
+      P.Last = Fn;
+      P.Hit = I.Hits[M.HitIndex];
+      return P;
     }
+    const Edge& E = I.Edges[M.EdgeIndex];
+    P.Hops.push_back({Fn, E});
+    Fn = E.Callee;
+    B = M.Next;
   }
-  if (!Found) {
-    for (auto& KV : Parent)
-      Memo[KV.first] = {false, -1, -1};
-    return std::nullopt;
-  }
-  // Memoize the path back to Start: each node's next hop is the edge toward Found.
-  for (const FunctionDecl* Fn = Found; Parent[Fn].first;) {
-    auto [Caller, EdgeIdx] = Parent[Fn];
-    if (!Memo.count(Caller)) Memo[Caller] = {true, -1, EdgeIdx};
-    Fn = Caller;
-  }
-  return build(Start);
+  return std::nullopt;
 }
 
 BlockingCallCheck::BlockingCallCheck(llvm::StringRef Name, clang::tidy::ClangTidyContext* Context)
     : ClangTidyCheck(Name, Context),
       Strict(Options.get("Strict", false)),
-      Transitive(Options.get("Transitive", true)) {
+      Transitive(Options.get("Transitive", true)),
+      Logging(Options.get("Logging", false)) {
   std::string Err;
   RulesPtr = getRules(*Context, &Err);
   if (!Err.empty()) configurationDiag("%0") << Err;
-  Analysis = std::make_unique<BlockingAnalysis>(*RulesPtr, Strict);
+  Analysis = std::make_unique<BlockingAnalysis>(*RulesPtr, Strict, Logging);
 }
 
 BlockingCallCheck::~BlockingCallCheck() = default;
@@ -345,6 +1002,7 @@ BlockingCallCheck::~BlockingCallCheck() = default;
 void BlockingCallCheck::storeOptions(clang::tidy::ClangTidyOptions::OptionMap& Opts) {
   Options.store(Opts, "Strict", Strict);
   Options.store(Opts, "Transitive", Transitive);
+  Options.store(Opts, "Logging", Logging);
 }
 
 void BlockingCallCheck::registerMatchers(MatchFinder* Finder) {
@@ -370,16 +1028,16 @@ void BlockingCallCheck::check(const MatchFinder::MatchResult& Result) {
   for (const DirectHit& H : Info.Hits) {
     if (!A.Reported.insert({H.Loc.getRawEncoding(), H.Rule}).second) continue;
     diag(H.Loc, "blocking %0 '%1' in coroutine '%2'; %3")
-        << H.Rule->Category << H.Name << Coro << H.Rule->Fix;
+        << H.Rule->Category << H.Name << Coro << A.fixFor(*H.Rule);
   }
   if (!Transitive) return;
   for (const Edge& E : Info.Edges) {
-    std::optional<BlockingAnalysis::Path> P = A.mayBlock(E.Callee);
+    std::optional<BlockingAnalysis::Path> P = A.mayBlock(E.Callee, A.bindingsFor(E, Fn, {}));
     if (!P) continue;
     if (!A.Reported.insert({E.Loc.getRawEncoding(), P->Hit.Rule}).second) continue;
     diag(E.Loc, "blocking %0 '%1' reached through call to '%2' in coroutine '%3'; %4")
         << P->Hit.Rule->Category << P->Hit.Name << displayName(E.Callee) << Coro
-        << P->Hit.Rule->Fix;
+        << A.fixFor(*P->Hit.Rule);
     for (const auto& [Caller, Hop] : P->Hops)
       diag(Hop.Loc, "'%0' calls '%1' here", DiagnosticIDs::Note)
           << displayName(Caller) << displayName(Hop.Callee);

@@ -21,6 +21,9 @@ class BlockingAnalysis;
 ///  - Strict (bool, default false): also report rules marked `strict: true`
 ///    (e.g. std::mutex::lock).
 ///  - Transitive (bool, default true): follow calls into functions defined in the TU.
+///  - Logging (bool, default false): also report console logging (rules marked
+///    `logging: true`: printf, puts, fprintf/fputs/fwrite to stdout/stderr, std::cout/cerr/clog,
+///    fmt::print, std::print).
 ///
 /// Not thread-safe (one instance per TU, like every ClangTidyCheck).
 class BlockingCallCheck : public clang::tidy::ClangTidyCheck {
@@ -39,6 +42,7 @@ class BlockingCallCheck : public clang::tidy::ClangTidyCheck {
   std::shared_ptr<const Rules> RulesPtr;
   const bool Strict;
   const bool Transitive;
+  const bool Logging;
   std::unique_ptr<BlockingAnalysis> Analysis;
 };
 

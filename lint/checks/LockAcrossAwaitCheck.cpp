@@ -8,6 +8,7 @@
 #include <clang/AST/ASTContext.h>
 #include <clang/AST/Attr.h>
 #include <clang/AST/ExprCXX.h>
+#include <clang/AST/RecursiveASTVisitor.h>
 #include <clang/ASTMatchers/ASTMatchFinder.h>
 #include <clang/ASTMatchers/ASTMatchers.h>
 #include <clang/Analysis/CFG.h>
@@ -209,9 +210,117 @@ class HeldLockAnalysis {
   bool isAsyncSafe(const CXXRecordDecl* RD) const {
     return RD && matchesQualifiedName(qualifiedRecordName(RD), V.AsyncSafeTypes);
   }
+  /// A type a coroutine can await: it has await_ready or operator co_await, or is a coroutine
+  /// return type (has a nested promise_type).
+  static bool isAwaitableRecord(const CXXRecordDecl* RD, unsigned Depth = 0) {
+    RD = RD ? RD->getDefinition() : nullptr;
+    if (!RD || Depth > 4) return false;
+    // Members inherited from a base count (async_simple's Lazy gets promise_type and
+    // operator co_await from LazyBase).
+    for (const CXXBaseSpecifier& B : RD->bases())
+      if (isAwaitableRecord(B.getType()->getAsCXXRecordDecl(), Depth + 1)) return true;
+    for (const Decl* D : RD->decls()) {
+      const auto* ND = dyn_cast<NamedDecl>(D);
+      if (!ND) continue;
+      if (const auto* FT = dyn_cast<FunctionTemplateDecl>(ND)) ND = FT->getTemplatedDecl();
+      if (ND->getIdentifier() && (ND->getName() == "await_ready" || ND->getName() == "promise_type"))
+        return true;
+      if (const auto* FD = dyn_cast<FunctionDecl>(ND);
+          FD && FD->getOverloadedOperator() == OO_Coawait)
+        return true;
+    }
+    return false;
+  }
+  /// An asynchronous mutex: not a known synchronous mutex, and its lock methods return something
+  /// to co_await (coro::mutex::lock, async_simple's Mutex::coLock, folly's
+  /// coro::Mutex::co_lock). A std guard over such a type does not block: std::unique_lock's
+  /// constructor only discards the awaitable.
+  bool isAsyncMutexRecord(const CXXRecordDecl* RD) const {
+    RD = RD ? RD->getDefinition() : nullptr;
+    if (!RD || isMutexRecord(RD)) return false;
+    for (const CXXMethodDecl* MD : RD->methods()) {
+      if (!MD->getIdentifier()) continue;
+      llvm::StringRef N = MD->getName();
+      if (!N.contains_insensitive("lock")) continue;
+      if (isAwaitableRecord(getRecord(MD->getReturnType()))) return true;
+    }
+    return false;
+  }
+  /// A std guard template (std::unique_lock<M>, ...) whose mutex argument is asynchronous.
+  bool guardsAsyncMutex(const CXXRecordDecl* RD) const {
+    const auto* Spec = dyn_cast_or_null<ClassTemplateSpecializationDecl>(RD);
+    if (!Spec) return false;
+    for (const TemplateArgument& A : Spec->getTemplateArgs().asArray()) {
+      if (A.getKind() == TemplateArgument::Type && isAsyncMutexRecord(getRecord(A.getAsType())))
+        return true;
+      if (A.getKind() == TemplateArgument::Pack)
+        for (const TemplateArgument& P : A.pack_elements())
+          if (P.getKind() == TemplateArgument::Type &&
+              isAsyncMutexRecord(getRecord(P.getAsType())))
+            return true;
+    }
+    return false;
+  }
+  /// Does \p Body call a lock (or unlock) method of the vocabulary on a synchronous mutex that
+  /// is a member of the class (`m_.lock()`, `mu_->lock()`, `pthread_mutex_lock(&mu_)`)?
+  bool callsOnMemberMutex(const Stmt* Body, bool Unlock) const {
+    if (!Body) return false;
+    struct Finder : RecursiveASTVisitor<Finder> {
+      const HeldLockAnalysis& A;
+      bool Unlock;
+      bool Found = false;
+      Finder(const HeldLockAnalysis& A, bool U) : A(A), Unlock(U) {}
+      static bool isMember(const Expr* E) {
+        E = E->IgnoreParenImpCasts();
+        if (const auto* UO = dyn_cast<UnaryOperator>(E)) E = UO->getSubExpr()->IgnoreParenImpCasts();
+        return isa<MemberExpr>(E);
+      }
+      bool VisitCXXMemberCallExpr(CXXMemberCallExpr* MC) {
+        const CXXMethodDecl* MD = MC->getMethodDecl();
+        const Expr* Obj = MC->getImplicitObjectArgument();
+        if (!MD || !MD->getIdentifier() || !Obj || !isMember(Obj)) return true;
+        QualType T = Obj->getType();
+        if (T->isPointerType()) T = T->getPointeeType();
+        if (!A.isMutexRecord(getRecord(T))) return true;
+        const auto& Names = Unlock ? A.V.UnlockMethods : A.V.LockMethods;
+        if (contains(Names, MD->getName())) Found = true;
+        return !Found;
+      }
+      bool VisitCallExpr(CallExpr* CE) {
+        const FunctionDecl* FD = CE->getDirectCallee();
+        if (!FD || !FD->getIdentifier() || CE->getNumArgs() < 1 || !isMember(CE->getArg(0)))
+          return true;
+        llvm::StringRef N = FD->getName();
+        if (Unlock ? (N == "pthread_mutex_unlock" || N == "pthread_rwlock_unlock")
+                   : (N == "pthread_mutex_lock" || N == "pthread_rwlock_wrlock" ||
+                      N == "pthread_rwlock_rdlock"))
+          Found = true;
+        return !Found;
+      }
+    } F(*this, Unlock);
+    F.TraverseStmt(const_cast<Stmt*>(Body));
+    return F.Found;
+  }
+  /// A home-grown RAII guard: a class (not std) whose user-written constructor locks a member
+  /// mutex and whose destructor unlocks it, whatever its name.
+  bool isHomeGrownGuard(const CXXRecordDecl* RD) const {
+    RD = RD ? RD->getDefinition() : nullptr;
+    if (!RD || RD->isLambda() || qualifiedRecordName(RD).rfind("std::", 0) == 0) return false;
+    const CXXDestructorDecl* D = RD->getDestructor();
+    const FunctionDecl* DDef = D ? D->getDefinition() : nullptr;
+    if (!DDef || !callsOnMemberMutex(DDef->getBody(), /*Unlock=*/true)) return false;
+    for (const CXXConstructorDecl* C : RD->ctors()) {
+      if (C->isCopyOrMoveConstructor() || C->isImplicit()) continue;
+      const FunctionDecl* CDef = C->getDefinition();
+      if (CDef && callsOnMemberMutex(CDef->getBody(), /*Unlock=*/false)) return true;
+    }
+    return false;
+  }
   bool isGuardRecord(const CXXRecordDecl* RD) const {
     if (!RD || isAsyncSafe(RD)) return false;
+    if (guardsAsyncMutex(RD)) return false;
     if (matchesQualifiedName(qualifiedRecordName(RD), V.LockTypes)) return true;
+    if (isHomeGrownGuardCached(RD)) return true;
     if (RD->hasAttr<ScopedLockableAttr>()) return true;
     if (const auto* Spec = dyn_cast<ClassTemplateSpecializationDecl>(RD))
       if (Spec->getSpecializedTemplate()->getTemplatedDecl()->hasAttr<ScopedLockableAttr>())
@@ -375,6 +484,9 @@ class HeldLockAnalysis {
       return R;
     }
     const Expr* E = strip(Init);
+    // `auto lk = co_await m.lock();`: a lock obtained by suspending is an asynchronous lock; it
+    // is acquired after (not across) that co_await and is safe to hold across later ones.
+    if (isa<CoawaitExpr, DependentCoawaitExpr, CoyieldExpr>(E)) return R;
     if (const VarDecl* From = movedVar(E, /*RequireMove=*/true)) {
       R.Kind = InitKind::Transfer;
       R.From = From;
@@ -683,8 +795,17 @@ class HeldLockAnalysis {
     }
   }
 
+  bool isHomeGrownGuardCached(const CXXRecordDecl* RD) const {
+    auto It = HomeGrown.find(RD);
+    if (It != HomeGrown.end()) return It->second;
+    bool R = isHomeGrownGuard(RD);
+    HomeGrown[RD] = R;
+    return R;
+  }
+
   ASTContext& Ctx;
   const LockVocabulary& V;
+  mutable llvm::DenseMap<const CXXRecordDecl*, bool> HomeGrown;
   std::unique_ptr<CFG> Cfg;
   llvm::DenseMap<const VarDecl*, unsigned> VarSite;
   llvm::DenseMap<const clang::Expr*, unsigned> ExprSite;
@@ -799,10 +920,13 @@ void LockAcrossAwaitCheck::check(const MatchFinder::MatchResult& Result) {
     }
     std::string Fix =
         S.Kind == SiteKind::Manual ? "unlock it before co_await" : "release it before co_await";
-    diag(Loc,
-         "%0 %1 held across a suspension point in coroutine '%2'%3; %4 or use "
-         "rill::sync::Mutex")
-        << What << (Must ? "is" : "may be") << Coro << (Must ? "" : " on some paths") << Fix;
+    // The advice follows the code: rill's mutex where rill is used, else the runtime's own.
+    bool UsesRill = !Result.Context->getTranslationUnitDecl()
+                         ->lookup(&Result.Context->Idents.get("rill"))
+                         .empty();
+    diag(Loc, "%0 %1 held across a suspension point in coroutine '%2'%3; %4 or use %5")
+        << What << (Must ? "is" : "may be") << Coro << (Must ? "" : " on some paths") << Fix
+        << (UsesRill ? "rill::sync::Mutex" : "the runtime's async mutex");
     for (const Hit& H : Hits) {
       const auto* Suspend = H.Suspend;
       llvm::StringRef Kw = isa<CoyieldExpr>(Suspend) ? "co_yield" : "co_await";

@@ -12,6 +12,7 @@
 
 #include <optional>
 
+#include "analysis/Coroutine.h"
 #include "analysis/Rules.h"
 
 using namespace clang;
@@ -33,7 +34,7 @@ const CXXRecordDecl* recordOf(QualType T) {
 
 std::string displayName(const FunctionDecl* FD) {
   if (const auto* MD = llvm::dyn_cast<CXXMethodDecl>(FD); MD && MD->getParent()->isLambda())
-    return "lambda";
+    return coroutineDisplayName(FD);  // "lambda at FILE:LINE"
   return FD->getQualifiedNameAsString();
 }
 
@@ -416,10 +417,48 @@ class FanoutVisitor : public RecursiveASTVisitor<FanoutVisitor> {
     return F.Found;
   }
 
+  /// The spawned work is finished within the same iteration: a free spawn function is awaited
+  /// directly (`co_await rill::spawn(...)`), or its handle / thread is a variable of the loop
+  /// body that is awaited or joined in the body (`auto h = spawn(...); co_await h;`,
+  /// `std::thread t(f); t.join();`). Then at most one runs at a time.
+  static bool finishedInIteration(const Expr* Call, const Stmt* Loop) {
+    // A set's spawn (JoinSet::spawn) returns when the task is registered, not when it is done:
+    // awaiting it does not join the task.
+    if (llvm::isa<CXXMemberCallExpr>(Call)) return false;
+    struct Finder : RecursiveASTVisitor<Finder> {
+      const Expr* Call;
+      const VarDecl* Var = nullptr;
+      bool Done = false;
+      explicit Finder(const Expr* C) : Call(C) {}
+      bool TraverseLambdaExpr(LambdaExpr*) { return true; }
+      bool VisitVarDecl(VarDecl* VD) {
+        if (VD->getInit() && stripMoves(VD->getInit()) == Call) Var = VD;
+        return true;
+      }
+      bool VisitCoawaitExpr(CoawaitExpr* A) {
+        const Expr* Op = stripMoves(A->getOperand());
+        if (Op == Call || (Var && referencedVar(A->getOperand()) == Var)) Done = true;
+        return !Done;
+      }
+      bool VisitCXXMemberCallExpr(CXXMemberCallExpr* C) {
+        const CXXMethodDecl* M = C->getMethodDecl();
+        if (!Var || !M || !M->getIdentifier()) return true;
+        llvm::StringRef N = M->getName();
+        if ((N == "join" || N == "get" || N == "wait") &&
+            referencedVar(C->getImplicitObjectArgument()) == Var)
+          Done = true;
+        return !Done;
+      }
+    } F(Call);
+    F.TraverseStmt(const_cast<Stmt*>(Loop));
+    return F.Done;
+  }
+
   void checkSpawn(const Expr* Call, llvm::StringRef Name, const CallExpr* CE) {
     const Stmt* Loop = unboundedLoop();
     if (!Loop) return;
     if (CE && (limitedReceiver(CE) || drainedInLoop(CE, Loop))) return;
+    if (finishedInIteration(Call, Loop)) return;
     PermitFinder PF(R, Permits);
     PF.TraverseStmt(const_cast<Expr*>(Call));
     if (PF.Found) return;

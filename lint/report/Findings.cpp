@@ -169,6 +169,11 @@ CheckDoc describeCheck(llvm::StringRef Check) {
        "The coroutine's frame (locals live across suspension points, parameter copies, promise, "
        "awaiters) exceeds FrameSizeThreshold bytes; every spawned task allocates it on the heap. "
        "Box large buffers or move them out of the coroutine."},
+      {"rill-discarded-awaitable", "Awaitable discarded without co_await",
+       "An expression statement whose value is an awaitable (a type with await_ready, "
+       "await_suspend and await_resume, or operator co_await) or a lazy coroutine task, "
+       "discarded without co_await. The operation never runs and no error is reported. "
+       "co_await it, or spawn it to run detached."},
   };
   CheckDoc D;
   for (const Entry& E : kRill) {

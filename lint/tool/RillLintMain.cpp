@@ -19,6 +19,7 @@
 #include <clang/Tooling/CommonOptionsParser.h>
 #include <clang/Tooling/CompilationDatabase.h>
 #include <clang/Tooling/JSONCompilationDatabase.h>
+#include <llvm/ADT/StringExtras.h>
 #include <llvm/ADT/StringSet.h>
 #include <llvm/Support/CommandLine.h>
 #include <llvm/Support/FileSystem.h>
@@ -357,9 +358,11 @@ std::vector<std::string> resolveSources(const CompilationDatabase* JsonDB,
   auto Add = [&](const std::string& P) {
     if (Seen.insert(P).second) Out.push_back(P);
   };
+  // Database entries that are not C/C++ sources (assembly .S, .asm, ...) are skipped, as
+  // clang-tidy's run-clang-tidy.py does.
   if (SourcePaths.empty() && JsonDB) {
     for (const std::string& F : JsonDB->getAllFiles())
-      Add(makeAbsolute(F));
+      if (isSourceFile(F)) Add(makeAbsolute(F));
     return Out;
   }
   for (const std::string& Src : SourcePaths) {
@@ -370,7 +373,7 @@ std::vector<std::string> resolveSources(const CompilationDatabase* JsonDB,
       if (JsonDB) {
         for (const std::string& F : JsonDB->getAllFiles()) {
           std::string FA = makeAbsolute(F);
-          if (llvm::StringRef(FA).starts_with(Prefix)) Add(FA);
+          if (llvm::StringRef(FA).starts_with(Prefix) && isSourceFile(FA)) Add(FA);
         }
       } else {
         std::error_code EC;
@@ -833,9 +836,12 @@ Docs: docs/lint/README.md.
     for (const std::string& F : Files) {
       ClangTidyOptions O = Provider->getOptions(F);
       auto It = O.CheckOptions.find("rill.RulesFiles");
-      if (It == O.CheckOptions.end() || !Checked.insert(It->second.Value).second) continue;
+      if (It == O.CheckOptions.end()) continue;
+      std::vector<std::string> Resolved =
+          rill::lint::resolveConfigRulesFiles(It->second.Value, F);
+      if (!Checked.insert(llvm::join(Resolved, ";")).second) continue;
       std::string Err;
-      if (!rill::lint::loadRules(rill::lint::splitRulesFileList(It->second.Value), &Err)) {
+      if (!rill::lint::loadRules(Resolved, &Err)) {
         error() << Err << " (from CheckOptions rill.RulesFiles)\n";
         return kExitInputError;
       }

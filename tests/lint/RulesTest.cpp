@@ -176,9 +176,98 @@ INSTANTIATE_TEST_SUITE_P(
                 "bad.yaml:2:3: error: unknown key 'guard_typez' in 'locks'"},
         BadCase{"NestedList", "spawn_functions: [[a]]\n",
                 "bad.yaml:1:20: error: expected a string for 'spawn_functions'"},
+        BadCase{"ConditionWithoutArg",
+                "blocking:\n  - name: x\n    category: c\n    fix: f\n    nonblocking_when:\n"
+                "      - {has_flag: LOCK_NB}\n",
+                "bad.yaml:6:10: error: this 'nonblocking_when' condition needs 'arg'"},
+        BadCase{"ConditionTwoKinds",
+                "blocking:\n  - name: x\n    category: c\n    fix: f\n    nonblocking_when:\n"
+                "      - {arg: 1, has_flag: A, equals: 0}\n",
+                "bad.yaml:6:10: error: a 'nonblocking_when' condition needs exactly one of"},
+        BadCase{"ConditionBadArg",
+                "blocking:\n  - name: x\n    category: c\n    fix: f\n    nonblocking_when:\n"
+                "      - {arg: two, equals: 0}\n",
+                "bad.yaml:6:15: error: expected an integer for 'arg'"},
         BadCase{"UnterminatedString", "blocking:\n  - name: \"x\n    category: y\n", "bad.yaml:"},
         BadCase{"UnterminatedFlowList", "offload_functions: [a, b\n", "bad.yaml:"}),
     [](const ::testing::TestParamInfo<BadCase>& I) { return std::string(I.param.Name); });
+
+TEST(ParseRules, ArgumentConditionsGenericFixAndLogging) {
+  Rules R;
+  std::string Err;
+  ASSERT_TRUE(parseRulesInto(R, R"(
+version: 1
+blocking:
+  - functions: [my_lock]
+    category: "file lock"
+    fix: "use rill"
+    generic_fix: "use a thread pool"
+    nonblocking_when:
+      - {arg: 1, has_flag: MY_NB}
+      - {arg: 2, equals: 0}
+      - {arg: 0, fd_nonblocking: true}
+      - {after: my_is_ready}
+  - functions: [my_log]
+    category: "console logging"
+    fix: "f"
+    logging: true
+)",
+                             "t.yaml", &Err))
+      << Err;
+  const BlockingFunction* B = R.findBlocking("my_lock");
+  ASSERT_NE(B, nullptr);
+  EXPECT_EQ(B->GenericFix, "use a thread pool");
+  ASSERT_EQ(B->NonBlockingWhen.size(), 4u);
+  EXPECT_EQ(B->NonBlockingWhen[0].K, NonBlockingCondition::Kind::HasFlag);
+  EXPECT_EQ(B->NonBlockingWhen[0].Arg, 1);
+  EXPECT_EQ(B->NonBlockingWhen[0].Name, "MY_NB");
+  EXPECT_EQ(B->NonBlockingWhen[1].K, NonBlockingCondition::Kind::Equals);
+  EXPECT_EQ(B->NonBlockingWhen[1].Value, 0);
+  EXPECT_EQ(B->NonBlockingWhen[2].K, NonBlockingCondition::Kind::FdNonBlocking);
+  EXPECT_EQ(B->NonBlockingWhen[3].K, NonBlockingCondition::Kind::After);
+  EXPECT_EQ(B->NonBlockingWhen[3].Name, "my_is_ready");
+  EXPECT_FALSE(B->Logging);
+  EXPECT_TRUE(R.findBlocking("my_log")->Logging);
+}
+
+TEST(BuiltinRules, ConsistentLockRulesAndRuntimeBridges) {
+  auto R = builtinRules();
+  // pthread_mutex_lock and std::mutex::lock follow the same (Strict) policy.
+  EXPECT_TRUE(R->findBlocking("pthread_mutex_lock")->Strict);
+  EXPECT_TRUE(R->findBlocking("std::mutex::lock")->Strict);
+  for (const char* N : {"coro::sync_wait", "cppcoro::sync_wait", "async_simple::coro::syncAwait",
+                        "folly::coro::blockingWait", "asio::io_context::run"})
+    EXPECT_NE(R->findBlocking(N), nullptr) << N;
+  // Fix texts name only APIs that exist; every built-in rule has a runtime-neutral variant.
+  for (const BlockingFunction& B : R->Blocking) {
+    EXPECT_EQ(B.Fix.find("rill::process"), std::string::npos) << B.Name;
+    if (B.Fix.find("rill") != std::string::npos && !B.Logging)
+      EXPECT_FALSE(B.GenericFix.empty()) << B.Name;
+  }
+  EXPECT_TRUE(R->findBlocking("printf")->Logging);
+  EXPECT_TRUE(R->findBlocking("std::cerr")->Logging);
+  EXPECT_FALSE(R->findBlocking("std::cin")->Logging);
+}
+
+TEST(LoadRules, RelativeConfigPathsResolveAgainstTheConfigFile) {
+  llvm::SmallString<128> Dir;
+  ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("rill-rules-rel", Dir));
+  llvm::SmallString<128> Sub(Dir);
+  llvm::sys::path::append(Sub, "src", "deep");
+  ASSERT_FALSE(llvm::sys::fs::create_directories(Sub));
+  {
+    std::error_code EC;
+    llvm::raw_fd_ostream OS((Dir + "/.clang-tidy").str(), EC);
+    ASSERT_FALSE(EC);
+    OS << "CheckOptions:\n  rill.RulesFiles: 'rules/extra.yaml'\n";
+  }
+  std::vector<std::string> Files =
+      resolveConfigRulesFiles("rules/extra.yaml;/abs/x.yaml", (Sub + "/a.cpp").str());
+  ASSERT_EQ(Files.size(), 2u);
+  EXPECT_EQ(Files[0], (Dir + "/rules/extra.yaml").str());
+  EXPECT_EQ(Files[1], "/abs/x.yaml");
+  llvm::sys::fs::remove_directories(Dir);
+}
 
 TEST(LoadRules, MissingFileIsAnError) {
   std::string Err;

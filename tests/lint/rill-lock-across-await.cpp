@@ -278,7 +278,7 @@ struct Service {
 // case flag: coroutine lambda
 auto flag_lambda = []() -> Task<> {
   std::lock_guard g(m);
-  // CHECK-MESSAGES: :[[@LINE-1]]:19: warning: lock 'g' on mutex 'm' is held across a suspension point in coroutine 'lambda'
+  // CHECK-MESSAGES: :[[@LINE-1]]:19: warning: lock 'g' on mutex 'm' is held across a suspension point in coroutine 'lambda at rill-lock-across-await.cpp:279'
   co_await rill::sleep_ms(1);
   // CHECK-NOTES: :[[@LINE-1]]:3: note: co_await here while the lock is held
 };

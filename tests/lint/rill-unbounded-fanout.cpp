@@ -48,6 +48,9 @@ inline Task<void> detail::Promise<void>::get_return_object() { return {}; }
 template <typename T>
 struct JoinHandle {
   void abort() {}
+  bool await_ready() const noexcept { return true; }
+  void await_suspend(std::coroutine_handle<>) noexcept {}
+  void await_resume() {}
 };
 template <typename T>
 JoinHandle<T> spawn(Task<T>) { return {}; }
@@ -227,7 +230,7 @@ template Task<> spawn_all<long>(std::vector<long>);
 // A loop inside a lambda.
 auto spawner = [](std::vector<Conn> cs) {
   for (auto& c : cs) rill::spawn(handle(c));
-  // CHECK-MESSAGES: :[[@LINE-1]]:22: warning: 'rill::spawn' in a loop without a small constant trip count spawns unbounded concurrent work in 'lambda'
+  // CHECK-MESSAGES: :[[@LINE-1]]:22: warning: 'rill::spawn' in a loop without a small constant trip count spawns unbounded concurrent work in 'lambda at rill-unbounded-fanout.cpp:231'
   // CHECK-NOTES: :[[@LINE-2]]:3: note: loop without a constant bound is here
 };
 
@@ -315,4 +318,30 @@ void default_thread_objects(int n) {
     std::thread idle;  // no thread is started
     (void)idle;
   }
+}
+
+// Work finished within the same iteration (concurrency 1) is not fan-out: a spawn awaited
+// directly or through its handle, a thread joined, a future waited for in the same body.
+Task<> spawn_and_await_each(std::vector<Conn> conns) {
+  for (Conn& c : conns) co_await rill::spawn(handle(c));
+  for (Conn& c : conns) {
+    auto h = rill::spawn(handle(c));
+    co_await h;
+  }
+}
+void thread_joined_each(const std::vector<int>& items) {
+  for (int item : items) {
+    std::thread t(worker);
+    t.join();
+    auto f = std::async(std::launch::async, worker);
+    f.get();
+  }
+}
+// ... but a handle awaited only after the loop is fan-out.
+Task<> spawn_then_await_later(std::vector<Conn> conns) {
+  rill::JoinHandle<void> last;
+  for (Conn& c : conns) last = rill::spawn(handle(c));
+  // CHECK-MESSAGES: :[[@LINE-1]]:32: warning: 'rill::spawn' in a loop without a small constant trip count spawns unbounded concurrent work in 'spawn_then_await_later'
+  // CHECK-NOTES: :[[@LINE-2]]:3: note: loop without a constant bound is here
+  co_await last;
 }

@@ -206,8 +206,23 @@ def test_plugin(tmp):
           "plugin: librill-tidy.so does not link clang/LLVM (symbols come from clang-tidy-19)")
     lst = run([tidy, f"--load={ARGS.plugin}", "--checks=-*,rill-*", "--list-checks"], tmp)
     names = re.findall(r"^\s+(rill-[a-z-]+)$", lst.stdout, re.M)
-    check(sorted(names) == ["rill-blocking-call", "rill-large-frame", "rill-lock-across-await",
-                            "rill-unbounded-fanout"], f"plugin: --list-checks lists rill-*: {names}")
+    check(sorted(names) == ["rill-blocking-call", "rill-discarded-awaitable", "rill-large-frame",
+                            "rill-lock-across-await", "rill-unbounded-fanout"],
+          f"plugin: --list-checks lists rill-*: {names}")
+    # A relative rill.RulesFiles resolves against the .clang-tidy that sets it, in the plugin as
+    # in rill-lint (whatever the working directory).
+    write(f"{tmp}/proj/.clang-tidy",
+          "Checks: '-*,rill-blocking-call'\nCheckOptions:\n  rill.RulesFiles: 'lint/team.yaml'\n")
+    write(f"{tmp}/proj/lint/team.yaml",
+          "version: 1\nblocking:\n  - name: team_wait\n    category: team\n    fix: f\n")
+    write(f"{tmp}/proj/src/t.cpp", TASK + "\nvoid team_wait();\nTask tw() { team_wait(); co_return; }\n")
+    os.makedirs(f"{tmp}/elsewhere", exist_ok=True)
+    a = run([tidy, f"--load={ARGS.plugin}", f"{tmp}/proj/src/t.cpp", "--", "-std=c++20"], f"{tmp}/elsewhere")
+    b = lint([f"{tmp}/proj/src/t.cpp", "--", "-std=c++20"], f"{tmp}/elsewhere")
+    for who, r in (("clang-tidy-19 --load", a), ("rill-lint", b)):
+        check("blocking team 'team_wait'" in r.stdout,
+              f"plugin: relative rill.RulesFiles resolves against the config file in {who} "
+              f"({r.stdout[-300:]} {r.stderr[-300:]})")
     here = os.path.dirname(os.path.abspath(__file__))
     for fixture in ("rill-blocking-call.cpp", "rill-unbounded-fanout.cpp"):
         check_name = fixture[:-4]
@@ -303,6 +318,14 @@ def test_p_workflow(tmp):
     r2 = lint(["-p", "build", "-j", "2"], tmp)
     check(diags(r1.stdout) == diags(r2.stdout) and len(diags(r1.stdout)) > 0,
           "-j 2 reports exactly what -j 1 reports, in the same order")
+    # Non-C/C++ entries (assembly) are skipped, as run-clang-tidy.py does.
+    write(f"{tmp}/src/start.S", ".text\n")
+    write(f"{tmp}/build2/compile_commands.json", json.dumps(db + [
+        {"directory": tmp, "file": f"{tmp}/src/start.S", "arguments": ["clang-19", "-c", "src/start.S"]}]))
+    r = lint(["-p", "build2"], tmp)
+    files = sorted({d[0] for d in diags(r.stdout, "warning")})
+    check(r.returncode == 0 and files == ["a.cpp", "b.cpp", "c.cpp"],
+          f"-p skips .S entries of the database ({files}, rc {r.returncode}: {r.stderr[-300:]})")
     r = lint(["-p", "build", "src/a.cpp"], tmp)
     check(len(diags(r.stdout, "warning")) == 3 and r.returncode == 0, "-p build FILE uses the database flags")
     # A database entry without -std=c++20 cannot compile coroutines: reported, exit 2.

@@ -1,0 +1,228 @@
+// Fixture for rill-blocking-call on code written for another coroutine runtime (no rill in the
+// translation unit): argument-aware rules, paths that never return, constant arguments, console
+// logging policy, std::future through its base class, console input, other runtimes' blocking
+// bridges, and fix texts that do not name rill. Must-flag and must-not-flag cases side by side.
+#include <coroutine>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <future>
+#include <iostream>
+#include <stdexcept>
+#include <string>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+// ---- A minimal libcoro-like runtime (namespace coro) ------------------------------------------
+namespace coro {
+struct task {
+  struct promise_type {
+    task get_return_object() { return {}; }
+    std::suspend_always initial_suspend() noexcept { return {}; }
+    std::suspend_always final_suspend() noexcept { return {}; }
+    void return_void() {}
+    void unhandled_exception() {}
+  };
+  bool await_ready() const noexcept { return true; }
+  void await_suspend(std::coroutine_handle<>) noexcept {}
+  void await_resume() {}
+};
+void sync_wait(task t);
+struct poll_awaitable {
+  bool await_ready() const noexcept { return true; }
+  void await_suspend(std::coroutine_handle<>) noexcept {}
+  int await_resume() { return 1; }
+};
+poll_awaitable poll(int fd);
+}  // namespace coro
+
+extern "C" {
+typedef struct pg_conn PGconn;
+typedef struct pg_result PGresult;
+int PQisBusy(PGconn* conn);
+int PQconsumeInput(PGconn* conn);
+PGresult* PQgetResult(PGconn* conn);
+}
+
+using coro::task;
+
+// ============================== argument-aware rules =========================================
+
+task file_locks(int fd) {
+  flock(fd, LOCK_EX | LOCK_NB);  // ok: non-blocking attempt
+  int op = LOCK_SH;
+  op |= LOCK_NB;
+  flock(fd, op);  // ok: the flag comes through a local variable
+  flock(fd, LOCK_EX);
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking file lock 'flock' in coroutine 'file_locks'; use flock(fd, op | LOCK_NB) and retry, or move it to a blocking thread pool [rill-blocking-call]
+  co_return;
+}
+
+task sockets(int fd, char* buf, unsigned long n) {
+  recv(fd, buf, n, MSG_DONTWAIT);  // ok
+  send(fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);  // ok
+  recv(fd, buf, n, 0);
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking socket/fd I/O 'recv' in coroutine 'sockets'; use the runtime's async I/O or await readiness on a non-blocking fd [rill-blocking-call]
+  co_return;
+}
+
+task nonblocking_fds(const char* path, char* buf) {
+  int pipe_fd = open(path, O_RDONLY | O_NONBLOCK);
+  // CHECK-MESSAGES: :[[@LINE-1]]:17: warning: blocking file I/O 'open' in coroutine 'nonblocking_fds'
+  read(pipe_fd, buf, 16);  // ok: opened with O_NONBLOCK
+  int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  recv(s, buf, 16, 0);  // ok: created with SOCK_NONBLOCK
+  int fds[2];
+  pipe2(fds, O_NONBLOCK);
+  write(fds[1], buf, 1);  // ok
+  int other = dup(0);
+  read(other, buf, 16);
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking socket/fd I/O 'read' in coroutine 'nonblocking_fds'
+  co_return;
+}
+
+// A connection class whose fd is made non-blocking in view (fcntl F_SETFL with O_NONBLOCK): its
+// recv helper handles EAGAIN like every readiness-based network layer.
+struct Connection {
+  int fd_ = -1;
+  void make_nonblocking() {
+    int flags = fcntl(fd_, F_GETFL, 0);
+    fcntl(fd_, F_SETFL, flags | O_NONBLOCK);
+  }
+  int native_handle() const { return fd_; }
+  long read_some(char* b, unsigned long n) { return ::recv(native_handle(), b, n, 0); }
+  long read_or_eagain(int fd, char* b, unsigned long n) {
+    long r = ::read(fd, b, n);
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
+    return r;
+  }
+};
+
+task connection_loop(Connection& c, int raw_fd, char* buf) {
+  co_await coro::poll(c.native_handle());
+  c.read_some(buf, 16);                // ok: fd_ is set O_NONBLOCK in view
+  c.read_or_eagain(raw_fd, buf, 16);   // ok: the helper handles EAGAIN
+  co_return;
+}
+
+task polls(pollfd* fds) {
+  poll(fds, 1, 0);  // ok: zero timeout
+  poll(fds, 1, -1);
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking readiness wait 'poll' in coroutine 'polls'; await readiness through the runtime's reactor instead of polling [rill-blocking-call]
+  co_return;
+}
+
+task reaps(pid_t pid) {
+  int st = 0;
+  waitpid(pid, &st, WNOHANG);  // ok
+  waitpid(pid, &st, 0);
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking process control 'waitpid' in coroutine 'reaps'; poll with WNOHANG or move it to a blocking thread pool [rill-blocking-call]
+  co_return;
+}
+
+task libpq_async(PGconn* conn, PGconn* other) {
+  PQconsumeInput(conn);
+  if (PQisBusy(conn) == 0) PQgetResult(conn);  // ok: libpq's async protocol
+  PQgetResult(other);
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking synchronous database call 'PQgetResult' in coroutine 'libpq_async'
+  co_return;
+}
+
+task futures(std::future<int>& f, std::future<int>& g, std::shared_future<int>& sf) {
+  using namespace std::chrono_literals;
+  if (f.wait_for(0s) == std::future_status::ready) f.get();  // ok: polled, ready
+  g.wait();
+  // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: blocking wait on std::future 'std::future::wait' in coroutine 'futures'
+  g.wait_for(std::chrono::seconds(5));
+  // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: blocking wait on std::future 'std::future::wait_for' in coroutine 'futures'
+  sf.wait();
+  // CHECK-MESSAGES: :[[@LINE-1]]:6: warning: blocking wait on std::future 'std::shared_future::wait' in coroutine 'futures'
+  co_return;
+}
+
+// ============================== console: logging policy, input ===============================
+
+task console(std::string& line, FILE* file) {
+  printf("request %d\n", 1);                  // ok: console logging (Logging is off)
+  fprintf(stderr, "warning: %s\n", "x");      // ok: the same policy for stderr
+  std::cerr << "request " << 1 << '\n';       // ok
+  fputs("x", stdout);                          // ok
+  fprintf(file, "data\n");
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking file I/O 'fprintf' in coroutine 'console'
+  std::cin >> line;
+  // CHECK-MESSAGES: :[[@LINE-1]]:12: warning: blocking console input 'std::cin >>' in coroutine 'console'; read stdin on a blocking thread pool [rill-blocking-call]
+  std::getline(std::cin, line);
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking console input 'getline(std::cin)' in coroutine 'console'
+  co_return;
+}
+
+// ============================== paths that never return ======================================
+
+// A logging helper that runs a blocking command only on its fatal path, right before exit: the
+// summary ignores blocks that end in a [[noreturn]] call, so log() does not "block".
+void log_line(int level, const char* msg) {
+  if (level >= 3) {
+    FILE* p = popen("logger -t app fatal", "w");
+    pclose(p);
+    std::exit(1);
+  }
+  (void)msg;
+}
+[[noreturn]] void die(const char* msg) {
+  system(msg);
+  std::abort();
+}
+void check_or_throw(bool ok) {
+  if (!ok) {
+    sleep(1);
+    throw std::runtime_error("bad");
+  }
+}
+void check_or_die(bool ok) {
+  if (!ok) die("dump-core");
+}
+
+// Constant and default arguments fold into the callee's branches.
+void save(bool sync_to_disk = false) {
+  if (sync_to_disk) sync();
+}
+enum class Mode { Fast, Durable };
+void store(Mode m) {
+  if (m == Mode::Durable) sync();
+}
+
+task uses_helpers(int level, bool flag) {
+  log_line(1, "ok");       // ok: the popen is on a path ending in exit
+  log_line(level, "any");  // ok: the same for any level
+  check_or_throw(flag);    // ok: the sleep is on a throw-only path
+  check_or_die(flag);      // ok: die() is [[noreturn]]
+  save();                  // ok: default argument false
+  store(Mode::Fast);       // ok: constant argument
+  save(true);
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking file I/O 'sync' reached through call to 'save' in coroutine 'uses_helpers'; move it to a blocking thread pool (off the coroutine's executor) [rill-blocking-call]
+  store(Mode::Durable);
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking file I/O 'sync' reached through call to 'store' in coroutine 'uses_helpers'
+  save(flag);
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking file I/O 'sync' reached through call to 'save' in coroutine 'uses_helpers'
+  co_return;
+}
+
+// ============================== other runtimes' blocking bridges ==============================
+
+task inner() { co_return; }
+task outer() {
+  coro::sync_wait(inner());
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking runtime re-entry (deadlock) 'coro::sync_wait' in coroutine 'outer'
+  co_await inner();  // ok
+}
+
+int main() {
+  coro::sync_wait(outer());  // ok: not in a coroutine
+  return 0;
+}

@@ -1,0 +1,97 @@
+// Fixture for rill-discarded-awaitable: awaitables and lazy tasks created and thrown away without
+// co_await (the operation never runs), next to the forms that are fine.
+#include <chrono>
+#include <coroutine>
+#include <utility>
+#include <vector>
+
+namespace rill {
+template <typename T = void>
+struct Task {
+  struct promise_type {
+    Task get_return_object() { return {}; }
+    std::suspend_always initial_suspend() noexcept { return {}; }  // lazy
+    std::suspend_always final_suspend() noexcept { return {}; }
+    void return_void() {}
+    void unhandled_exception() {}
+  };
+  bool await_ready() const noexcept { return true; }
+  void await_suspend(std::coroutine_handle<>) noexcept {}
+  void await_resume() {}
+};
+struct Sleep {  // a plain awaiter
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<>) noexcept {}
+  void await_resume() {}
+};
+Sleep sleep(std::chrono::milliseconds d);
+template <typename T>
+struct JoinHandle {
+  bool await_ready() const noexcept { return true; }
+  void await_suspend(std::coroutine_handle<>) noexcept {}
+  void await_resume() {}
+};
+template <typename T>
+JoinHandle<T> spawn(Task<T>) { return {}; }
+namespace sync::mpsc {
+struct SendFuture {  // awaitable through a member operator co_await
+  Sleep operator co_await() { return {}; }
+};
+template <typename T>
+struct Sender {
+  SendFuture send(T) { return {}; }
+  bool try_send(T) { return true; }
+};
+}  // namespace sync::mpsc
+}  // namespace rill
+
+// An eager fire-and-forget coroutine type: discarding it is fine (it already runs).
+struct Detached {
+  struct promise_type {
+    Detached get_return_object() { return {}; }
+    std::suspend_never initial_suspend() noexcept { return {}; }
+    std::suspend_never final_suspend() noexcept { return {}; }
+    void return_void() {}
+    void unhandled_exception() {}
+  };
+};
+
+using namespace std::chrono_literals;
+rill::Task<> flush_cache() { co_return; }
+Detached fire_and_forget() { co_return; }
+
+// ============================== must flag ===================================================
+
+rill::Task<> handler(rill::sync::mpsc::Sender<int>& tx, bool retry) {
+  rill::sleep(5ms);
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: the result of 'rill::sleep' is an awaitable of type 'rill::Sleep' that is discarded without co_await; the operation never runs (co_await it, or spawn it to run detached) [rill-discarded-awaitable]
+  tx.send(1);
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: the result of 'rill::sync::mpsc::Sender<int>::send' is an awaitable of type 'rill::sync::mpsc::SendFuture'
+  flush_cache();
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: the result of 'flush_cache' is an awaitable of type 'rill::Task<>'
+  if (retry) rill::sleep(1ms);
+  // CHECK-MESSAGES: :[[@LINE-1]]:14: warning: the result of 'rill::sleep' is an awaitable
+  co_return;
+}
+
+// Not only in coroutines: a plain function that "starts" a lazy task does nothing either.
+void on_timer() {
+  flush_cache();
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: the result of 'flush_cache' is an awaitable of type 'rill::Task<>'
+}
+
+// ============================== must NOT flag ================================================
+
+rill::Task<> fine(rill::sync::mpsc::Sender<int>& tx) {
+  co_await rill::sleep(5ms);
+  co_await tx.send(1);
+  tx.try_send(2);              // not an awaitable
+  rill::spawn(flush_cache());  // spawn: the handle may be dropped (detached task)
+  fire_and_forget();           // eager coroutine type
+  (void)rill::sleep(1ms);      // explicit discard
+  auto later = flush_cache();  // kept for later
+  co_await std::move(later);
+  std::vector<rill::Task<>> tasks;
+  tasks.emplace_back(flush_cache());  // stored: emplace_back returns a reference
+  co_await std::move(tasks.back());
+}
