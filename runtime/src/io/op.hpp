@@ -102,7 +102,7 @@ struct IoHandle {
   /// IORING_CQE_F_SOCK_NONEMPTY), so the next recv arms the poll first instead of trying a
   /// receive that would fail with EAGAIN (IORING_RECVSEND_POLL_FIRST). A hint: relaxed.
   std::atomic<bool> recv_poll_first{false};
-  /// io_uring listeners: the multishot accept state, created by the first accept (op.cpp).
+  /// io_uring listeners: the multishot accept state, created by the first accept (accept_queue.cpp).
   std::atomic<AcceptQueue*> accept_q{nullptr};
   ~IoHandle();
 };
