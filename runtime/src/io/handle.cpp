@@ -5,6 +5,7 @@
 #include "io/op_internal.hpp"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -17,8 +18,13 @@ namespace rill::detail {
 
 IoHandle::~IoHandle() {
   if (AcceptQueue* q = accept_q.load(std::memory_order_acquire)) accept_queue_close(q);
+  if (SockState* ss = sock.exchange(nullptr, std::memory_order_acq_rel)) sock_state_close(ss, fd);
   if (reg) registration_close(reg);
   if (fd >= 0) ::close(fd);
+}
+
+void handle_shutdown_write(IoHandle* h) noexcept {
+  if (h && h->fd >= 0) ::shutdown(h->fd, SHUT_WR);
 }
 
 int handle_fd(const IoHandle* h) noexcept {

@@ -42,7 +42,8 @@ void op_complete(IoOp* op, std::int64_t res) noexcept {
     w.wake();  // `op` may be freed by its awaiter from here on
     return;
   }
-  // Orphaned: nobody will consume the result.
+  // Orphaned: nobody will consume the result (a socket keeps what its reads received).
+  if (op->ss) sock_orphan_done(op, res);
   if ((op->kind == OpKind::Accept || op->kind == OpKind::OpenAt) && res >= 0)
     ::close(static_cast<int>(res));
   op_free(op);
@@ -54,6 +55,7 @@ void op_complete(IoOp* op, std::int64_t res) noexcept {
 
 bool io_op_try(IoOp* op) noexcept {
   if (op->state.load(std::memory_order_acquire) == opstate::DONE) return true;
+  if (sock_try(op)) return true;  // bytes a cancelled read left on the socket
   switch (op->mode) {
     case OpMode::Sync:
       op->res = exec_sync(op);
@@ -82,6 +84,8 @@ bool io_op_arm(IoOp* op) noexcept {
   }
   switch (op->mode) {
     case OpMode::Uring: {
+      // A socket read waits behind its socket's orphaned reads (or takes what they left).
+      if (const int r = sock_arm(op, t); r != 0) return r == 2;
       op->waker = task_waker(t);
       op->state.store(opstate::PENDING, std::memory_order_relaxed);
       submit_uring(s, op);
@@ -166,6 +170,11 @@ void io_op_release(IoOp* op) noexcept {
     return;
   }
   std::uint32_t s = op->state.load(std::memory_order_acquire);
+  if (s == opstate::PENDING && op->mode == OpMode::Uring && op->h && op->h->socket) {
+    // A socket op: orphaned under its socket's state (which keeps what it receives).
+    if (sock_orphan(op)) return;
+    s = op->state.load(std::memory_order_acquire);  // completed meanwhile: DONE
+  }
   if (s == opstate::PENDING && (op->mode == OpMode::Uring || op->mode == OpMode::Blocking)) {
     // The kernel (or a pool thread) still owns the op: orphan it; its completion frees it.
     const std::uint64_t key = op->key();
@@ -181,6 +190,7 @@ void io_op_release(IoOp* op) noexcept {
     // Completed meanwhile (s == DONE): ours to free.
   }
   if (op->mode == OpMode::Ready && s == opstate::PENDING) clear_waker(op);
+  sock_release_read(op, s);  // bytes received and never consumed go to the next read
   if (s == opstate::DONE && !op->taken && op->res >= 0 &&
       (op->kind == OpKind::Accept || op->kind == OpKind::OpenAt))
     ::close(static_cast<int>(op->res));  // woken but never resumed: the fd is nobody's

@@ -6,15 +6,19 @@
 //   op_ready.cpp     Ready mode: epoll readiness and the registration's wakers
 //   op_uring.cpp     Uring mode: SQE preparation, CQE handling, submit/cancel from any thread
 //   accept_queue.cpp Queue mode: a listener's multishot accept and its queue of connections
+//   sock_state.cpp   what cancelled socket operations leave behind (cancel-safe reads)
 //   op_factory.cpp   building an op for each operation kind and choosing its mode
 //   handle.cpp       IoHandle (an fd and its registration) and the rill.io error category
 #pragma once
+
+#include <sys/socket.h>
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <vector>
 
 #include "io/op.hpp"
 
@@ -78,5 +82,55 @@ bool multishot_accept_supported() noexcept;
 AcceptQueue* accept_queue(IoHandle* h);
 /// The listener is gone: closes queued fds and cancels the multishot accept.
 void accept_queue_close(AcceptQueue* q) noexcept;
+
+// ---- sock_state.cpp (the mechanism is described there)
+struct SockState {
+  /// Bytes (a stream) or one datagram that a read received and nobody consumed.
+  struct Chunk {
+    std::vector<std::byte> bytes;
+    std::size_t off = 0;    // stream: bytes of this chunk already handed out
+    sockaddr_storage addr;  // datagrams received by recv_from: the source
+    socklen_t addrlen = 0;
+  };
+  std::mutex mu;
+  std::deque<Chunk> stash;  // oldest first
+  std::int64_t err = 0;     // an error a cancelled read received, for the next read (-errno)
+  IoOp* waiter = nullptr;   // a Uring read parked until the orphaned ops below are done
+  int orphans = 0;          // Uring ops of this socket whose awaiter is gone, still in the kernel
+  bool closed = false;      // the socket's handle is gone (the last orphan frees this)
+  bool dgram = false;       // message boundaries (SOCK_DGRAM, SOCK_SEQPACKET): a chunk per message
+};
+/// True for the operation kinds that receive data (Recv, RecvFrom).
+inline bool is_read_kind(OpKind k) noexcept {
+  return k == OpKind::Recv || k == OpKind::RecvFrom;
+}
+/// The state of socket `h`, created on first use; null when out of memory.
+SockState* sock_state(IoHandle* h) noexcept;
+/// Serves read `op` from the stash (and a kept error). True when `op` is satisfied (op->res set,
+/// state untouched); a read_exact may take some bytes (op->done) and continue. Caller holds mu.
+bool sock_take_locked(SockState* ss, IoOp* op) noexcept;
+/// Keeps what read `op` received and nobody consumed (outcome `res`) for the next read: at the
+/// front of the stash (`front`: a released op's bytes come before any stashed ones) or the back.
+/// Caller holds mu.
+void sock_keep_locked(SockState* ss, IoOp* op, std::int64_t res, bool front) noexcept;
+/// io_op_try for reads: serves `op` from its socket's stash; true when DONE.
+bool sock_try(IoOp* op) noexcept;
+/// io_op_arm for Uring reads. Returns 0 when the caller submits the op, 1 when DONE from the stash,
+/// 2 when parked as the socket's waiter (PENDING, submitted when the orphans are done).
+int sock_arm(IoOp* op, TaskHeader* t) noexcept;
+/// io_op_release for a PENDING Uring op on a socket: unparks a parked waiter (then frees it), or
+/// orphans the op under its socket's state and cancels it. False when the op completed
+/// meanwhile (DONE: the caller frees it as usual).
+bool sock_orphan(IoOp* op) noexcept;
+/// io_op_release for a read that is not in the kernel: keeps any bytes it received (DONE but
+/// never consumed, or a read_exact's partial progress) for the next read.
+void sock_release_read(IoOp* op, std::uint32_t state) noexcept;
+/// The completion of an orphaned op (op->ss set): keeps its bytes, and once no orphan is left
+/// serves or submits the parked waiter. Frees the state after the handle and the last orphan.
+void sock_orphan_done(IoOp* op, std::int64_t res) noexcept;
+/// The socket's handle is being destroyed (before its fd is closed): drops the stash and, when
+/// operations are still in the kernel (which keep the socket alive after close(2)), shuts the
+/// socket down so the peer sees the close at once.
+void sock_state_close(SockState* ss, int fd) noexcept;
 
 }  // namespace rill::detail
