@@ -26,14 +26,38 @@ struct Elapsed {
   const char* what() const noexcept { return "deadline has elapsed"; }
 };
 
+namespace detail {
+[[noreturn]] void throw_no_runtime(const char* what);
+/// The far future: about 30 years ahead, what a deadline too far to represent becomes (Tokio's
+/// Instant::far_future).
+inline constexpr Duration kFarFuture = std::chrono::hours(24 * 365 * 30);
+/// Converts any std::chrono duration to Duration, saturating at +-kFarFuture (so hours::max() or
+/// Duration::max() cannot overflow into the past).
+template <class Rep, class Period>
+Duration saturating_duration(std::chrono::duration<Rep, Period> d) noexcept {
+  using Wide = std::chrono::duration<long double, std::nano>;
+  if (Wide(d) >= Wide(kFarFuture)) return kFarFuture;
+  if (Wide(d) <= -Wide(kFarFuture)) return -kFarFuture;
+  return std::chrono::duration_cast<Duration>(d);
+}
+/// `from + d` without overflow: at most `from + kFarFuture`. Mirrors tokio's
+/// `Instant::now().checked_add(d).unwrap_or_else(Instant::far_future)`.
+template <class Rep, class Period>
+Instant deadline_after(Instant from, std::chrono::duration<Rep, Period> d) noexcept {
+  return from + saturating_duration(d);
+}
+}  // namespace detail
+
 /// Awaitable that completes at its deadline (never earlier; timers have 1 ms resolution and fire
 /// on the next driver poll after the deadline). Spends one unit of budget when the deadline has
 /// already passed. Destroying it before it fires cancels the timer (O(1)). Must be awaited inside
-/// a rill task. Not movable once created (it may be registered in a wheel). Mirrors
-/// tokio::time::Sleep.
+/// a rill task. Not movable once created (it may be registered in a wheel). Creating one outside
+/// a rill runtime throws RuntimeError at once (Tokio panics). Mirrors tokio::time::Sleep.
 class Sleep : private detail::Leaf {
  public:
-  explicit Sleep(Instant deadline) noexcept : deadline_(deadline) {}
+  explicit Sleep(Instant deadline) : deadline_(deadline) {
+    if (!detail::t_ctx.sched && !detail::current_task()) detail::throw_no_runtime("rill::sleep");
+  }
   Sleep(const Sleep&) = delete;
   Sleep& operator=(const Sleep&) = delete;
   ~Sleep() { cancel(); }
@@ -58,7 +82,8 @@ class Sleep : private detail::Leaf {
       suspend_yield(h);
       return;
     }
-    if (!node_.registered) detail::timer_register(&node_, deadline_, detail::task_waker(detail::current_task()));
+    if (!node_.registered)
+      detail::timer_register(&node_, deadline_, detail::task_waker(detail::current_task()));
     suspend_here(h, [](detail::Resumable* self) noexcept {
       auto* me = static_cast<Sleep*>(static_cast<detail::Leaf*>(self));
       if (me->node_.fired.load(std::memory_order_acquire)) me->resume();
@@ -78,10 +103,19 @@ class Sleep : private detail::Leaf {
   detail::TimerNode node_;
 };
 
-/// Waits until `d` has passed. `co_await rill::sleep(10ms);` Mirrors tokio::time::sleep.
-inline Sleep sleep(Duration d) noexcept { return Sleep(std::chrono::steady_clock::now() + d); }
-/// Waits until `deadline`. Mirrors tokio::time::sleep_until.
-inline Sleep sleep_until(Instant deadline) noexcept { return Sleep(deadline); }
+/// Waits until `d` has passed. `co_await rill::sleep(10ms);` Any std::chrono duration; one too
+/// long to represent (Duration::max(), hours::max()) saturates to the far future (about 30
+/// years) instead of overflowing. Throws RuntimeError outside a rill runtime. Mirrors
+/// tokio::time::sleep.
+template <class Rep, class Period>
+Sleep sleep(std::chrono::duration<Rep, Period> d) {
+  return Sleep(detail::deadline_after(std::chrono::steady_clock::now(), d));
+}
+/// Waits until `deadline`. Throws RuntimeError outside a rill runtime. Mirrors
+/// tokio::time::sleep_until.
+inline Sleep sleep_until(Instant deadline) {
+  return Sleep(deadline);
+}
 
 /// Awaitable that runs `task` in the current task and gives up at `deadline`: yields
 /// Result<T, Elapsed>, holding T when the task finished first (its exception propagates) and
@@ -106,7 +140,7 @@ class Timeout : private detail::Resumable {
     auto ih = inner_.release();
     inner_ = Task<T>(ih);
     ih.promise().continuation = nullptr;  // finishing returns here, not to the parent
-    ih.promise().diag_parent = parent;     // async stacks continue at the parent
+    ih.promise().diag_parent = parent;    // async stacks continue at the parent
     ih.resume();
     if (ih.done()) return false;
     if (std::chrono::steady_clock::now() >= deadline_) {
@@ -167,10 +201,11 @@ class Timeout : private detail::Resumable {
 };
 
 /// `auto r = co_await rill::timeout(100ms, fetch());  if (!r) ... r.error() is Elapsed`.
-/// Mirrors tokio::time::timeout.
-template <class T>
-Timeout<T> timeout(Duration d, Task<T> task) noexcept {
-  return Timeout<T>(std::move(task), std::chrono::steady_clock::now() + d);
+/// Any std::chrono duration; one too long to represent saturates to the far future (about 30
+/// years) instead of overflowing. Mirrors tokio::time::timeout.
+template <class T, class Rep, class Period>
+Timeout<T> timeout(std::chrono::duration<Rep, Period> d, Task<T> task) noexcept {
+  return Timeout<T>(std::move(task), detail::deadline_after(std::chrono::steady_clock::now(), d));
 }
 /// Like timeout() with an absolute deadline. Mirrors tokio::time::timeout_at.
 template <class T>
@@ -190,9 +225,12 @@ enum class MissedTickBehavior {
 /// instant the tick was scheduled for. Owned by one task. Mirrors tokio::time::Interval.
 class Interval {
  public:
-  /// Throws std::invalid_argument for a zero or negative period.
-  Interval(Instant start, Duration period) : next_(start), period_(period) {
-    if (period <= Duration::zero()) throw std::invalid_argument("rill::interval: period must be > 0");
+  /// Throws std::invalid_argument for a zero or negative period. A period beyond the far future
+  /// (about 30 years) is clamped to it.
+  Interval(Instant start, Duration period)
+      : next_(start), period_(detail::saturating_duration(period)) {
+    if (period <= Duration::zero())
+      throw std::invalid_argument("rill::interval: period must be > 0");
   }
 
   /// Awaitable yielding the scheduled instant of the tick.
@@ -204,7 +242,7 @@ class Interval {
     Instant await_resume() noexcept { return iv->advance(); }
   };
   /// Waits for the next tick.
-  Tick tick() noexcept { return Tick{this, Sleep(next_)}; }
+  Tick tick() { return Tick{this, Sleep(next_)}; }
 
   void set_missed_tick_behavior(MissedTickBehavior b) noexcept { behavior_ = b; }
   MissedTickBehavior missed_tick_behavior() const noexcept { return behavior_; }
@@ -243,6 +281,8 @@ inline Interval interval(Duration period) {
   return Interval(std::chrono::steady_clock::now(), period);
 }
 /// An Interval whose first tick is at `start`. Mirrors tokio::time::interval_at.
-inline Interval interval_at(Instant start, Duration period) { return Interval(start, period); }
+inline Interval interval_at(Instant start, Duration period) {
+  return Interval(start, period);
+}
 
 }  // namespace rill
