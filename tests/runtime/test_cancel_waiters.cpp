@@ -25,8 +25,11 @@ constexpr int kIters = 100000;
 constexpr bool kMeasureHeap = true;
 #endif
 
+/// Bytes allocated: from the heap's arenas plus mmapped blocks (large allocations, e.g. a growing
+/// vector, are mmapped and not counted in uordblks).
 std::size_t heap_in_use() {
-  return mallinfo2().uordblks;
+  const auto m = mallinfo2();
+  return m.uordblks + m.hblkhd;
 }
 
 Task<void> loser() {
