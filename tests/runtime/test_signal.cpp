@@ -34,7 +34,10 @@ TEST(Signal, CtrlCCompletesOnSigint) {
   auto rt = rill::Builder::new_current_thread().build();
   // Install the SIGINT handler before anything can send it (registration is process-wide), so a
   // slow start of the task cannot let SIGINT's default action kill the test.
-  rill::signal::Signal installed(SIGINT);
+  rt.block_on([]() -> rill::Task<void> {
+    rill::signal::Signal installed(SIGINT);  // the handler stays installed after the Signal
+    co_return;
+  }());
   std::atomic<bool> done{false};
   // ctrl_c() completes on the first SIGINT after it is created; the sender repeats (bounded) so a
   // slow start of the task on a loaded machine cannot make it miss the only delivery.
@@ -65,22 +68,58 @@ TEST(Signal, ChainsToThePreviousHandler) {
   sigemptyset(&sa.sa_mask);
   ASSERT_EQ(::sigaction(SIGUSR2, &sa, nullptr), 0);
   auto rt = rill::Builder::new_current_thread().build();
-  rill::signal::Signal sig(SIGUSR2);
-  auto sender = std::thread([] {
-    std::this_thread::sleep_for(5ms);
-    ::kill(::getpid(), SIGUSR2);
-  });
-  bool got = rt.block_on([](rill::signal::Signal* sig) -> rill::Task<bool> {
+  std::thread sender;
+  bool got = rt.block_on([](std::thread* sender) -> rill::Task<bool> {
+    rill::signal::Signal sig(SIGUSR2);
+    *sender = std::thread([] {
+      std::this_thread::sleep_for(5ms);
+      ::kill(::getpid(), SIGUSR2);
+    });
     auto r = co_await rill::timeout(
-        5s, [](rill::signal::Signal* sig) -> rill::Task<void> { co_await sig->recv(); }(sig));
+        5s, [](rill::signal::Signal* sig) -> rill::Task<void> { co_await sig->recv(); }(&sig));
     co_return r.has_value();
-  }(&sig));
+  }(&sender));
   sender.join();
   EXPECT_TRUE(got);
   EXPECT_EQ(g_prev_calls.load(), 1);
 }
 
 TEST(Signal, UncatchableSignalIsAnError) {
-  EXPECT_THROW(rill::signal::Signal(SIGKILL), std::system_error);
-  EXPECT_THROW(rill::signal::Signal(0), std::system_error);
+  auto rt = rill::Builder::new_current_thread().build();
+  rt.block_on([]() -> rill::Task<void> {
+    EXPECT_THROW(rill::signal::Signal(SIGKILL), std::system_error);
+    EXPECT_THROW(rill::signal::Signal(0), std::system_error);
+    co_return;
+  }());
+}
+
+// A wait that loses a select deregisters: 100k cancelled waits leave no waiter behind (the old
+// waiter vector grew by one waker per cancelled wait until the signal arrived).
+TEST(Signal, CancelledWaitsLeaveNoWaiter) {
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+  constexpr int kIters = 10000;
+#else
+  constexpr int kIters = 100000;
+#endif
+  auto rt = rill::Builder::new_current_thread().build();
+  rt.block_on([]() -> rill::Task<void> {
+    rill::signal::Signal sig(SIGWINCH);
+    for (int i = 0; i < kIters; ++i) {
+      auto r = co_await rill::select(
+          [](rill::signal::Signal* s) -> rill::Task<void> { co_await s->recv(); }(&sig),
+          []() -> rill::Task<void> { co_await rill::yield_now(); }());
+      EXPECT_EQ(r.index(), 1u);
+    }
+    EXPECT_EQ(rill::signal::detail::waiter_count(SIGWINCH), 0u);
+    // A delivery still reaches a new wait.
+    std::thread sender([] {
+      std::this_thread::sleep_for(5ms);
+      ::kill(::getpid(), SIGWINCH);
+    });
+    auto got = co_await rill::timeout(
+        5s, [](rill::signal::Signal* s) -> rill::Task<void> { co_await s->recv(); }(&sig));
+    sender.join();
+    EXPECT_TRUE(got.has_value());
+    EXPECT_EQ(rill::signal::detail::waiter_count(SIGWINCH), 0u);
+  }());
 }

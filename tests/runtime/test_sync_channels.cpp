@@ -6,6 +6,9 @@
 #include <rill/sync/broadcast.hpp>
 #include <rill/sync/watch.hpp>
 
+#include <stdexcept>
+#include <string>
+
 #include <atomic>
 #include <chrono>
 #include <string>
@@ -45,9 +48,7 @@ TEST(Broadcast, EveryReceiverSeesEveryValue) {
     auto h2 = rill::spawn(reader(std::move(rx2)));
     for (int i = 0; i < 5; ++i)
       EXPECT_EQ(*tx.send("v" + std::to_string(i)), 2u);
-    {
-      auto drop = std::move(tx);
-    }
+    { auto drop = std::move(tx); }
     const std::vector<std::string> want{"v0", "v1", "v2", "v3", "v4"};
     EXPECT_EQ(co_await h1, want);
     EXPECT_EQ(co_await h2, want);
@@ -86,12 +87,8 @@ TEST(Broadcast, NoReceiversAndSubscribeSeesOnlyNewValues) {
   (void)tx.send(2);
   EXPECT_EQ(*late.try_recv(), 2);
   EXPECT_EQ(rx.len(), 2u);
-  {
-    auto drop = std::move(rx);
-  }
-  {
-    auto drop = std::move(late);
-  }
+  { auto drop = std::move(rx); }
+  { auto drop = std::move(late); }
   auto r = tx.send(3);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().value, 3);
@@ -136,9 +133,7 @@ TEST(Broadcast, CrossThreadStress) {
         if (i % 32 == 0) co_await rill::yield_now();
       }
     }(tx));
-    {
-      auto drop = std::move(tx);
-    }
+    { auto drop = std::move(tx); }
     co_await prod;
     for (auto& h : hs) {
       long n = co_await h;
@@ -189,9 +184,7 @@ TEST(Watch, ChangedBorrowAndClose) {
     rx.mark_unchanged();
     // Closing: a pending change is still delivered, then RecvError.
     (void)tx.send(12);
-    {
-      auto drop = std::move(tx);
-    }
+    { auto drop = std::move(tx); }
     EXPECT_TRUE((co_await rx.changed()).has_value());
     EXPECT_EQ(*rx.borrow(), 12);
     EXPECT_FALSE((co_await rx.changed()).has_value());
@@ -209,14 +202,10 @@ TEST(Watch, WaiterWokenByCloseAndSendFailsWithoutReceivers) {
     for (int i = 0; i < 5; ++i)
       co_await rill::yield_now();
     EXPECT_EQ(tx.receiver_count(), 2u);
-    {
-      auto drop = std::move(tx);
-    }
+    { auto drop = std::move(tx); }
     EXPECT_TRUE(co_await h);
     auto [tx2, rx2] = watch::channel<int>(1);
-    {
-      auto drop = std::move(rx2);
-    }
+    { auto drop = std::move(rx2); }
     EXPECT_TRUE(tx2.is_closed());
     auto r = tx2.send(5);
     EXPECT_FALSE(r.has_value());
@@ -245,9 +234,61 @@ TEST(Watch, CrossThreadLatestValueWins) {
       (void)tx.send(i);
       if (i % 64 == 0) co_await rill::yield_now();
     }
-    {
-      auto drop = std::move(tx);
-    }
+    { auto drop = std::move(tx); }
     EXPECT_EQ(co_await h, kStress);
   }());
+}
+
+// Tokio's mpsc close: after close(), recv() yields the buffered values, then "closed" (nullopt)
+// even though a Sender is still alive; new sends fail.
+TEST(Mpsc, CloseThenRecvYieldsBufferedThenClosedWithSendersAlive) {
+  auto rt = rill::Builder::new_current_thread().build();
+  rt.block_on([]() -> Task<void> {
+    auto [tx, rx] = rill::sync::mpsc::channel<int>(4);
+    EXPECT_TRUE((co_await tx.send(1)).has_value());
+    EXPECT_TRUE((co_await tx.send(2)).has_value());
+    rx.close();
+    EXPECT_FALSE((co_await tx.send(3)).has_value());
+    EXPECT_EQ(co_await rx.recv(), std::optional<int>(1));
+    EXPECT_EQ(co_await rx.recv(), std::optional<int>(2));
+    auto r = co_await rill::timeout(
+        5s, [](rill::sync::mpsc::Receiver<int>* rx) -> Task<std::optional<int>> {
+          co_return co_await rx->recv();
+        }(&rx));
+    EXPECT_TRUE(r.has_value()) << "recv() after close() waited instead of yielding closed";
+    if (r) EXPECT_EQ(*r, std::nullopt);
+    EXPECT_FALSE(rx.try_recv().has_value());
+  }());
+}
+
+// A value whose copy throws: the failed receive changes nothing, so the same receiver can retry
+// and every other receiver still reads the intact value.
+struct ThrowingCopy {
+  static inline bool fail_next = false;
+  std::string s;
+  explicit ThrowingCopy(std::string v) : s(std::move(v)) {}
+  ThrowingCopy(const ThrowingCopy& o) : s(o.s) {
+    if (std::exchange(fail_next, false)) throw std::runtime_error("copy failed");
+  }
+  ThrowingCopy(ThrowingCopy&&) noexcept = default;
+  ThrowingCopy& operator=(const ThrowingCopy&) = default;
+};
+
+TEST(Broadcast, ThrowingCopyLeavesTheSlotIntactForEveryReceiver) {
+  auto [tx, rx1] = rill::sync::broadcast::channel<ThrowingCopy>(4);
+  auto rx2 = tx.subscribe();
+  auto rx3 = tx.subscribe();
+  ASSERT_TRUE(tx.send(ThrowingCopy(std::string(100, 'v'))).has_value());
+  ThrowingCopy::fail_next = true;
+  EXPECT_THROW((void)rx1.try_recv(), std::runtime_error);
+  auto a = rx1.try_recv();  // the retry reads the same value
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->s, std::string(100, 'v'));
+  auto b = rx2.try_recv();
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(b->s, std::string(100, 'v'));
+  auto c = rx3.try_recv();  // the last reader: the value is moved out, still intact
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->s, std::string(100, 'v'));
+  EXPECT_FALSE(rx1.try_recv().has_value());
 }

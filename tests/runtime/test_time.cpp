@@ -65,13 +65,16 @@ TEST_P(TimeFlavors, ManySleepersWakeAfterTheirDeadlines) {
         std::lock_guard lk(*mu);
         out->push_back({i, late});
       }(i, out, mu)));
-    for (auto& h : hs) co_await h;
+    for (auto& h : hs)
+      co_await h;
     co_return *out;
   }());
   ASSERT_EQ(woke.size(), 5u);
-  for (const auto& w : woke) EXPECT_GE(w.late, Clock::duration::zero()) << "sleeper " << w.i;
+  for (const auto& w : woke)
+    EXPECT_GE(w.late, Clock::duration::zero()) << "sleeper " << w.i;
   if (!GetParam()) {
-    for (int k = 0; k < 5; ++k) EXPECT_EQ(woke[k].i, k + 1);
+    for (int k = 0; k < 5; ++k)
+      EXPECT_EQ(woke[k].i, k + 1);
   }
 }
 
@@ -154,16 +157,17 @@ TEST(Interval, MissedTickBehaviors) {
   auto rt = rill::Builder::new_current_thread().build();
   for (auto b : {rill::MissedTickBehavior::Burst, rill::MissedTickBehavior::Delay,
                  rill::MissedTickBehavior::Skip}) {
-    auto scheduled = rt.block_on([](rill::MissedTickBehavior b) -> rill::Task<std::vector<rill::Instant>> {
-      auto iv = rill::interval(10ms);
-      iv.set_missed_tick_behavior(b);
-      std::vector<rill::Instant> s;
-      s.push_back(co_await iv.tick());
-      std::this_thread::sleep_for(35ms);  // miss three ticks
-      s.push_back(co_await iv.tick());
-      s.push_back(co_await iv.tick());
-      co_return s;
-    }(b));
+    auto scheduled =
+        rt.block_on([](rill::MissedTickBehavior b) -> rill::Task<std::vector<rill::Instant>> {
+          auto iv = rill::interval(10ms);
+          iv.set_missed_tick_behavior(b);
+          std::vector<rill::Instant> s;
+          s.push_back(co_await iv.tick());
+          std::this_thread::sleep_for(35ms);  // miss three ticks
+          s.push_back(co_await iv.tick());
+          s.push_back(co_await iv.tick());
+          co_return s;
+        }(b));
     const auto step = scheduled[2] - scheduled[1];
     if (b == rill::MissedTickBehavior::Burst) {
       EXPECT_EQ(scheduled[1] - scheduled[0], 10ms);  // late tick keeps its schedule
@@ -192,12 +196,14 @@ TEST(TimerStress, CancelledWhileFiring) {
   rt.block_on([](std::atomic<int>* ok, std::atomic<int>* el) -> rill::Task<void> {
     std::vector<rill::JoinHandle<void>> hs;
     for (int i = 0; i < kTasks; ++i)
-      hs.push_back(rill::spawn([](int i, std::atomic<int>* ok, std::atomic<int>* el) -> rill::Task<void> {
-        auto r = co_await rill::timeout(std::chrono::milliseconds(1 + i % 3),
-                                        slow(std::chrono::milliseconds(1 + (i / 3) % 3), i));
-        (r ? ok : el)->fetch_add(1);
-      }(i, ok, el)));
-    for (auto& h : hs) co_await h;
+      hs.push_back(
+          rill::spawn([](int i, std::atomic<int>* ok, std::atomic<int>* el) -> rill::Task<void> {
+            auto r = co_await rill::timeout(std::chrono::milliseconds(1 + i % 3),
+                                            slow(std::chrono::milliseconds(1 + (i / 3) % 3), i));
+            (r ? ok : el)->fetch_add(1);
+          }(i, ok, el)));
+    for (auto& h : hs)
+      co_await h;
   }(&ok, &elapsed));
   EXPECT_EQ(ok.load() + elapsed.load(), kTasks);
 }
@@ -208,4 +214,36 @@ TEST(TimerStress, TaskCreatedOutsideRuntimeSleepsInside) {
   (void)t;
   auto rt = rill::Builder::new_current_thread().build();
   EXPECT_NO_THROW(rt.block_on(std::move(t)));
+}
+
+// Durations too long to represent saturate instead of overflowing into the past: a sleep or a
+// timeout of Duration::max() (or hours::max()) never fires first.
+TEST_P(TimeFlavors, MaxDurationsSaturateInsteadOfFiringAtOnce) {
+  rt.block_on([]() -> rill::Task<void> {
+    auto r = co_await rill::select(
+        []() -> rill::Task<void> { co_await rill::sleep(rill::Duration::max()); }(),
+        []() -> rill::Task<void> { co_await rill::sleep(std::chrono::hours::max()); }(),
+        []() -> rill::Task<void> { co_await rill::sleep(std::chrono::seconds::max()); }(),
+        []() -> rill::Task<void> { co_await rill::sleep(20ms); }());
+    EXPECT_EQ(r.index(), 3u);
+    auto t = co_await rill::timeout(rill::Duration::max(), []() -> rill::Task<int> {
+      co_await rill::sleep(20ms);
+      co_return 7;
+    }());
+    EXPECT_TRUE(t.has_value());
+    auto t2 = co_await rill::timeout(std::chrono::hours::max(), []() -> rill::Task<int> {
+      co_await rill::sleep(20ms);
+      co_return 8;
+    }());
+    EXPECT_TRUE(t2.has_value());
+    rill::Sleep s = rill::sleep(rill::Duration::max());
+    EXPECT_GT(s.deadline(), std::chrono::steady_clock::now() + std::chrono::hours(24 * 365));
+  }());
+}
+
+// Like Tokio (which panics), creating a Sleep outside a runtime is an error at once, not when
+// it is first awaited.
+TEST(Sleep, CreatedOutsideRuntimeThrowsAtOnce) {
+  EXPECT_THROW((void)rill::sleep(10ms), rill::RuntimeError);
+  EXPECT_THROW((void)rill::sleep_until(std::chrono::steady_clock::now()), rill::RuntimeError);
 }

@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "rill/detail/task_header.hpp"
+#include "rill/sync/detail/wait_list.hpp"
 
 namespace rill::signal {
 
@@ -20,8 +21,13 @@ namespace detail {
 struct Registration;
 std::shared_ptr<Registration> register_signal(int signo);
 std::uint64_t deliveries(const Registration& r) noexcept;
-/// Adds `w` to the waiters; returns false (and drops w) if deliveries() already exceeds `seen`.
-bool add_waiter(Registration& r, std::uint64_t seen, rill::detail::Waker w);
+/// Queues `n` (its waker set) among the waiters; returns false (and queues nothing) if
+/// deliveries() already exceeds `seen`.
+bool add_waiter(Registration& r, std::uint64_t seen, rill::sync::detail::WaitNode* n);
+/// Unlinks `n` if it is still queued (a cancelled wait).
+void remove_waiter(Registration& r, rill::sync::detail::WaitNode* n) noexcept;
+/// Test hook: the number of tasks waiting for `signo` (0 when nobody listens for it).
+std::size_t waiter_count(int signo);
 }  // namespace detail
 
 /// A stream of deliveries of one Unix signal. `co_await sig.recv()` completes once for each
@@ -34,10 +40,15 @@ class Signal {
  public:
   explicit Signal(int signo);
 
-  /// Awaitable that completes at the next delivery.
+  /// Awaitable that completes at the next delivery. This method is cancel safe: a destroyed
+  /// awaiter consumes no delivery and leaves no waiter behind.
   class [[nodiscard]] Recv : private rill::detail::Leaf {
    public:
     explicit Recv(Signal* s) noexcept : s_(s) {}
+    Recv(const Recv&) = delete;
+    ~Recv() {
+      if (registered_) detail::remove_waiter(*s_->reg_, &node_);
+    }
     bool await_ready() noexcept {
       return detail::deliveries(*s_->reg_) > s_->seen_ && ready_spend();
     }
@@ -46,19 +57,30 @@ class Signal {
         suspend_yield(h);
         return true;
       }
-      if (!detail::add_waiter(*s_->reg_, s_->seen_,
-                              rill::detail::task_waker(rill::detail::current_task())))
+      node_.waker = rill::detail::task_waker(rill::detail::current_task());
+      if (!detail::add_waiter(*s_->reg_, s_->seen_, &node_)) {
+        node_.waker.reset();
         return false;
+      }
+      registered_ = true;
       suspend_here(h, [](rill::detail::Resumable* self) noexcept {
         auto* me = static_cast<Recv*>(static_cast<rill::detail::Leaf*>(self));
         if (detail::deliveries(*me->s_->reg_) > me->s_->seen_) me->resume();
       });
       return true;
     }
-    void await_resume() noexcept { s_->seen_ = detail::deliveries(*s_->reg_); }
+    void await_resume() noexcept {
+      if (registered_) {
+        detail::remove_waiter(*s_->reg_, &node_);
+        registered_ = false;
+      }
+      s_->seen_ = detail::deliveries(*s_->reg_);
+    }
 
    private:
     Signal* s_;
+    rill::sync::detail::WaitNode node_;
+    bool registered_ = false;
   };
   /// Waits for the next delivery. Mirrors Signal::recv.
   Recv recv() noexcept { return Recv(this); }

@@ -56,14 +56,38 @@ struct Elapsed {
   const char* what() const noexcept { return "deadline has elapsed"; }
 };
 
+namespace detail {
+[[noreturn]] void throw_no_runtime(const char* what);
+/// The far future: about 30 years ahead, what a deadline too far to represent becomes (Tokio's
+/// Instant::far_future).
+inline constexpr Duration kFarFuture = std::chrono::hours(24 * 365 * 30);
+/// Converts any std::chrono duration to Duration, saturating at +-kFarFuture (so hours::max() or
+/// Duration::max() cannot overflow into the past).
+template <class Rep, class Period>
+Duration saturating_duration(std::chrono::duration<Rep, Period> d) noexcept {
+  using Wide = std::chrono::duration<long double, std::nano>;
+  if (Wide(d) >= Wide(kFarFuture)) return kFarFuture;
+  if (Wide(d) <= -Wide(kFarFuture)) return -kFarFuture;
+  return std::chrono::duration_cast<Duration>(d);
+}
+/// `from + d` without overflow: at most `from + kFarFuture`. Mirrors tokio's
+/// `Instant::now().checked_add(d).unwrap_or_else(Instant::far_future)`.
+template <class Rep, class Period>
+Instant deadline_after(Instant from, std::chrono::duration<Rep, Period> d) noexcept {
+  return from + saturating_duration(d);
+}
+}  // namespace detail
+
 /// Awaitable that completes at its deadline (never earlier; timers have 1 ms resolution and fire
 /// on the next driver poll after the deadline). Spends one unit of budget when the deadline has
 /// already passed. Destroying it before it fires cancels the timer (O(1)). Must be awaited inside
-/// a rill task. Movable before it is awaited (so combinators can own it). Mirrors
-/// tokio::time::Sleep.
+/// a rill task. Movable before it is awaited (so combinators can own it). Creating one outside a
+/// rill runtime throws RuntimeError at once (Tokio panics). Mirrors tokio::time::Sleep.
 class [[nodiscard]] Sleep : private detail::Leaf {
  public:
-  explicit Sleep(Instant deadline) noexcept : deadline_(deadline) {}
+  explicit Sleep(Instant deadline) : deadline_(deadline) {
+    if (!detail::t_ctx.sched && !detail::current_task()) detail::throw_no_runtime("rill::sleep");
+  }
   /// Moves the deadline; a registration of `o` is cancelled (the new Sleep registers when it is
   /// awaited). Do not move a Sleep that a suspended coroutine is awaiting.
   Sleep(Sleep&& o) noexcept : deadline_(o.deadline_) { o.cancel(); }
@@ -91,7 +115,8 @@ class [[nodiscard]] Sleep : private detail::Leaf {
       suspend_yield(h);
       return;
     }
-    if (!node_.registered) detail::timer_register(&node_, deadline_, detail::task_waker(detail::current_task()));
+    if (!node_.registered)
+      detail::timer_register(&node_, deadline_, detail::task_waker(detail::current_task()));
     suspend_here(h, [](detail::Resumable* self) noexcept {
       auto* me = static_cast<Sleep*>(static_cast<detail::Leaf*>(self));
       if (me->node_.fired.load(std::memory_order_acquire)) me->resume();
@@ -111,10 +136,17 @@ class [[nodiscard]] Sleep : private detail::Leaf {
   detail::TimerNode node_;
 };
 
-/// Waits until `d` has passed. `co_await rill::sleep(10ms);` Mirrors tokio::time::sleep.
-inline Sleep sleep(Duration d) noexcept { return Sleep(time::now() + d); }
-/// Waits until `deadline`. Mirrors tokio::time::sleep_until.
-inline Sleep sleep_until(Instant deadline) noexcept { return Sleep(deadline); }
+/// Waits until `d` has passed. `co_await rill::sleep(10ms);` Any std::chrono duration; one too
+/// long to represent (Duration::max(), hours::max()) saturates to the far future (about 30
+/// years) instead of overflowing. Throws RuntimeError outside a rill runtime. Mirrors
+/// tokio::time::sleep.
+template <class Rep, class Period>
+Sleep sleep(std::chrono::duration<Rep, Period> d) {
+  return Sleep(detail::deadline_after(time::now(), d));
+}
+/// Waits until `deadline`. Throws RuntimeError outside a rill runtime. Mirrors
+/// tokio::time::sleep_until.
+inline Sleep sleep_until(Instant deadline) { return Sleep(deadline); }
 
 /// Awaitable that runs `task` in the current task and gives up at `deadline`: yields
 /// Result<T, Elapsed>, holding T when the task finished first (its exception propagates) and
@@ -139,7 +171,7 @@ class [[nodiscard]] Timeout : private detail::Resumable {
     auto ih = inner_.release();
     inner_ = Task<T>(ih);
     ih.promise().continuation = nullptr;  // finishing returns here, not to the parent
-    ih.promise().diag_parent = parent;     // async stacks continue at the parent
+    ih.promise().diag_parent = parent;    // async stacks continue at the parent
     ih.resume();
     if (ih.done()) return false;
     if (time::now() >= deadline_) {
@@ -200,7 +232,8 @@ class [[nodiscard]] Timeout : private detail::Resumable {
 };
 
 /// Gives `x` (any rill awaitable: a Task, a read, an accept, a channel receive, a JoinHandle...)
-/// `d` to complete; see Timeout, and detail::as_task for who owns `x`:
+/// `d` to complete; see Timeout, and detail::as_task for who owns `x`. Any std::chrono duration;
+/// one too long to represent saturates to the far future (about 30 years) instead of overflowing:
 /// ```cpp
 /// rill::Task<void> wait_a_bit(rill::sync::mpsc::Receiver<int>& rx) {
 ///   auto r = co_await rill::timeout(100ms, rx.recv());
@@ -210,11 +243,11 @@ class [[nodiscard]] Timeout : private detail::Resumable {
 /// }
 /// ```
 /// Mirrors tokio::time::timeout.
-template <class A>
+template <class Rep, class Period, class A>
   requires Awaitable<std::remove_cvref_t<A>>
-Timeout<combinator_value_t<A>> timeout(Duration d, A&& x) {
+Timeout<combinator_value_t<A>> timeout(std::chrono::duration<Rep, Period> d, A&& x) {
   return Timeout<combinator_value_t<A>>(detail::as_task(std::forward<A>(x)),
-                                        time::now() + d);
+                                        detail::deadline_after(time::now(), d));
 }
 /// Like timeout() with an absolute deadline. Mirrors tokio::time::timeout_at.
 template <class A>
@@ -235,9 +268,12 @@ enum class MissedTickBehavior {
 /// instant the tick was scheduled for. Owned by one task. Mirrors tokio::time::Interval.
 class Interval {
  public:
-  /// Throws std::invalid_argument for a zero or negative period.
-  Interval(Instant start, Duration period) : next_(start), period_(period) {
-    if (period <= Duration::zero()) throw std::invalid_argument("rill::interval: period must be > 0");
+  /// Throws std::invalid_argument for a zero or negative period. A period beyond the far future
+  /// (about 30 years) is clamped to it.
+  Interval(Instant start, Duration period)
+      : next_(start), period_(detail::saturating_duration(period)) {
+    if (period <= Duration::zero())
+      throw std::invalid_argument("rill::interval: period must be > 0");
   }
 
   /// Awaitable yielding the scheduled instant of the tick.
@@ -249,7 +285,7 @@ class Interval {
     Instant await_resume() noexcept { return iv->advance(); }
   };
   /// Waits for the next tick.
-  Tick tick() noexcept { return Tick{this, Sleep(next_)}; }
+  Tick tick() { return Tick{this, Sleep(next_)}; }
 
   void set_missed_tick_behavior(MissedTickBehavior b) noexcept { behavior_ = b; }
   MissedTickBehavior missed_tick_behavior() const noexcept { return behavior_; }
@@ -288,6 +324,8 @@ inline Interval interval(Duration period) {
   return Interval(time::now(), period);
 }
 /// An Interval whose first tick is at `start`. Mirrors tokio::time::interval_at.
-inline Interval interval_at(Instant start, Duration period) { return Interval(start, period); }
+inline Interval interval_at(Instant start, Duration period) {
+  return Interval(start, period);
+}
 
 }  // namespace rill

@@ -80,10 +80,15 @@ struct Shared {
       return 1;
     }
     Slot<T>& s = slots[*next & mask];
-    if (--s.rem == 0)
-      out->emplace(std::move(*s.value)), s.value.reset();
-    else
+    // Copy (or move) first: if that throws, nothing changed and the value stays readable by
+    // this receiver's next attempt and by every other receiver.
+    if (s.rem == 1) {
+      out->emplace(std::move(*s.value));
+      s.value.reset();
+    } else {
       out->emplace(*s.value);
+    }
+    --s.rem;
     ++*next;
     return 0;
   }

@@ -10,8 +10,8 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
-#include <vector>
 #include <utility>
+#include <vector>
 
 #include "rill/detail/task_header.hpp"
 #include "rill/error.hpp"
@@ -90,17 +90,23 @@ struct Chan {
     w->queued = true;
     w->prev = wait_tail;
     w->next = nullptr;
-    if (wait_tail) wait_tail->next = w;
-    else wait_head = w;
+    if (wait_tail)
+      wait_tail->next = w;
+    else
+      wait_head = w;
     wait_tail = w;
   }
   void unlink(SendWaiter<T>* w) noexcept {
     if (!w->queued) return;
     w->queued = false;
-    if (w->prev) w->prev->next = w->next;
-    else wait_head = w->next;
-    if (w->next) w->next->prev = w->prev;
-    else wait_tail = w->prev;
+    if (w->prev)
+      w->prev->next = w->next;
+    else
+      wait_head = w->next;
+    if (w->next)
+      w->next->prev = w->prev;
+    else
+      wait_tail = w->prev;
   }
   /// Under mu: after a slot was freed (a pop, a dropped Permit), moves the first waiting
   /// sender's value in (or reserves the slot for a waiting reserve()) and returns its waker.
@@ -510,9 +516,10 @@ class UnboundedSender : private Sender<T> {
   }
 };
 
-/// The receiving half. `co_await rx.recv()` yields the next value, or nullopt once every sender
-/// is gone and the queue is drained. Single consumer. Dropping it closes the channel: waiting
-/// senders fail and queued values are destroyed. Mirrors tokio::sync::mpsc::Receiver.
+/// The receiving half. `co_await rx.recv()` yields the next value, or nullopt once the queue is
+/// drained and every sender is gone or close() was called. Single consumer. Dropping it closes the
+/// channel: waiting senders fail and queued values are destroyed. Mirrors
+/// tokio::sync::mpsc::Receiver.
 template <class T>
 class Receiver {
  public:
@@ -539,6 +546,13 @@ class Receiver {
    public:
     explicit Recv(detail::Chan<T>* c) noexcept : c_(c) {}
     Recv(const Recv&) = delete;
+    /// A cancelled wait deregisters its waker (the channel keeps no reference to the task).
+    ~Recv() {
+      if (registered_) {
+        std::lock_guard lk(c_->mu);
+        c_->rx_waker.reset();
+      }
+    }
     bool await_ready() { return ready() && ready_spend(); }
     bool await_suspend(std::coroutine_handle<> h) {
       if (must_yield) {
@@ -547,8 +561,9 @@ class Receiver {
       }
       {
         std::lock_guard lk(c_->mu);
-        if (!c_->q.empty() || c_->senders == 0) return false;
+        if (!c_->q.empty() || c_->senders == 0 || c_->rx_closed) return false;
         c_->rx_waker = rill::detail::task_waker(rill::detail::current_task());
+        registered_ = true;
       }
       suspend_here(h, [](rill::detail::Resumable* self) noexcept {
         auto* me = static_cast<Recv*>(static_cast<rill::detail::Leaf*>(self));
@@ -561,6 +576,10 @@ class Receiver {
       std::optional<T> v;
       {
         std::lock_guard lk(c_->mu);
+        if (registered_) {
+          registered_ = false;
+          c_->rx_waker.reset();
+        }
         if (c_->q.empty()) return std::nullopt;
         v.emplace(std::move(c_->q.front()));
         c_->q.pop_front();
@@ -573,9 +592,10 @@ class Receiver {
    private:
     bool ready() {
       std::lock_guard lk(c_->mu);
-      return !c_->q.empty() || c_->senders == 0;
+      return !c_->q.empty() || c_->senders == 0 || c_->rx_closed;
     }
     detail::Chan<T>* c_;
+    bool registered_ = false;  // our waker is in c_->rx_waker (guarded by c_->mu)
   };
 
   /// Receives the next value (see the class comment). Cancel-safe. Mirrors Receiver::recv.
@@ -619,7 +639,8 @@ class Receiver {
     {
       std::lock_guard lk(c_->mu);
       if (c_->q.empty())
-        return Unexpected{c_->senders == 0 ? TryRecvError::Disconnected : TryRecvError::Empty};
+        return Unexpected{c_->senders == 0 || c_->rx_closed ? TryRecvError::Disconnected
+                                                            : TryRecvError::Empty};
       v.emplace(std::move(c_->q.front()));
       c_->q.pop_front();
       w = c_->admit_waiter();
@@ -629,7 +650,8 @@ class Receiver {
   }
 
   /// Closes the channel without dropping the receiver: senders fail from now on, queued values
-  /// can still be received. Mirrors Receiver::close.
+  /// can still be received, and once they are drained recv() yields nullopt (and try_recv()
+  /// Disconnected) even while senders are alive. Mirrors Receiver::close.
   void close() { close_impl(c_); }
 
  private:
