@@ -22,6 +22,7 @@
 #include "rill/signal.hpp"
 #include "rill/sync/barrier.hpp"
 #include "rill/sync/broadcast.hpp"
+#include "rill/sync/cancellation_token.hpp"
 #include "rill/sync/mpsc.hpp"
 #include "rill/sync/mutex.hpp"
 #include "rill/sync/notify.hpp"
@@ -31,4 +32,5 @@
 #include "rill/sync/semaphore.hpp"
 #include "rill/sync/watch.hpp"
 #include "rill/task.hpp"
+#include "rill/task_tracker.hpp"
 #include "rill/time.hpp"
