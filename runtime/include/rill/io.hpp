@@ -63,7 +63,7 @@ namespace rill::detail {
 struct IoOp;
 struct IoHandle;
 
-// Out-of-line operation protocol (runtime/src/io/op.cpp). An IoOp is created by one of the
+// Out-of-line operation protocol (runtime/src/io/op.cpp and the files it names). An IoOp is created by one of the
 // io_* factories, then driven by IoLeaf; see docs/ARCHITECTURE.md "Writing a leaf awaiter".
 /// True when `op` is complete (it may be completed right here: an epoll-mode socket operation
 /// tries its non-blocking syscall when the socket is ready; a synchronous one runs).
@@ -90,7 +90,7 @@ std::error_code io_error(std::int64_t res) noexcept;
 /// alive until the kernel is done, and are then freed.
 std::size_t io_orphaned_ops() noexcept;
 
-// Operation factories (runtime/src/io/op.cpp). Each copies what it needs (bytes to write, the
+// Operation factories (runtime/src/io/op_factory.cpp). Each copies what it needs (bytes to write, the
 // address, paths) into the operation; none keeps a pointer into the caller's memory.
 IoOp* io_recv(IoHandle* h, std::size_t cap, bool exact);
 IoOp* io_send(IoHandle* h, const void* data, std::size_t len, bool all);

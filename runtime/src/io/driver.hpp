@@ -83,7 +83,7 @@ class Driver {
   std::uint32_t inflight() const noexcept { return inflight_; }
 
   // ---- io_uring (owner thread) ----
-  /// Queues `op` on this ring (prepared by op.cpp); submitted by the next poll()/park().
+  /// Queues `op` on this ring (prepared by op_uring.cpp); submitted by the next poll()/park().
   void push(IoOp* op) noexcept;
   /// Queues an async cancel of the operation with user_data `key`.
   void cancel_local(std::uint64_t key) noexcept;

@@ -31,6 +31,7 @@
 namespace rill::detail {
 
 struct AcceptQueue;
+struct SockState;
 
 enum class OpKind : std::uint8_t {
   Recv,
@@ -102,8 +103,11 @@ struct IoHandle {
   /// IORING_CQE_F_SOCK_NONEMPTY), so the next recv arms the poll first instead of trying a
   /// receive that would fail with EAGAIN (IORING_RECVSEND_POLL_FIRST). A hint: relaxed.
   std::atomic<bool> recv_poll_first{false};
-  /// io_uring listeners: the multishot accept state, created by the first accept (op.cpp).
+  /// io_uring listeners: the multishot accept state, created by the first accept (accept_queue.cpp).
   std::atomic<AcceptQueue*> accept_q{nullptr};
+  /// Sockets: what cancelled operations left behind (bytes for the next read, operations still
+  /// in the kernel), created by the first cancellation that leaves something (sock_state.cpp).
+  std::atomic<SockState*> sock{nullptr};
   ~IoHandle();
 };
 
@@ -130,6 +134,7 @@ struct IoOp {
   Driver* drv = nullptr;
   IoHandle* h = nullptr;
   AcceptQueue* aq = nullptr;  // Queue-mode accepts and the multishot op itself
+  SockState* ss = nullptr;    // an orphaned socket op: its socket's state (outlives the handle)
   sockaddr_storage addr;      // left uninitialized (default-init): written before use
   socklen_t addrlen = 0;
   msghdr msg;

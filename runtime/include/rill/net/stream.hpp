@@ -11,6 +11,12 @@
 
 #include "rill/io.hpp"
 
+namespace rill::detail {
+/// shutdown(SHUT_WR) on the handle's socket (errors such as ENOTCONN are ignored: a drop has
+/// nobody to report them to). Used by OwnedWriteHalf's destructor.
+void handle_shutdown_write(IoHandle* h) noexcept;
+}  // namespace rill::detail
+
 namespace rill::net {
 
 /// Which direction(s) shutdown() closes. Mirrors std::net::Shutdown.
@@ -27,15 +33,21 @@ inline std::span<const std::byte> cbytes(std::span<const char> s) noexcept {
 
 /// Reading operations of a stream socket. One task should read at a time (a second concurrent
 /// reader on the same socket is not supported under the epoll backend: one reader waker).
+/// Cancel safety belongs to the socket: bytes the kernel delivered to a read whose awaiter was
+/// destroyed (a lost select or timeout, an abort) are kept by the socket and returned, in order,
+/// by its next read, on both backends.
 class ReadOps {
  public:
   /// Reads up to buf.size() bytes; yields the count (0 = the peer closed its write side) or the
-  /// error (a reset peer is ECONNRESET, never a crash). Cancel-safe in Tokio's sense only
-  /// before completion: see rill/io.hpp. Mirrors AsyncReadExt::read.
+  /// error (a reset peer is ECONNRESET, never a crash). This method is cancel safe: if the
+  /// awaiter is destroyed before it resumes, nothing is written to `buf` and no byte is lost
+  /// (the next read on the socket returns it). Mirrors AsyncReadExt::read.
   io::ReadOp read(std::span<std::byte> buf) noexcept { return io::ReadOp(h(), buf, false); }
   io::ReadOp read(std::span<char> buf) noexcept { return read(detail::bytes(buf)); }
-  /// Reads exactly buf.size() bytes; io::Errc::unexpected_eof if the stream ends first. Not
-  /// cancel-safe (bytes read before a cancellation are lost). Mirrors AsyncReadExt::read_exact.
+  /// Reads exactly buf.size() bytes; io::Errc::unexpected_eof if the stream ends first. This
+  /// method is cancel safe in rill (Tokio's read_exact is not): if the awaiter is destroyed, the
+  /// bytes it had read are not written to `buf` but kept, in order, for the next read on the
+  /// socket. Mirrors AsyncReadExt::read_exact.
   io::ReadOp read_exact(std::span<std::byte> buf) noexcept { return io::ReadOp(h(), buf, true); }
   io::ReadOp read_exact(std::span<char> buf) noexcept { return read_exact(detail::bytes(buf)); }
 
@@ -48,15 +60,17 @@ class ReadOps {
 class WriteOps {
  public:
   /// Writes some of `buf` (copied at once); yields how many bytes were written. Writing to a
-  /// closed / reset peer yields EPIPE / ECONNRESET (SIGPIPE is suppressed). Mirrors
-  /// AsyncWriteExt::write.
+  /// closed / reset peer yields EPIPE / ECONNRESET (SIGPIPE is suppressed). Not cancel safe on
+  /// io_uring: a write cancelled while the kernel runs it may have sent some of `buf` (Tokio's
+  /// write is cancel safe; under the epoll backend rill's is too). Mirrors AsyncWriteExt::write.
   io::WriteOp<false> write(std::span<const std::byte> buf) noexcept {
     return io::WriteOp<false>(h(), buf);
   }
   io::WriteOp<false> write(std::span<const char> buf) noexcept {
     return write(detail::cbytes(buf));
   }
-  /// Writes all of `buf` (copied at once; partial writes continue in the driver). Mirrors
+  /// Writes all of `buf` (copied at once; partial writes continue in the driver). Not cancel
+  /// safe (as Tokio's): a cancelled write_all may have sent part of `buf`. Mirrors
   /// AsyncWriteExt::write_all.
   io::WriteOp<true> write_all(std::span<const std::byte> buf) noexcept {
     return io::WriteOp<true>(h(), buf);
@@ -112,19 +126,45 @@ class OwnedReadHalf : public ReadOps {
  private:
   std::shared_ptr<rill::detail::IoHandle> h_;
 };
-/// The write half of into_split(). Mirrors tokio::net::tcp::OwnedWriteHalf (which shuts the
-/// write side down when dropped; rill closes the socket when both halves are gone).
+/// The write half of into_split(): shares ownership of the socket with the read half; may be
+/// moved to another task. Dropping it shuts the write side down (shutdown(SHUT_WR): the peer reads
+/// end-of-stream) even while the read half lives, unless forget() was called; the socket itself
+/// closes when both halves are gone. Mirrors tokio::net::tcp::OwnedWriteHalf (whose Drop shuts
+/// down the write side the same way).
 class OwnedWriteHalf : public WriteOps {
  public:
   explicit OwnedWriteHalf(std::shared_ptr<rill::detail::IoHandle> h) noexcept : h_(std::move(h)) {}
-  OwnedWriteHalf(OwnedWriteHalf&&) noexcept = default;
-  OwnedWriteHalf& operator=(OwnedWriteHalf&&) noexcept = default;
+  OwnedWriteHalf(OwnedWriteHalf&& o) noexcept
+      : h_(std::move(o.h_)), shutdown_on_drop_(o.shutdown_on_drop_) {}
+  /// Shuts down the write side of the half this one held (as its destructor would), then takes
+  /// `o`'s.
+  OwnedWriteHalf& operator=(OwnedWriteHalf&& o) noexcept {
+    if (this != &o) {
+      drop_write();
+      h_ = std::move(o.h_);
+      shutdown_on_drop_ = o.shutdown_on_drop_;
+    }
+    return *this;
+  }
+  ~OwnedWriteHalf() { drop_write(); }
+
+  /// Destroys the half without shutting down the write side: the peer sees end-of-stream only
+  /// when the socket closes (both halves dropped). Mirrors OwnedWriteHalf::forget.
+  void forget() && noexcept {
+    shutdown_on_drop_ = false;
+    h_.reset();
+  }
 
  protected:
   rill::detail::IoHandle* h() const noexcept override { return h_.get(); }
 
  private:
+  void drop_write() noexcept {
+    if (h_ && shutdown_on_drop_) rill::detail::handle_shutdown_write(h_.get());
+    h_.reset();
+  }
   std::shared_ptr<rill::detail::IoHandle> h_;
+  bool shutdown_on_drop_ = true;
 };
 
 /// A connected stream socket (the common part of TcpStream and UnixStream): owns the socket

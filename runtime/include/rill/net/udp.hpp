@@ -30,7 +30,10 @@ class UdpSocket {
   /// exchanged; synchronous). Mirrors UdpSocket::connect.
   io::Result<void> connect(const SocketAddr& addr);
 
-  /// Awaitable receive of one datagram: yields (bytes, source address). Mirrors recv_from.
+  /// Awaitable receive of one datagram: yields (bytes, source address). This method is cancel
+  /// safe: a datagram the kernel delivered to a receive whose awaiter was destroyed is kept, with
+  /// its source, and returned by the next receive (recv_from or recv) on the socket. Mirrors
+  /// recv_from.
   class RecvFrom : public rill::detail::IoLeaf {
    public:
     RecvFrom(rill::detail::IoHandle* h, std::span<std::byte> buf) noexcept : h_(h), buf_(buf) {}
@@ -75,7 +78,8 @@ class UdpSocket {
   }
 
   /// On a connected socket: receive one datagram from the peer / send one to it. Mirrors
-  /// UdpSocket::recv / send. (ENOTCONN / EDESTADDRREQ when not connected.)
+  /// UdpSocket::recv / send. (ENOTCONN / EDESTADDRREQ when not connected.) recv is cancel safe
+  /// like recv_from; send is not cancel safe on io_uring (a cancelled send may have gone out).
   io::ReadOp recv(std::span<std::byte> buf) noexcept { return io::ReadOp(h_.get(), buf, false); }
   io::ReadOp recv(std::span<char> buf) noexcept { return recv(std::as_writable_bytes(buf)); }
   io::WriteOp<false> send(std::span<const std::byte> buf) noexcept {
