@@ -9,19 +9,28 @@
 #pragma once
 
 #include <coroutine>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 
 #include "rill/detail/task_header.hpp"
+#include "rill/sync/detail/wait_list.hpp"
 
 namespace rill::signal {
+
+class Signal;
 
 namespace detail {
 struct Registration;
 std::shared_ptr<Registration> register_signal(int signo);
 std::uint64_t deliveries(const Registration& r) noexcept;
-/// Adds `w` to the waiters; returns false (and drops w) if deliveries() already exceeds `seen`.
-bool add_waiter(Registration& r, std::uint64_t seen, rill::detail::Waker w);
+/// Queues `n` (with its waker set) on the registration; returns false (queues nothing) if
+/// deliveries() already exceeds `seen`.
+bool add_waiter(Registration& r, std::uint64_t seen, rill::sync::detail::WaitNode& n);
+/// Unlinks `n` if it is still queued (a wait that lost a select, a timeout, an aborted task).
+void remove_waiter(Registration& r, rill::sync::detail::WaitNode& n) noexcept;
+/// The number of queued waits of `s`'s signal (all Signals of that number). For tests.
+std::size_t waiter_count(const Signal& s) noexcept;
 }  // namespace detail
 
 /// A stream of deliveries of one Unix signal. `co_await sig.recv()` completes once for each
@@ -34,10 +43,19 @@ class Signal {
  public:
   explicit Signal(int signo);
 
-  /// Awaitable that completes at the next delivery.
+  /// Awaitable that completes at the next delivery. Cancel-safe: destroyed while waiting it
+  /// leaves the signal's waiter list at once (nothing accumulates however many waits lose a
+  /// select), and it consumes no delivery.
   class Recv : private rill::detail::Leaf {
    public:
     explicit Recv(Signal* s) noexcept : s_(s) {}
+    /// Moves a Recv that has not been awaited yet.
+    Recv(Recv&& o) noexcept : rill::detail::Leaf(), s_(o.s_) {}
+    Recv(const Recv&) = delete;
+    Recv& operator=(const Recv&) = delete;
+    ~Recv() {
+      if (registered_) detail::remove_waiter(*s_->reg_, node_);
+    }
     bool await_ready() noexcept {
       return detail::deliveries(*s_->reg_) > s_->seen_ && ready_spend();
     }
@@ -46,9 +64,12 @@ class Signal {
         suspend_yield(h);
         return true;
       }
-      if (!detail::add_waiter(*s_->reg_, s_->seen_,
-                              rill::detail::task_waker(rill::detail::current_task())))
+      node_.waker = rill::detail::task_waker(rill::detail::current_task());
+      if (!detail::add_waiter(*s_->reg_, s_->seen_, node_)) {
+        node_.waker.reset();
         return false;
+      }
+      registered_ = true;
       suspend_here(h, [](rill::detail::Resumable* self) noexcept {
         auto* me = static_cast<Recv*>(static_cast<rill::detail::Leaf*>(self));
         if (detail::deliveries(*me->s_->reg_) > me->s_->seen_) me->resume();
@@ -59,6 +80,8 @@ class Signal {
 
    private:
     Signal* s_;
+    bool registered_ = false;  ///< node_ was queued (it may have been dequeued since)
+    rill::sync::detail::WaitNode node_;
   };
   /// Waits for the next delivery. Mirrors Signal::recv.
   Recv recv() noexcept { return Recv(this); }
@@ -66,6 +89,7 @@ class Signal {
   int signo() const noexcept { return signo_; }
 
  private:
+  friend std::size_t detail::waiter_count(const Signal& s) noexcept;
   int signo_;
   std::shared_ptr<detail::Registration> reg_;
   std::uint64_t seen_;

@@ -19,7 +19,7 @@ namespace detail {
 struct Registration {
   std::atomic<std::uint64_t> count{0};
   std::mutex mu;
-  std::vector<rill::detail::Waker> waiters;
+  rill::sync::detail::WaitList waiters;  ///< queued Recv nodes; guarded by mu
 };
 
 namespace {
@@ -77,14 +77,14 @@ void* dispatch_thread(void*) {
         r = registry().regs[s];
       }
       if (!r) continue;
-      std::vector<rill::detail::Waker> wake;
+      rill::sync::detail::WakeList wake;
       {
         std::lock_guard lk(r->mu);
         r->count.fetch_add(p, std::memory_order_acq_rel);
-        wake.swap(r->waiters);
+        while (auto* n = r->waiters.pop_front())
+          wake.complete(n);
       }
-      for (auto& w : wake)
-        w.wake();
+      wake.wake_all();
     }
   }
 }
@@ -121,11 +121,24 @@ std::uint64_t deliveries(const Registration& r) noexcept {
   return r.count.load(std::memory_order_acquire);
 }
 
-bool add_waiter(Registration& r, std::uint64_t seen, rill::detail::Waker w) {
+bool add_waiter(Registration& r, std::uint64_t seen, rill::sync::detail::WaitNode& n) {
   std::lock_guard lk(r.mu);
   if (r.count.load(std::memory_order_acquire) > seen) return false;
-  r.waiters.push_back(std::move(w));
+  r.waiters.push_back(&n);
   return true;
+}
+
+void remove_waiter(Registration& r, rill::sync::detail::WaitNode& n) noexcept {
+  std::lock_guard lk(r.mu);
+  if (n.queued) {
+    r.waiters.unlink(&n);
+    n.waker.reset();
+  }
+}
+
+std::size_t waiter_count(const Signal& s) noexcept {
+  std::lock_guard lk(s.reg_->mu);
+  return s.reg_->waiters.size();
 }
 
 }  // namespace detail
