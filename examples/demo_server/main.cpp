@@ -87,7 +87,8 @@ void usage(std::FILE* to) {
              "  --port N                 TCP port on 127.0.0.1 (default 8080; 0 picks a free one)\n"
              "  --workers N              runtime worker threads (default: one per CPU)\n"
              "  --long-poll-ms N         long-poll detector threshold in ms (default 10; 0 off)\n"
-             "  --hash-concurrency N     concurrent /hash_offloaded jobs (default: CPUs - 1, >= 1)\n"
+             "  --hash-concurrency N     concurrent /hash_offloaded jobs (default: CPUs - 1,\n"
+             "                           at least 1)\n"
              "  --bcrypt-cost N          bcrypt work factor, 4..31 (default 10: $2b$10$)\n"
              "  --config FILE            file served by /config and /config_async\n"
              "  --max-connections N      connections served at once; more get 503 (default 10000,\n"
@@ -194,7 +195,8 @@ rill::Task<rill::io::Result<void>> write_text(rill::net::TcpStream& s, std::stri
 }
 
 /// Writes `text`, giving up after `limit` (a peer that does not read). True when all was sent.
-rill::Task<bool> send(rill::net::TcpStream& s, std::string text, std::chrono::milliseconds limit) {
+rill::Task<bool> send_within(rill::net::TcpStream& s, std::string text,
+                             std::chrono::milliseconds limit) {
   auto r = co_await rill::timeout(limit, write_text(s, std::move(text)));
   co_return r && *r;
 }
@@ -239,7 +241,8 @@ rill::Task<void> linger_close(rill::net::TcpStream& stream) {
 /// Sends an error answer with Connection: close, then closes (lingering).
 rill::Task<void> fail_and_close(rill::net::TcpStream& stream, demo::http::Response resp,
                                 std::chrono::milliseconds send_timeout) {
-  if (co_await send(stream, resp.serialize(false), send_timeout)) co_await linger_close(stream);
+  if (co_await send_within(stream, resp.serialize(false), send_timeout))
+    co_await linger_close(stream);
 }
 
 /// Runs the handler unless the drain timeout passes first; then the request is answered 503.
@@ -276,7 +279,8 @@ rill::Task<void> serve_connection(demo::App& app, const Options& opt, Stop stop,
     Clock::time_point idle_deadline = Clock::now() + opt.keepalive_timeout;
     while (st == Status::NeedMore) {
       if (parser.take_expect_continue()) {
-        if (!co_await send(stream, "HTTP/1.1 100 Continue\r\n\r\n", opt.send_timeout)) co_return;
+        if (!co_await send_within(stream, "HTTP/1.1 100 Continue\r\n\r\n", opt.send_timeout))
+          co_return;
       }
       const bool idle = !parser.head_started() && !parser.in_body();
       Clock::time_point deadline = idle                   ? idle_deadline
@@ -318,7 +322,8 @@ rill::Task<void> serve_connection(demo::App& app, const Options& opt, Stop stop,
         started_before_drain ? co_await handle(app, std::move(req), stop.abandon)
                              : demo::http::Response::text(503, "shutting down\n");
     const bool keep_alive = keep_alive_wanted && !stop.draining.is_cancelled();
-    if (!co_await send(stream, resp.serialize(keep_alive, head_only), opt.send_timeout)) co_return;
+    if (!co_await send_within(stream, resp.serialize(keep_alive, head_only), opt.send_timeout))
+      co_return;
     if (keep_alive) continue;
     // Closing a connection the client wanted kept (draining): it may have pipelined more.
     if (keep_alive_wanted) co_await linger_close(stream);
@@ -344,7 +349,8 @@ rill::Task<void> recv_signal(rill::signal::Signal& s) {
 /// the requests still in progress. Owns its tokens; the signals outlive the runtime (main()).
 rill::Task<void> watch_signals(rill::signal::Signal& sigint, rill::signal::Signal& sigterm,
                                Stop stop, std::chrono::milliseconds drain_timeout) {
-  auto r = co_await rill::select(recv_signal(sigint), recv_signal(sigterm), cancelled(stop.draining));
+  auto r =
+      co_await rill::select(recv_signal(sigint), recv_signal(sigterm), cancelled(stop.draining));
   if (r.index() != 2)
     fmt::print("demo_server: {} received, shutting down\n", r.index() == 0 ? "SIGINT" : "SIGTERM");
   stop.draining.cancel();
@@ -461,7 +467,8 @@ rill::Task<int> run_server(const Options& opt, demo::App& app, rill::signal::Sig
   const auto left = tracker.len();
   // Every task answers within the drain timeout plus one send timeout; give up after that.
   auto drained =
-      co_await rill::timeout(opt.drain_timeout + std::min<std::chrono::milliseconds>(opt.send_timeout, 5s),
+      co_await rill::timeout(opt.drain_timeout +
+                                 std::min<std::chrono::milliseconds>(opt.send_timeout, 5s),
                              wait_tracked(tracker));
   fmt::print("demo_server: stopped ({} connections open at shutdown, {}; {} requests served)\n",
              left, drained ? "all finished" : "timed out waiting for them", app.requests.load());
