@@ -330,7 +330,8 @@ constexpr std::string_view kIndex =
 
 rill::Task<Response> dispatch(App& app, Request req) {
   const std::string_view p = req.path;
-  const bool get = req.method == "GET", post = req.method == "POST";
+  // HEAD is GET without the body (the connection loop leaves the body out).
+  const bool get = req.method == "GET" || req.method == "HEAD", post = req.method == "POST";
   struct Route {
     std::string_view path;
     bool post;
@@ -354,8 +355,11 @@ rill::Task<Response> dispatch(App& app, Request req) {
   }};
   const auto it = std::ranges::find(kRoutes, p, &Route::path);
   if (it == kRoutes.end()) co_return Response::text(404, fmt::format("no route {}\n", p));
-  if (it->post ? !post : !get)
-    co_return Response::text(405, fmt::format("{} wants {}\n", p, it->post ? "POST" : "GET"));
+  if (it->post ? !post : !get) {
+    Response r = Response::text(405, fmt::format("{} wants {}\n", p, it->post ? "POST" : "GET"));
+    r.headers.emplace_back("Allow", it->post ? "POST" : "GET, HEAD");
+    co_return r;
+  }
 
   if (p == "/") co_return Response::text(200, std::string(kIndex));
   if (p == "/healthz") co_return Response::text(200, "ok\n");

@@ -38,7 +38,7 @@ struct App {
 
 /// Routes one request to its handler and returns the reply. Never throws: a handler's exception
 /// becomes a 500 reply with the exception's message. Unknown paths: 404; a known path with the
-/// wrong method: 405.
+/// wrong method: 405 with an Allow header. HEAD is routed as GET (the caller sends no body).
 rill::Task<http::Response> route(App& app, http::Request req);
 
 }  // namespace demo

@@ -79,14 +79,20 @@ std::string_view reason_phrase(int status) {
       return "OK";
     case 400:
       return "Bad Request";
+    case 100:
+      return "Continue";
     case 403:
       return "Forbidden";
     case 404:
       return "Not Found";
     case 405:
       return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
     case 413:
       return "Content Too Large";
+    case 417:
+      return "Expectation Failed";
     case 431:
       return "Request Header Fields Too Large";
     case 500:
@@ -102,11 +108,15 @@ std::string_view reason_phrase(int status) {
   }
 }
 
-std::string Response::serialize(bool keep_alive) const {
-  std::string out = fmt::format(
-      "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: {}\r\n\r\n", status,
-      reason_phrase(status), content_type, body.size(), keep_alive ? "keep-alive" : "close");
-  out += body;
+std::string Response::serialize(bool keep_alive, bool head_only) const {
+  std::string out =
+      fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: {}\r\n",
+                  status, reason_phrase(status), content_type, body.size(),
+                  keep_alive ? "keep-alive" : "close");
+  for (const auto& [name, value] : headers)
+    out += fmt::format("{}: {}\r\n", name, value);
+  out += "\r\n";
+  if (!head_only) out += body;
   return out;
 }
 
@@ -176,6 +186,7 @@ int RequestParser::on_header_value(llhttp_t* p, const char* at, std::size_t len)
 
 int RequestParser::on_headers_complete(llhttp_t* p) {
   auto* me = self(p);
+  me->in_head_ = false;
   me->current_.method = llhttp_method_name(static_cast<llhttp_method_t>(p->method));
   const std::string& t = me->current_.target;
   const std::size_t q = t.find('?');
@@ -184,6 +195,19 @@ int RequestParser::on_headers_complete(llhttp_t* p) {
   if ((p->flags & F_CONTENT_LENGTH) && p->content_length > me->max_body_bytes_) {
     me->limit_status_ = 413;
     return -1;
+  }
+  if (p->http_major == 1 && p->http_minor >= 1 && !me->current_.header("host")) {
+    me->limit_status_ = 400;  // RFC 9112 3.2: a client MUST send Host in HTTP/1.1
+    return -1;
+  }
+  if (auto expect = me->current_.header("expect")) {
+    if (!iequals(*expect, "100-continue")) {
+      me->limit_status_ = 417;
+      return -1;
+    }
+    // Only worth answering when a body follows.
+    me->expect_continue_ = p->http_minor >= 1 && (p->flags & (F_CONTENT_LENGTH | F_CHUNKED)) &&
+                           !((p->flags & F_CONTENT_LENGTH) && p->content_length == 0);
   }
   return 0;
 }
@@ -200,6 +224,9 @@ int RequestParser::on_body(llhttp_t* p, const char* at, std::size_t len) {
 
 int RequestParser::on_message_complete(llhttp_t* p) {
   auto* me = self(p);
+  me->in_head_ = true;  // the bytes after this request belong to the next head
+  me->head_bytes_ = 0;
+  me->expect_continue_ = false;  // the body is here: no 100 Continue needed any more
   me->current_.keep_alive = llhttp_should_keep_alive(p) != 0;
   me->complete_ = true;
   return HPE_PAUSED;  // hand the request out before parsing a pipelined one
@@ -215,8 +242,15 @@ RequestParser::Status RequestParser::feed(std::string_view data) {
   if (complete_) return Status::Complete;  // the caller has not taken the last one yet
   pending_.append(data);
   if (pending_.empty()) return Status::NeedMore;
+  const bool was_in_head = in_head_;
   const llhttp_errno_t err = llhttp_execute(parser_.get(), pending_.data(), pending_.size());
   if (err == HPE_OK) {
+    // Every byte of a chunk that leaves the parser still in the head counts toward the head
+    // limit: whitespace and line ends the callbacks never see included.
+    if (was_in_head && in_head_) {
+      head_bytes_ += pending_.size();
+      if (head_bytes_ > max_header_bytes_) return fail(431, "request head too large");
+    }
     pending_.clear();  // llhttp consumed everything (the callbacks copied what they need)
     return Status::NeedMore;
   }
@@ -228,9 +262,18 @@ RequestParser::Status RequestParser::feed(std::string_view data) {
     llhttp_resume(parser_.get());
     return Status::Complete;
   }
-  if (limit_status_ != 0)
-    return fail(limit_status_,
-                limit_status_ == 413 ? "request body too large" : "request head too large");
+  switch (limit_status_) {
+    case 0:
+      break;
+    case 400:
+      return fail(400, "HTTP/1.1 request without Host");
+    case 413:
+      return fail(413, "request body too large");
+    case 417:
+      return fail(417, "unsupported Expect (only 100-continue)");
+    default:
+      return fail(limit_status_, "request head too large");
+  }
   return fail(400, fmt::format("malformed request: {} ({})", llhttp_errno_name(err),
                                llhttp_get_error_reason(parser_.get())));
 }

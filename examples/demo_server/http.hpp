@@ -40,11 +40,14 @@ struct Response {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
+  /// Extra header lines (name, value), e.g. {"Allow", "GET, HEAD"} on a 405.
+  std::vector<std::pair<std::string, std::string>> headers;
 
   /// A text/plain reply.
   static Response text(int status, std::string body);
-  /// Status line, headers and body as one buffer (one write per response).
-  std::string serialize(bool keep_alive) const;
+  /// Status line, headers and body as one buffer (one write per response). `head_only`: the
+  /// answer to a HEAD request: the same headers (Content-Length of the body), no body.
+  std::string serialize(bool keep_alive, bool head_only = false) const;
 };
 
 /// The reason phrase of an HTTP status code ("OK", "Bad Request", ...; "Unknown" otherwise).
@@ -52,9 +55,11 @@ std::string_view reason_phrase(int status);
 
 /// Incremental request parser over llhttp. feed() consumes bytes until a request is complete or
 /// the input ends; pending bytes of a pipelined request stay in the parser's internal buffer.
-/// Limits: headers (method + target + header lines) up to `max_header_bytes`, bodies up to
-/// `max_body_bytes`; beyond them the request fails with status 431 / 413. Not thread-safe; one
-/// parser per connection. Move-only (llhttp keeps a pointer to it).
+/// Limits: the head (every byte from the end of the previous request to the end of the header
+/// block: request line, header lines, whitespace, line ends) up to `max_header_bytes`, bodies up
+/// to `max_body_bytes`; beyond them the request fails with status 431 / 413. An HTTP/1.1 request
+/// without Host fails with 400, an Expect other than 100-continue with 417. Not thread-safe; one
+/// parser per connection. Not copyable or movable (llhttp keeps a pointer to it).
 class RequestParser {
  public:
   explicit RequestParser(std::size_t max_header_bytes = 16 * 1024,
@@ -76,6 +81,14 @@ class RequestParser {
   Status finish();
   /// The complete request (valid after feed() returned Complete).
   Request take();
+  /// True from the first byte of a request head until its header block ended (the connection
+  /// is then reading a head, not idle between requests).
+  bool head_started() const noexcept { return in_head_ && head_bytes_ > 0; }
+  /// True while the body of the current request is being read.
+  bool in_body() const noexcept { return !in_head_ && !complete_; }
+  /// True once per request whose head asked `Expect: 100-continue` and whose body has not
+  /// arrived yet: the caller then sends "HTTP/1.1 100 Continue" (the flag is cleared).
+  bool take_expect_continue() noexcept { return std::exchange(expect_continue_, false); }
   /// The status to answer after Error (400, 413 or 431) and a one-line reason.
   int error_status() const noexcept { return error_status_; }
   const std::string& error_reason() const noexcept { return error_reason_; }
@@ -96,7 +109,10 @@ class RequestParser {
   std::size_t max_body_bytes_;
   std::string pending_;           ///< bytes fed but not yet parsed (after a pause)
   Request current_;               ///< the request being parsed
-  std::size_t header_bytes_ = 0;  ///< bytes of the current request's head so far
+  std::size_t header_bytes_ = 0;  ///< header field/value bytes of the current request so far
+  std::size_t head_bytes_ = 0;    ///< every byte fed while in the head (the 431 limit)
+  bool in_head_ = true;           ///< between requests or reading a head (not the body)
+  bool expect_continue_ = false;  ///< see take_expect_continue()
   bool in_value_ = false;         ///< last header callback was a value
   bool complete_ = false;         ///< current_ is complete and not yet taken
   int limit_status_ = 0;          ///< 413/431 when a callback hit a limit

@@ -1,27 +1,38 @@
 // examples/demo_server: an HTTP/1.1 service on rill whose endpoints are pitfalls from the field,
 // each next to its fix (handlers.cpp). This file is the service skeleton: flags, the runtime
-// with its long-poll detector, the accept loop (bounded by a semaphore), one task per
-// connection (llhttp parsing, keep-alive, pipelining), and graceful shutdown on SIGINT/SIGTERM.
+// with its long-poll detector, the accept loop, one task per connection (llhttp parsing,
+// keep-alive, pipelining, timeouts), and graceful shutdown on SIGINT/SIGTERM with a
+// CancellationToken and a TaskTracker.
 //
 //   demo_server [--port N] [--workers N] [--long-poll-ms N] [--hash-concurrency N]
 //               [--bcrypt-cost N] [--config FILE] [--max-connections N]
+//               [--header-timeout-ms N] [--body-timeout-ms N] [--keepalive-timeout-ms N]
+//               [--send-timeout-ms N] [--drain-timeout-ms N]
 //
 // It listens on 127.0.0.1 only and prints "demo_server listening on 127.0.0.1:PORT" once ready
 // (port 0 picks a free port). See docs/demo.md.
+//
+// Lifetimes: every spawned task owns what it uses (its socket, a permit, copies of the
+// cancellation tokens and of the tracker) or borrows what outlives the runtime (`app` and the
+// options live in main() and are destroyed after the runtime). No task refers to another
+// task's frame: at shutdown the runtime destroys the frames in no particular order (see
+// docs/runtime.md, "What shutdown destroys, and when").
+#include <rill/diagnostics.hpp>
 #include <rill/net/tcp.hpp>
 #include <rill/rill.hpp>
 #include <rill/signal.hpp>
-#if __has_include(<rill/diagnostics.hpp>)
-#include <rill/diagnostics.hpp>
-#define DEMO_HAVE_DIAGNOSTICS 1
-#endif
+#include <rill/sync/cancellation_token.hpp>
+#include <rill/task_tracker.hpp>
 
 #include <fmt/format.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -31,6 +42,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -41,29 +53,53 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// Command-line settings (see usage()).
+using Clock = std::chrono::steady_clock;
+using rill::sync::CancellationToken;
+
+/// Command-line settings (see usage()). Timeouts follow nginx's defaults.
 struct Options {
   int port = 8080;
   std::size_t workers = 0;  // 0: one per CPU
   int long_poll_ms = 10;
   std::size_t hash_concurrency = 0;  // 0: CPUs - 1 (at least 1)
   int bcrypt_cost = 10;
-  std::size_t max_connections = 1024;
+  std::size_t max_connections = 10000;
   std::string config_path = DEMO_CONFIG_PATH;
+  /// The whole head of a request must arrive within this (nginx client_header_timeout).
+  std::chrono::milliseconds header_timeout{60000};
+  /// Longest pause between two reads of a body (nginx client_body_timeout).
+  std::chrono::milliseconds body_timeout{60000};
+  /// Longest wait for the next request on a kept-alive connection (nginx keepalive_timeout).
+  std::chrono::milliseconds keepalive_timeout{75000};
+  /// Longest time one response write may take (nginx send_timeout).
+  std::chrono::milliseconds send_timeout{60000};
+  /// At shutdown, how long requests in progress may take before they are answered 503.
+  std::chrono::milliseconds drain_timeout{5000};
 };
 
 void usage(std::FILE* to) {
   fmt::print(to,
              "usage: demo_server [--port N] [--workers N] [--long-poll-ms N]\n"
              "                   [--hash-concurrency N] [--bcrypt-cost N] [--config FILE]\n"
-             "                   [--max-connections N]\n"
-             "  --port N              TCP port on 127.0.0.1 (default 8080; 0 picks a free one)\n"
-             "  --workers N           runtime worker threads (default: one per CPU)\n"
-             "  --long-poll-ms N      long-poll detector threshold in ms (default 10; 0 off)\n"
-             "  --hash-concurrency N  concurrent /hash_offloaded jobs (default: CPUs - 1, >= 1)\n"
-             "  --bcrypt-cost N       bcrypt work factor, 4..31 (default 10: $2b$10$)\n"
-             "  --config FILE         file served by /config and /config_async\n"
-             "  --max-connections N   connections served at once (default 1024)\n");
+             "                   [--max-connections N] [--header-timeout-ms N]\n"
+             "                   [--body-timeout-ms N] [--keepalive-timeout-ms N]\n"
+             "                   [--send-timeout-ms N] [--drain-timeout-ms N]\n"
+             "  --port N                 TCP port on 127.0.0.1 (default 8080; 0 picks a free one)\n"
+             "  --workers N              runtime worker threads (default: one per CPU)\n"
+             "  --long-poll-ms N         long-poll detector threshold in ms (default 10; 0 off)\n"
+             "  --hash-concurrency N     concurrent /hash_offloaded jobs (default: CPUs - 1,\n"
+             "                           at least 1)\n"
+             "  --bcrypt-cost N          bcrypt work factor, 4..31 (default 10: $2b$10$)\n"
+             "  --config FILE            file served by /config and /config_async\n"
+             "  --max-connections N      connections served at once; more get 503 (default 10000,\n"
+             "                           lowered to fit the open-file limit)\n"
+             "  --header-timeout-ms N    time to receive a request head (default 60000)\n"
+             "  --body-timeout-ms N      longest pause while receiving a body (default 60000)\n"
+             "  --keepalive-timeout-ms N idle time before a kept-alive connection is closed\n"
+             "                           (default 75000)\n"
+             "  --send-timeout-ms N      time to send one response (default 60000)\n"
+             "  --drain-timeout-ms N     at shutdown, time left to requests in progress\n"
+             "                           (default 5000)\n");
 }
 
 /// Parses a whole non-negative integer in [lo, hi]; nullopt otherwise.
@@ -116,93 +152,188 @@ Options parse_args(int argc, char** argv) {
       o.max_connections = static_cast<std::size_t>(number(1, 1000000));
     else if (arg == "--config")
       o.config_path = std::string(value);
+    else if (arg == "--header-timeout-ms")
+      o.header_timeout = std::chrono::milliseconds(number(1, 86400000));
+    else if (arg == "--body-timeout-ms")
+      o.body_timeout = std::chrono::milliseconds(number(1, 86400000));
+    else if (arg == "--keepalive-timeout-ms")
+      o.keepalive_timeout = std::chrono::milliseconds(number(1, 86400000));
+    else if (arg == "--send-timeout-ms")
+      o.send_timeout = std::chrono::milliseconds(number(1, 86400000));
+    else if (arg == "--drain-timeout-ms")
+      o.drain_timeout = std::chrono::milliseconds(number(0, 86400000));
     else
       fail(fmt::format("unknown flag '{}'", arg));
   }
   return o;
 }
 
-/// The shutdown latch: trigger() once a signal arrived; wait() completes then (at once if it
-/// already happened). Thread-safe.
-class Shutdown {
- public:
-  void trigger() {
-    stopping_.store(true, std::memory_order_release);
-    notify_.notify_waiters();
-  }
-  bool stopping() const noexcept { return stopping_.load(std::memory_order_acquire); }
-  rill::Task<void> wait() {
-    for (;;) {
-      auto notified = notify_.notified();  // created before the check: no lost wake-up
-      if (stopping()) co_return;
-      co_await notified;
-    }
-  }
-
- private:
-  std::atomic<bool> stopping_{false};
-  rill::sync::Notify notify_;
+/// The two stages of shutdown, as tokens every connection task holds a copy of.
+struct Stop {
+  /// Cancelled by SIGINT/SIGTERM: stop accepting, close idle connections, answer requests that
+  /// have not started with 503 + Connection: close, finish the ones in progress.
+  CancellationToken draining;
+  /// Cancelled when the drain timeout has passed: requests still in progress are answered 503 +
+  /// Connection: close at once. A child of `draining` (cancelling it implies draining).
+  CancellationToken abandon = draining.child_token();
 };
 
-/// Live-connection count, so shutdown can wait for in-flight requests.
-struct Connections {
-  std::atomic<std::size_t> live{0};
-  rill::sync::Notify changed;
-};
+rill::Task<void> cancelled(CancellationToken t) {
+  co_await t.cancelled();
+}
 
-/// Decrements the live count when a connection task ends (also when it is cancelled).
-struct ConnectionGuard {
-  explicit ConnectionGuard(Connections& c) : c_(c) { c_.live.fetch_add(1); }
-  ~ConnectionGuard() {
-    c_.live.fetch_sub(1);
-    c_.changed.notify_waiters();
-  }
-  ConnectionGuard(const ConnectionGuard&) = delete;
-  ConnectionGuard& operator=(const ConnectionGuard&) = delete;
-  Connections& c_;
-};
+rill::Task<void> nap(std::chrono::milliseconds d) {
+  co_await rill::sleep(d);
+}
 
 rill::Task<rill::io::Result<std::size_t>> read_some(rill::net::TcpStream& s, std::span<char> buf) {
   co_return co_await s.read(buf);
 }
 
+rill::Task<rill::io::Result<void>> write_text(rill::net::TcpStream& s, std::string text) {
+  co_return co_await s.write_all(std::span<const char>(text));
+}
+
+/// Writes `text`, giving up after `limit` (a peer that does not read). True when all was sent.
+rill::Task<bool> send_within(rill::net::TcpStream& s, std::string text,
+                             std::chrono::milliseconds limit) {
+  auto r = co_await rill::timeout(limit, write_text(s, std::move(text)));
+  co_return r && *r;
+}
+
+/// How one read of a connection ended.
+enum class ReadEnd { Data, Eof, Error, TimedOut, Stopped };
+
+/// Reads once into `buf`, giving up at `deadline`.
+rill::Task<std::pair<ReadEnd, std::size_t>> read_until(rill::net::TcpStream& s, std::span<char> buf,
+                                                       Clock::time_point deadline) {
+  auto t = co_await rill::timeout_at(deadline, read_some(s, buf));
+  if (!t) co_return std::pair{ReadEnd::TimedOut, std::size_t{0}};
+  if (!*t) co_return std::pair{ReadEnd::Error, std::size_t{0}};
+  co_return std::pair{**t == 0 ? ReadEnd::Eof : ReadEnd::Data, **t};
+}
+
+/// Reads once into `buf`, bounded by `deadline` and, when `stop` is given, by its cancellation.
+rill::Task<std::pair<ReadEnd, std::size_t>> read_bounded(rill::net::TcpStream& s,
+                                                         std::span<char> buf,
+                                                         Clock::time_point deadline,
+                                                         std::optional<CancellationToken> stop) {
+  if (!stop) co_return co_await read_until(s, buf, deadline);
+  auto r = co_await rill::select(read_until(s, buf, deadline), cancelled(std::move(*stop)));
+  if (r.index() == 1) co_return std::pair{ReadEnd::Stopped, std::size_t{0}};
+  co_return std::get<0>(r);
+}
+
+/// Closes a connection after an error answer the way nginx's lingering_close does: shut the
+/// write side, then read and discard what the client still sends (up to 2 s or 1 MiB), so that
+/// closing with unread input does not reset the connection before the client read the answer.
+rill::Task<void> linger_close(rill::net::TcpStream& stream) {
+  (void)co_await stream.shutdown();
+  std::vector<char> buf(16 * 1024);
+  const auto until = Clock::now() + 2s;
+  for (std::size_t total = 0; total < 1024 * 1024;) {
+    auto [end, n] = co_await read_until(stream, buf, until);
+    if (end != ReadEnd::Data) co_return;
+    total += n;
+  }
+}
+
+/// Sends an error answer with Connection: close, then closes (lingering).
+rill::Task<void> fail_and_close(rill::net::TcpStream& stream, demo::http::Response resp,
+                                std::chrono::milliseconds send_timeout) {
+  if (co_await send_within(stream, resp.serialize(false), send_timeout))
+    co_await linger_close(stream);
+}
+
+/// Runs the handler unless the drain timeout passes first; then the request is answered 503.
+rill::Task<demo::http::Response> handle(demo::App& app, demo::http::Request req,
+                                        CancellationToken abandon) {
+  auto r = co_await rill::select(demo::route(app, std::move(req)), cancelled(std::move(abandon)));
+  if (r.index() == 0) co_return std::move(std::get<0>(r));
+  co_return demo::http::Response::text(503, "shutting down\n");
+}
+
 /// Serves one connection: reads, parses (llhttp), answers each request in order, keeps the
-/// connection open while the client wants it and the server is not shutting down. A request
-/// being handled when shutdown starts is finished and answered (with Connection: close); an
-/// idle connection is closed at once.
-rill::Task<void> serve_connection(demo::App& app, Shutdown& sd, Connections& conns,
+/// connection open while the client wants it and the server is not shutting down.
+///   - idle between requests: closed after keepalive_timeout, or at once when draining starts;
+///   - reading a head: 408 + close if it takes longer than header_timeout in all;
+///   - reading a body: 408 + close after body_timeout without a byte;
+///   - `Expect: 100-continue`: "100 Continue" is sent before the body is read;
+///   - a request that starts after draining began (a pipelined one) is answered 503 + close;
+///     one in progress is finished (Connection: close), or answered 503 once the drain timeout
+///     passed.
+/// Owns everything it uses except `app` and `opt`, which outlive the runtime.
+rill::Task<void> serve_connection(demo::App& app, const Options& opt, Stop stop,
                                   rill::net::TcpStream stream, rill::sync::OwnedSemaphorePermit) {
-  ConnectionGuard guard(conns);
+  using Status = demo::http::RequestParser::Status;
   demo::http::RequestParser parser;
   std::vector<char> buf(16 * 1024);
   for (;;) {
+    Clock::time_point head_start{};
+    bool started_before_drain = false;
     auto st = parser.feed({});
-    while (st == demo::http::RequestParser::Status::NeedMore) {
-      auto r = co_await rill::select(read_some(stream, buf), sd.wait());
-      if (r.index() == 1) co_return;  // shutdown while idle
-      auto& n = std::get<0>(r);
-      if (!n) co_return;  // reset by the peer
-      if (*n == 0) {
+    if (parser.head_started() || st != Status::NeedMore) {  // pipelined: already buffered
+      head_start = Clock::now();
+      started_before_drain = !stop.draining.is_cancelled();
+    }
+    Clock::time_point idle_deadline = Clock::now() + opt.keepalive_timeout;
+    while (st == Status::NeedMore) {
+      if (parser.take_expect_continue()) {
+        if (!co_await send_within(stream, "HTTP/1.1 100 Continue\r\n\r\n", opt.send_timeout))
+          co_return;
+      }
+      const bool idle = !parser.head_started() && !parser.in_body();
+      Clock::time_point deadline = idle                   ? idle_deadline
+                                   : parser.in_body()     ? Clock::now() + opt.body_timeout
+                                                          : head_start + opt.header_timeout;
+      // Only an idle connection stops at once when draining starts.
+      auto [end, n] = co_await read_bounded(stream, buf, deadline,
+                                            idle ? std::optional(stop.draining) : std::nullopt);
+      if (end == ReadEnd::Stopped || end == ReadEnd::Error) co_return;
+      if (end == ReadEnd::TimedOut) {
+        if (!idle) {
+          auto resp = demo::http::Response::text(408, parser.in_body()
+                                                          ? "request body timed out\n"
+                                                          : "request head timed out\n");
+          co_await fail_and_close(stream, std::move(resp), opt.send_timeout);
+        }
+        co_return;  // an idle connection closes silently, like nginx's keepalive_timeout
+      }
+      if (end == ReadEnd::Eof) {
         st = parser.finish();
-        if (st == demo::http::RequestParser::Status::NeedMore) co_return;  // clean close
+        if (st == Status::NeedMore) co_return;  // clean close
         break;
       }
-      st = parser.feed(std::string_view(buf.data(), *n));
+      if (idle) {
+        head_start = Clock::now();
+        started_before_drain = !stop.draining.is_cancelled();
+      }
+      st = parser.feed(std::string_view(buf.data(), n));
     }
-    if (st == demo::http::RequestParser::Status::Error) {
+    if (st == Status::Error) {
       auto resp = demo::http::Response::text(parser.error_status(), parser.error_reason() + "\n");
-      const std::string out = resp.serialize(false);
-      (void)co_await stream.write_all(std::span<const char>(out));
+      co_await fail_and_close(stream, std::move(resp), opt.send_timeout);
       co_return;
     }
     demo::http::Request req = parser.take();
+    const bool head_only = req.method == "HEAD";
     const bool keep_alive_wanted = req.keep_alive;
-    demo::http::Response resp = co_await demo::route(app, std::move(req));
-    const bool keep_alive = keep_alive_wanted && !sd.stopping();
-    const std::string out = resp.serialize(keep_alive);
-    auto w = co_await stream.write_all(std::span<const char>(out));
-    if (!w || !keep_alive) co_return;
+    demo::http::Response resp =
+        started_before_drain ? co_await handle(app, std::move(req), stop.abandon)
+                             : demo::http::Response::text(503, "shutting down\n");
+    const bool keep_alive = keep_alive_wanted && !stop.draining.is_cancelled();
+    if (!co_await send_within(stream, resp.serialize(keep_alive, head_only), opt.send_timeout))
+      co_return;
+    if (keep_alive) continue;
+    // Closing a connection the client wanted kept (draining): it may have pipelined more.
+    if (keep_alive_wanted) co_await linger_close(stream);
+    co_return;
   }
+}
+
+/// Answers a connection over the limit with 503 + Connection: close.
+rill::Task<void> reject_busy(rill::net::TcpStream stream, rill::sync::OwnedSemaphorePermit) {
+  co_await fail_and_close(stream, demo::http::Response::text(503, "too many connections\n"), 1s);
 }
 
 rill::Task<rill::io::Result<std::pair<rill::net::TcpStream, rill::net::SocketAddr>>> accept_one(
@@ -214,22 +345,71 @@ rill::Task<void> recv_signal(rill::signal::Signal& s) {
   co_await s.recv();
 }
 
-/// Waits for SIGINT or SIGTERM and starts the shutdown.
+/// Waits for SIGINT or SIGTERM and starts draining; then, after the drain timeout, abandons
+/// the requests still in progress. Owns its tokens; the signals outlive the runtime (main()).
 rill::Task<void> watch_signals(rill::signal::Signal& sigint, rill::signal::Signal& sigterm,
-                               Shutdown& sd) {
-  auto r = co_await rill::select(recv_signal(sigint), recv_signal(sigterm), sd.wait());
-  if (r.index() == 2) co_return;
-  fmt::print("demo_server: {} received, shutting down\n", r.index() == 0 ? "SIGINT" : "SIGTERM");
-  sd.trigger();
+                               Stop stop, std::chrono::milliseconds drain_timeout) {
+  auto r =
+      co_await rill::select(recv_signal(sigint), recv_signal(sigterm), cancelled(stop.draining));
+  if (r.index() != 2)
+    fmt::print("demo_server: {} received, shutting down\n", r.index() == 0 ? "SIGINT" : "SIGTERM");
+  stop.draining.cancel();
+  co_await rill::sleep(drain_timeout);
+  stop.abandon.cancel();
 }
 
-rill::Task<void> wait_drained(Connections& conns) {
-  for (;;) {
-    auto changed = conns.changed.notified();
-    if (conns.live.load() == 0) co_return;
-    co_await changed;
-  }
+rill::Task<void> wait_tracked(rill::TaskTracker t) {
+  co_await t.wait();
 }
+
+/// Accept failures for lack of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM) come in
+/// episodes. The loop sleeps after each (10 ms doubling to 500 ms, as hyper's accept loop
+/// sleeps: the pending connection stays in the backlog, so retrying at once would spin, and
+/// the cap keeps the loop serving within half a second of descriptors coming back). The log
+/// says when an episode starts and when it ends (the first accept after a second without
+/// failures), nothing in between. One per accept loop; not thread-safe.
+class AcceptBackoff {
+ public:
+  explicit AcceptBackoff(std::string_view who) : who_(who) {}
+
+  /// True for the errors above; other accept errors (e.g. ECONNABORTED) are transient.
+  static bool is_exhaustion(const std::error_code& e) {
+    const int v = e.value();
+    return e.category() == std::system_category() &&
+           (v == EMFILE || v == ENFILE || v == ENOBUFS || v == ENOMEM);
+  }
+  /// After a failed accept for lack of resources: logs if an episode starts; returns how long
+  /// to sleep before the next accept.
+  std::chrono::milliseconds on_exhausted(const std::error_code& e) {
+    if (failures_++ == 0) {
+      fmt::print(stderr, "{}: accept failed: {}; backing off until it recovers\n", who_,
+                 e.message());
+      started_ = std::chrono::steady_clock::now();
+    }
+    last_failure_ = std::chrono::steady_clock::now();
+    const auto d = delay_;
+    delay_ = std::min<std::chrono::milliseconds>(delay_ * 2, std::chrono::milliseconds(500));
+    return d;
+  }
+  /// After a successful accept: ends the episode once a second passed without failures.
+  void on_accepted() {
+    delay_ = std::chrono::milliseconds(10);
+    if (failures_ == 0) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_failure_ < std::chrono::seconds(1)) return;
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(last_failure_ - started_).count();
+    fmt::print(stderr, "{}: accepting again ({} failed accepts over {} ms)\n", who_, failures_,
+               ms);
+    failures_ = 0;
+  }
+
+ private:
+  std::string_view who_;
+  std::uint64_t failures_ = 0;  ///< in the current episode; 0: none
+  std::chrono::milliseconds delay_{10};
+  std::chrono::steady_clock::time_point started_, last_failure_;
+};
 
 rill::Task<int> run_server(const Options& opt, demo::App& app, rill::signal::Signal& sigint,
                            rill::signal::Signal& sigterm) {
@@ -241,50 +421,78 @@ rill::Task<int> run_server(const Options& opt, demo::App& app, rill::signal::Sig
     co_return 1;
   }
   auto local = listener->local_addr();
-  Shutdown sd;
-  Connections conns;
-  auto signals = rill::spawn(watch_signals(sigint, sigterm, sd));
+  Stop stop;
+  rill::TaskTracker tracker;
+  auto signals = rill::spawn(watch_signals(sigint, sigterm, stop, opt.drain_timeout));
   fmt::print(
-      "demo_server listening on {} (workers {}, long-poll threshold {} ms, hash permits {})\n",
+      "demo_server listening on {} (workers {}, long-poll threshold {} ms, hash permits {}, "
+      "max connections {})\n",
       local ? local->to_string() : "?", rill::Handle::current().num_workers(), opt.long_poll_ms,
-      app.hash_permits->available_permits());
+      app.hash_permits->available_permits(), opt.max_connections);
 
-  // The accept loop. Each connection holds a permit of `limit`, so at most max_connections
-  // are served at once; the next accept waits for a permit (back-pressure into the kernel's
-  // listen backlog instead of unbounded tasks).
+  // The accept loop. Each connection holds a permit of `limit`; a connection over the limit is
+  // answered 503 (by a short task holding a permit of `rejects`; past that, closed at once).
+  // Out of file descriptors (EMFILE/ENFILE), the loop backs off and logs once per episode.
   auto limit = std::make_shared<rill::sync::Semaphore>(opt.max_connections);
+  auto rejects = std::make_shared<rill::sync::Semaphore>(64);
+  AcceptBackoff backoff("demo_server");
   for (;;) {
-    auto permit = co_await rill::sync::Semaphore::acquire_owned(limit);
-    if (!permit || sd.stopping()) break;
-    auto r = co_await rill::select(accept_one(*listener), sd.wait());
+    auto r = co_await rill::select(accept_one(*listener), cancelled(stop.draining));
     if (r.index() == 1) break;
     auto& accepted = std::get<0>(r);
     if (!accepted) {
-      // EMFILE and friends: the listener stays usable; back off briefly.
-      fmt::print(stderr, "demo_server: accept failed: {}\n", accepted.error().message());
-      co_await rill::sleep(10ms);
+      if (!AcceptBackoff::is_exhaustion(accepted.error())) continue;  // e.g. ECONNABORTED
+      auto slept = co_await rill::select(nap(backoff.on_exhausted(accepted.error())),
+                                         cancelled(stop.draining));
+      if (slept.index() == 1) break;
       continue;
     }
-    (void)accepted->first.set_nodelay(true);
-    // Detached: the JoinHandle is dropped; the task keeps running (shutdown waits on `conns`).
-    (void)rill::spawn(
-        serve_connection(app, sd, conns, std::move(accepted->first), std::move(*permit)));
+    backoff.on_accepted();
+    auto stream = std::move(accepted->first);
+    (void)stream.set_nodelay(true);
+    if (auto permit = rill::sync::Semaphore::try_acquire_owned(limit)) {
+      (void)tracker.spawn(serve_connection(app, opt, stop, std::move(stream), std::move(*permit)));
+    } else if (auto busy = rill::sync::Semaphore::try_acquire_owned(rejects)) {
+      (void)tracker.spawn(reject_busy(std::move(stream), std::move(*busy)));
+    }  // else: dropped, which closes it
   }
 
-  // Graceful shutdown: no new connections; in-flight requests finish (up to 5 s).
+  // Graceful shutdown: no new connections (the listener closes); idle connections close;
+  // requests in progress finish, or are answered 503 once the drain timeout passed; queued
+  // /hash_offloaded jobs are answered 503 at once (their semaphore closes).
+  stop.draining.cancel();
   listener = rill::net::TcpListener();
-  const auto left = conns.live.load();
-  auto drained = co_await rill::timeout(5s, wait_drained(conns));
+  app.hash_permits->close();
+  tracker.close();
+  const auto left = tracker.len();
+  // Every task answers within the drain timeout plus one send timeout; give up after that.
+  auto drained =
+      co_await rill::timeout(opt.drain_timeout +
+                                 std::min<std::chrono::milliseconds>(opt.send_timeout, 5s),
+                             wait_tracked(tracker));
   fmt::print("demo_server: stopped ({} connections open at shutdown, {}; {} requests served)\n",
              left, drained ? "all finished" : "timed out waiting for them", app.requests.load());
-  co_await signals;
+  signals.abort();
   co_return 0;
+}
+
+/// Raises the soft limit on open files to the hard limit (as Go's runtime does) and returns the
+/// limit now in force.
+rlim_t raise_open_file_limit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 1024;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rlimit want = rl;
+    want.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &want) == 0) rl = want;
+  }
+  return rl.rlim_cur;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const Options opt = parse_args(argc, argv);
+  Options opt = parse_args(argc, argv);
   // Line-buffered stdout even into a file or pipe: the demo script waits for the "listening"
   // line, and coroutines then print without calling (blocking) fflush themselves.
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
@@ -298,8 +506,18 @@ int main(int argc, char** argv) {
   auto builder = rill::Builder::new_multi_thread();
   builder.thread_name("demo-worker");
   if (opt.workers) builder.worker_threads(opt.workers);
-  [[maybe_unused]] std::atomic<std::size_t> long_polls{0};
-#ifdef DEMO_HAVE_DIAGNOSTICS
+  // Every connection needs a descriptor: fit the connection limit into the open-file limit
+  // (leaving room for the listener, the runtime's rings and files the handlers open).
+  const rlim_t nofile = raise_open_file_limit();
+  if (nofile != RLIM_INFINITY && opt.max_connections + 64 > nofile) {
+    const std::size_t fit = nofile > 128 ? static_cast<std::size_t>(nofile) - 64 : 64;
+    fmt::print(stderr,
+               "demo_server: the open-file limit is {}: serving at most {} connections "
+               "(--max-connections {})\n",
+               nofile, fit, opt.max_connections);
+    opt.max_connections = fit;
+  }
+  std::atomic<std::size_t> long_polls{0};
   builder.long_poll_threshold(std::chrono::milliseconds(opt.long_poll_ms));
   builder.on_long_poll([&long_polls](const rill::diagnostics::LongPollReport& report) {
     long_polls.fetch_add(1, std::memory_order_relaxed);
@@ -309,12 +527,6 @@ int main(int argc, char** argv) {
     text += "[/long-poll]\n";
     (void)!::write(STDERR_FILENO, text.data(), text.size());
   });
-#else
-  if (opt.long_poll_ms)
-    fmt::print(stderr,
-               "demo_server: this rill build has no long-poll detector "
-               "(rill/diagnostics.hpp); --long-poll-ms is ignored\n");
-#endif
 
   demo::App app;
   app.config_path = opt.config_path;
@@ -331,8 +543,6 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "demo_server: {}\n", e.what());
     return 1;
   }
-#ifdef DEMO_HAVE_DIAGNOSTICS
   fmt::print("demo_server: long polls reported: {}\n", long_polls.load());
-#endif
   return rc;
 }

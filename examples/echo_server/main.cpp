@@ -1,34 +1,53 @@
 // examples/echo_server: a TCP echo server on rill, the "hello world" of network services.
 //
-//   echo_server [PORT]        (default 7000; listens on 127.0.0.1 only)
+//   echo_server [PORT] [--idle-timeout-ms N] [--max-connections N]
+//                             (PORT: default 7000, 0 picks a free one; 127.0.0.1 only)
 //   printf 'hi\n' | nc -q1 127.0.0.1 7000
 //
-// One task per connection reads whatever arrives and writes it back. A semaphore bounds the
-// connections served at once (the accept loop waits for a permit), and Ctrl-C stops the server:
-// the accept loop ends and open connections are cancelled with the runtime.
+// One task per connection reads whatever arrives and writes it back, and closes the connection
+// when the peer sent nothing for the idle timeout (default 75 s, nginx's keepalive_timeout). A
+// semaphore bounds the connections served at once (the accept loop waits for a permit). When
+// the process runs out of file descriptors (EMFILE/ENFILE) the accept loop backs off (10 ms
+// doubling to 500 ms) instead of retrying at once, and logs once per episode. Ctrl-C stops the
+// server: the accept loop ends and open connections are cancelled with the runtime.
 #include <rill/net/tcp.hpp>
 #include <rill/rill.hpp>
 #include <rill/signal.hpp>
 
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
+#include <system_error>
 #include <vector>
+
+using namespace std::chrono_literals;
 
 namespace {
 
-// Echoes until the peer closes its side (read yields 0) or an error (e.g. a reset) happens.
-// The permit is held for the connection's lifetime and released when the task ends.
-rill::Task<void> echo(rill::net::TcpStream stream, rill::sync::OwnedSemaphorePermit) {
+rill::Task<rill::io::Result<std::size_t>> read_some(rill::net::TcpStream& s, std::span<char> buf) {
+  co_return co_await s.read(buf);
+}
+
+// Echoes until the peer closes its side (read yields 0), an error (e.g. a reset) happens, or
+// the peer sent nothing for `idle`. The permit is held for the connection's lifetime and
+// released when the task ends.
+rill::Task<void> echo(rill::net::TcpStream stream, rill::sync::OwnedSemaphorePermit,
+                      std::chrono::milliseconds idle) {
   std::vector<char> buf(16 * 1024);  // on the heap: the coroutine frame stays small
   for (;;) {
-    auto n = co_await stream.read(std::span<char>(buf));
+    auto r = co_await rill::timeout(idle, read_some(stream, std::span<char>(buf)));
+    if (!r) co_return;  // idle for too long
+    auto& n = *r;
     if (!n || *n == 0) co_return;
     auto w = co_await stream.write_all(std::span<const char>(buf.data(), *n));
     if (!w) co_return;
@@ -45,7 +64,60 @@ rill::Task<void> next_signal(rill::signal::Signal& sig) {
   co_await sig.recv();
 }
 
-rill::Task<int> serve(std::uint16_t port) {
+rill::Task<void> nap(std::chrono::milliseconds d) {
+  co_await rill::sleep(d);
+}
+
+/// Accept failures for lack of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM) come in
+/// episodes. The loop sleeps after each (10 ms doubling to 500 ms, as hyper's accept loop
+/// sleeps: the pending connection stays in the backlog, so retrying at once would spin, and
+/// the cap keeps the loop serving within half a second of descriptors coming back). The log
+/// says when an episode starts and when it ends (the first accept after a second without
+/// failures), nothing in between. One per accept loop; not thread-safe.
+class AcceptBackoff {
+ public:
+  explicit AcceptBackoff(std::string_view who) : who_(who) {}
+
+  /// True for the errors above; other accept errors (e.g. ECONNABORTED) are transient.
+  static bool is_exhaustion(const std::error_code& e) {
+    const int v = e.value();
+    return e.category() == std::system_category() &&
+           (v == EMFILE || v == ENFILE || v == ENOBUFS || v == ENOMEM);
+  }
+  /// After a failed accept for lack of resources: logs if an episode starts; returns how long
+  /// to sleep before the next accept.
+  std::chrono::milliseconds on_exhausted(const std::error_code& e) {
+    if (failures_++ == 0) {
+      fmt::print(stderr, "{}: accept failed: {}; backing off until it recovers\n", who_,
+                 e.message());
+      started_ = std::chrono::steady_clock::now();
+    }
+    last_failure_ = std::chrono::steady_clock::now();
+    const auto d = delay_;
+    delay_ = std::min<std::chrono::milliseconds>(delay_ * 2, std::chrono::milliseconds(500));
+    return d;
+  }
+  /// After a successful accept: ends the episode once a second passed without failures.
+  void on_accepted() {
+    delay_ = std::chrono::milliseconds(10);
+    if (failures_ == 0) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_failure_ < std::chrono::seconds(1)) return;
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(last_failure_ - started_).count();
+    fmt::print(stderr, "{}: accepting again ({} failed accepts over {} ms)\n", who_, failures_,
+               ms);
+    failures_ = 0;
+  }
+
+ private:
+  std::string_view who_;
+  std::uint64_t failures_ = 0;  ///< in the current episode; 0: none
+  std::chrono::milliseconds delay_{10};
+  std::chrono::steady_clock::time_point started_, last_failure_;
+};
+
+rill::Task<int> serve(std::uint16_t port, std::chrono::milliseconds idle, std::size_t max_conns) {
   // Created before the loop: a Ctrl-C that arrives between two awaits is not lost.
   rill::signal::Signal sigint(SIGINT);
   auto listener = rill::net::TcpListener::bind(rill::net::SocketAddr::localhost_v4(port));
@@ -57,8 +129,9 @@ rill::Task<int> serve(std::uint16_t port) {
   auto addr = listener->local_addr();
   fmt::print("echo_server listening on {} (Ctrl-C to stop)\n", addr ? addr->to_string() : "?");
 
-  auto limit = std::make_shared<rill::sync::Semaphore>(512);  // at most 512 connections at once
+  auto limit = std::make_shared<rill::sync::Semaphore>(max_conns);  // connections at once
   std::uint64_t served = 0;
+  AcceptBackoff backoff("echo_server");
   for (;;) {
     auto permit = co_await rill::sync::Semaphore::acquire_owned(limit);
     if (!permit) break;
@@ -67,9 +140,17 @@ rill::Task<int> serve(std::uint16_t port) {
     auto next = co_await rill::select(accept_one(*listener), next_signal(sigint));
     if (next.index() == 1) break;
     auto& accepted = std::get<0>(next);
-    if (!accepted) continue;  // e.g. EMFILE: the listener stays usable
+    if (!accepted) {
+      if (!AcceptBackoff::is_exhaustion(accepted.error())) continue;  // e.g. ECONNABORTED
+      // Out of descriptors: the listener stays usable, but retrying at once would spin.
+      auto slept =
+          co_await rill::select(nap(backoff.on_exhausted(accepted.error())), next_signal(sigint));
+      if (slept.index() == 1) break;
+      continue;
+    }
+    backoff.on_accepted();
     ++served;
-    (void)rill::spawn(echo(std::move(accepted->first), std::move(*permit)));
+    (void)rill::spawn(echo(std::move(accepted->first), std::move(*permit), idle));
   }
   fmt::print("echo_server: stopping after {} connections\n", served);
   co_return 0;
@@ -79,14 +160,34 @@ rill::Task<int> serve(std::uint16_t port) {
 
 int main(int argc, char** argv) {
   std::uint16_t port = 7000;
-  if (argc > 1) {
-    const std::string_view s = argv[1];
-    if (std::from_chars(s.data(), s.data() + s.size(), port).ec != std::errc()) {
-      fmt::print(stderr, "usage: echo_server [PORT]   (PORT: 0..65535, got '{}')\n", s);
-      return 2;
+  long idle_ms = 75000;  // nginx's keepalive_timeout
+  std::size_t max_conns = 512;
+  auto usage = [](std::string_view problem) {
+    fmt::print(stderr,
+               "echo_server: {}\nusage: echo_server [PORT] [--idle-timeout-ms N] "
+               "[--max-connections N]\n",
+               problem);
+    return 2;
+  };
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    auto number = [&](long& out, long lo, long hi) {
+      if (i + 1 >= argc) return false;
+      const std::string_view v = argv[++i];
+      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+      return ec == std::errc() && p == v.data() + v.size() && out >= lo && out <= hi;
+    };
+    long v = 0;
+    if (a == "--idle-timeout-ms") {
+      if (!number(idle_ms, 1, 86400000)) return usage("--idle-timeout-ms wants 1..86400000");
+    } else if (a == "--max-connections") {
+      if (!number(v, 1, 1000000)) return usage("--max-connections wants 1..1000000");
+      max_conns = static_cast<std::size_t>(v);
+    } else if (std::from_chars(a.data(), a.data() + a.size(), port).ec != std::errc()) {
+      return usage(fmt::format("PORT: 0..65535, got '{}'", a));
     }
   }
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // lines appear at once, even into a pipe
   auto rt = rill::Builder::new_multi_thread().build();
-  return rt.block_on(serve(port));
+  return rt.block_on(serve(port, std::chrono::milliseconds(idle_ms), max_conns));
 }

@@ -107,17 +107,27 @@ void shutdown_scheduler(Scheduler* s, std::optional<std::chrono::nanoseconds> ti
 std::size_t scheduler_num_workers(const Scheduler* s) noexcept { return s->num_workers(); }
 bool scheduler_is_current_thread(const Scheduler* s) noexcept { return s->is_current_thread(); }
 
-void block_in_place_enter() {
+BlockInPlaceSaved block_in_place_enter() {
+  BlockInPlaceSaved saved{t_ctx.task, t_ctx.budget, t_ctx.defer_yield};
   Scheduler* s = t_ctx.sched;
-  if (!s) return;  // outside a runtime: just run the function
+  if (!s) return saved;  // outside a runtime: just run the function
   if (s->is_current_thread())
     throw RuntimeError(
         "rill::block_in_place cannot be used on a current_thread runtime: the only thread "
         "would block; use rill::spawn_blocking instead");
-  if (!t_ctx.core) return;  // nested, or on a blocking thread: nothing to hand off
-  s->hand_off_core();
+  if (t_ctx.core) s->hand_off_core();  // else nested, or on a blocking thread: nothing to hand off
+  // The function runs outside the task (Tokio exits the runtime context): it may enter a
+  // runtime with block_on. The runtime stays the thread's (Handle::current works).
+  t_ctx.task = nullptr;
+  t_ctx.budget = 0;
+  t_ctx.defer_yield = false;
+  return saved;
 }
-void block_in_place_exit() noexcept {}
+void block_in_place_exit(const BlockInPlaceSaved& saved) noexcept {
+  t_ctx.task = saved.task;
+  t_ctx.budget = saved.budget;
+  t_ctx.defer_yield = saved.defer_yield;
+}
 
 void throw_no_runtime(const char* what) {
   throw RuntimeError(std::string(what) +

@@ -51,7 +51,7 @@ TEST(DemoHttp, HandsOutPipelinedRequestsOneAtATime) {
 
 TEST(DemoHttp, ConnectionCloseAndChunkedBodies) {
   RequestParser p;
-  ASSERT_EQ(p.feed("POST /x HTTP/1.1\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n"
+  ASSERT_EQ(p.feed("POST /x HTTP/1.1\r\nHost: h\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n"
                    "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"),
             Status::Complete);
   Request r = p.take();
@@ -68,11 +68,11 @@ TEST(DemoHttp, MalformedRequestIs400) {
 
 TEST(DemoHttp, BodyAndHeadLimits) {
   RequestParser small_body(16 * 1024, 4);
-  EXPECT_EQ(small_body.feed("POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nabcde"), Status::Error);
+  EXPECT_EQ(small_body.feed("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nabcde"), Status::Error);
   EXPECT_EQ(small_body.error_status(), 413);
 
   RequestParser chunked(16 * 1024, 4);
-  EXPECT_EQ(chunked.feed("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n"),
+  EXPECT_EQ(chunked.feed("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n"),
             Status::Error);
   EXPECT_EQ(chunked.error_status(), 413);
 
@@ -81,11 +81,81 @@ TEST(DemoHttp, BodyAndHeadLimits) {
   EXPECT_EQ(small_head.error_status(), 431);
 }
 
+TEST(DemoHttp, EveryByteOfTheHeadCounts) {
+  // Whitespace inside a header value and bare line ends never reach a callback; they count.
+  RequestParser spaces(1024, 1024);
+  EXPECT_EQ(spaces.feed("GET / HTTP/1.1\r\nHost: h\r\nX: "), Status::NeedMore);
+  Status st = Status::NeedMore;
+  for (int i = 0; i < 100 && st == Status::NeedMore; ++i)
+    st = spaces.feed(std::string(100, ' '));
+  EXPECT_EQ(st, Status::Error);
+  EXPECT_EQ(spaces.error_status(), 431);
+
+  RequestParser lines(1024, 1024);
+  st = lines.feed("GET / HTTP/1.1\r\nHost: h\r\n");
+  for (int i = 0; i < 1000 && st == Status::NeedMore; ++i)
+    st = lines.feed("A:\r\n");
+  EXPECT_EQ(st, Status::Error);
+  EXPECT_EQ(lines.error_status(), 431);
+
+  // The count restarts with each request: many small pipelined requests are fine.
+  RequestParser many(256, 1024);
+  std::string in;
+  for (int i = 0; i < 20; ++i)
+    in += "GET /a HTTP/1.1\r\nHost: h\r\n\r\n";
+  ASSERT_EQ(many.feed(in), Status::Complete);
+  for (int i = 1; i < 20; ++i) {
+    (void)many.take();
+    ASSERT_EQ(many.feed({}), Status::Complete) << i;
+  }
+}
+
+TEST(DemoHttp, HostIsRequiredInHttp11Only) {
+  RequestParser no_host;
+  EXPECT_EQ(no_host.feed("GET / HTTP/1.1\r\n\r\n"), Status::Error);
+  EXPECT_EQ(no_host.error_status(), 400);
+  RequestParser http10;
+  EXPECT_EQ(http10.feed("GET / HTTP/1.0\r\n\r\n"), Status::Complete);
+}
+
+TEST(DemoHttp, ExpectContinue) {
+  RequestParser p;
+  EXPECT_FALSE(p.head_started());
+  ASSERT_EQ(p.feed("POST /h HTTP/1.1\r\nHost: h\r\nExpect: 100-Continue\r\nContent-Length: 3\r\n\r\n"),
+            Status::NeedMore);
+  EXPECT_TRUE(p.in_body());
+  EXPECT_TRUE(p.take_expect_continue());
+  EXPECT_FALSE(p.take_expect_continue());  // once
+  ASSERT_EQ(p.feed("abc"), Status::Complete);
+  EXPECT_EQ(p.take().body, "abc");
+
+  RequestParser whole;  // the body came with the head: nothing to announce
+  ASSERT_EQ(whole.feed("POST /h HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n"
+                       "Content-Length: 3\r\n\r\nabc"),
+            Status::Complete);
+  EXPECT_FALSE(whole.take_expect_continue());
+
+  RequestParser other;
+  EXPECT_EQ(other.feed("POST /h HTTP/1.1\r\nHost: h\r\nExpect: something\r\n\r\n"),
+            Status::Error);
+  EXPECT_EQ(other.error_status(), 417);
+}
+
+TEST(DemoHttp, HeadStartedTracksTheHead) {
+  RequestParser p;
+  EXPECT_EQ(p.feed("GET / HT"), Status::NeedMore);
+  EXPECT_TRUE(p.head_started());
+  EXPECT_EQ(p.feed("TP/1.1\r\nHost: h\r\n\r\n"), Status::Complete);
+  (void)p.take();
+  EXPECT_FALSE(p.head_started());
+  EXPECT_FALSE(p.in_body());
+}
+
 TEST(DemoHttp, EofInTheMiddleOfARequestIsAnError) {
   RequestParser idle;
   EXPECT_EQ(idle.finish(), Status::NeedMore);  // nothing pending: a clean close
   RequestParser cut;
-  ASSERT_EQ(cut.feed("POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc"), Status::NeedMore);
+  ASSERT_EQ(cut.feed("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nabc"), Status::NeedMore);
   EXPECT_EQ(cut.finish(), Status::Error);
 }
 
@@ -98,6 +168,17 @@ TEST(DemoHttp, QueryParametersAreDecoded) {
   EXPECT_EQ(r.query_param("sp"), "a b");
   EXPECT_EQ(r.query_param("bad"), "%zz");
   EXPECT_FALSE(r.query_param("missing"));
+}
+
+TEST(DemoHttp, HeadResponsesAndExtraHeaders) {
+  Response r = Response::text(405, "no\n");
+  r.headers.emplace_back("Allow", "GET, HEAD");
+  const std::string full = r.serialize(true);
+  EXPECT_NE(full.find("\r\nAllow: GET, HEAD\r\n"), std::string::npos) << full;
+  EXPECT_TRUE(full.ends_with("\r\n\r\nno\n")) << full;
+  const std::string head = r.serialize(true, true);
+  EXPECT_NE(head.find("Content-Length: 3\r\n"), std::string::npos) << head;
+  EXPECT_TRUE(head.ends_with("\r\n\r\n")) << head;
 }
 
 TEST(DemoHttp, ResponseSerialization) {

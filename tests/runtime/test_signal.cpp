@@ -123,3 +123,38 @@ TEST(Signal, CancelledWaitsLeaveNoWaiter) {
     EXPECT_EQ(rill::signal::detail::waiter_count(SIGWINCH), 0u);
   }());
 }
+
+namespace {
+rill::Task<void> recv_once(rill::signal::Signal& s) {
+  co_await s.recv();
+}
+rill::Task<void> yield_once() {
+  co_await rill::yield_now();
+}
+}  // namespace
+
+TEST(Signal, WaitsThatLoseASelectDeregister) {
+  // An accept loop racing every accept against a Signal must not leave one registration per
+  // iteration behind (memory growth under connection churn or fd exhaustion).
+  auto rt = rill::Builder::new_current_thread().build();
+  rill::signal::Signal sig(SIGUSR2);
+  rt.block_on([](rill::signal::Signal& sig) -> rill::Task<void> {
+    for (int i = 0; i < 20000; ++i) {
+      auto r = co_await rill::select(recv_once(sig), yield_once());
+      EXPECT_EQ(r.index(), 1u);
+    }
+    EXPECT_EQ(rill::signal::detail::waiter_count(SIGUSR2), 0u);
+    // The signal still works, and no delivery was consumed by the cancelled waits.
+    std::atomic<bool> got{false};
+    std::thread sender([&got] {
+      for (int i = 0; i < 200 && !got.load(); ++i) {
+        ::kill(::getpid(), SIGUSR2);
+        std::this_thread::sleep_for(10ms);
+      }
+    });
+    co_await sig.recv();
+    got.store(true);
+    sender.join();
+    EXPECT_EQ(rill::signal::detail::waiter_count(SIGUSR2), 0u);
+  }(sig));
+}

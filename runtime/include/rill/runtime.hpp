@@ -65,9 +65,16 @@ void block_until_complete(Scheduler* s, TaskHeader* t);
 void shutdown_scheduler(Scheduler* s, std::optional<std::chrono::nanoseconds> timeout) noexcept;
 std::size_t scheduler_num_workers(const Scheduler* s) noexcept;
 bool scheduler_is_current_thread(const Scheduler* s) noexcept;
-/// Hands the current worker's core to another thread (multi-thread) so `f` may block.
-void block_in_place_enter();
-void block_in_place_exit() noexcept;
+/// The task context block_in_place leaves while its function runs, and restores after.
+struct BlockInPlaceSaved {
+  TaskHeader* task;
+  std::uint32_t budget;
+  bool defer_yield;
+};
+/// Hands the current worker's core to another thread (multi-thread) so `f` may block, and
+/// leaves the task context (so `f` may call block_on). Returns what block_in_place_exit restores.
+BlockInPlaceSaved block_in_place_enter();
+void block_in_place_exit(const BlockInPlaceSaved& saved) noexcept;
 [[noreturn]] void throw_no_runtime(const char* what);
 
 /// Copies a task name into a NUL-terminated heap string (null for an empty name).
@@ -125,8 +132,10 @@ struct TaskOptions {
 /// The rill runtime: worker threads (or the calling thread, for current_thread), their run
 /// queues, timers and I/O rings, and the blocking pool. Created by Builder::build(). Move-only.
 /// Destroying a Runtime shuts it down: every task is cancelled at its next suspension point
-/// (their frames are destroyed, so RAII cleans up) and the destructor waits for blocking-pool
-/// jobs that already started. All methods are thread-safe. Mirrors tokio::runtime::Runtime.
+/// (their frames are destroyed, so RAII cleans up), then the destructor waits for blocking-pool
+/// jobs that already started and for threads inside block_in_place (cancelling first, so a
+/// function there waiting for something a cancelled task held does not hang the shutdown).
+/// All methods are thread-safe. Mirrors tokio::runtime::Runtime.
 class Runtime {
  public:
   explicit Runtime(std::shared_ptr<detail::Scheduler> s) noexcept : sched_(std::move(s)) {}
@@ -171,9 +180,10 @@ class Runtime {
   /// Every live task with its state, counters and suspended async stack; see Handle::dump.
   diagnostics::RuntimeDump dump() const { return detail::dump_scheduler(sched_.get()); }
 
-  /// Shuts the runtime down: cancels every task, then waits up to `timeout` for blocking-pool
-  /// jobs that already started (jobs still running after that are left to finish on their
-  /// own). Mirrors Runtime::shutdown_timeout.
+  /// Shuts the runtime down: cancels every task, then waits up to `timeout` (in all) for
+  /// blocking-pool jobs that already started and for threads still inside block_in_place
+  /// (those still running after that are left to finish on their own; they keep what they
+  /// use alive). Mirrors Runtime::shutdown_timeout.
   void shutdown_timeout(std::chrono::nanoseconds timeout) && { shutdown_impl(timeout); }
   /// Shuts down without waiting for blocking jobs. Mirrors Runtime::shutdown_background.
   void shutdown_background() && { shutdown_impl(std::chrono::nanoseconds(0)); }
@@ -454,13 +464,18 @@ JoinHandle<R> spawn_blocking(F&& f) {
 /// Runs the blocking `f()` on the current worker thread after handing the worker's run queue to
 /// another thread, so other tasks keep running; returns f's result (exceptions propagate).
 /// Outside a runtime, just calls f. Throws RuntimeError on a current_thread runtime (Tokio
-/// panics there). Mirrors tokio::task::block_in_place.
+/// panics there). `f` runs outside the task's context, so it may enter a runtime with
+/// Runtime::block_on or Handle::block_on (this one, through Handle::current(), or another);
+/// the task's context is restored when f returns. Runtime shutdown does not wait for `f`
+/// before cancelling tasks: it cancels every task, then waits for the thread (the destructor
+/// without limit, shutdown_timeout up to its timeout); the task itself is cancelled when its
+/// poll ends. Mirrors tokio::task::block_in_place.
 template <class F>
 decltype(auto) block_in_place(F&& f) {
-  detail::block_in_place_enter();
   struct Exit {
-    ~Exit() { detail::block_in_place_exit(); }
-  } exit;
+    detail::BlockInPlaceSaved saved;
+    ~Exit() { detail::block_in_place_exit(saved); }
+  } exit{detail::block_in_place_enter()};
   return std::forward<F>(f)();
 }
 

@@ -1,8 +1,8 @@
 // io/op_alloc.cpp: memory for IoOps. An op is one block: the IoOp header followed by its data
 // buffer (the kernel writes into it, so it lives as long as the op, not as the awaiter). Buffers
 // come in four size classes (256 B, 4 KiB, 16 KiB, 64 KiB; larger ones are allocated exactly),
-// and each thread keeps a small cache of freed blocks per class (none under ASan, so it sees every
-// free). Any thread may free an op; the block goes to that thread's cache. Each allocation of a
+// and each thread keeps a small cache of freed blocks per class, bounded in bytes (none under
+// ASan, so it sees every free). Any thread may free an op; the block goes to that thread's cache. Each allocation of a
 // block bumps its 16-bit generation, which op keys (user_data) carry, so a late cancel aimed at a
 // freed op never matches the block's next use. Also counts orphaned ops (awaiter gone, kernel
 // still owns the op) for io_orphaned_ops().
@@ -16,10 +16,14 @@ namespace rill::detail {
 namespace {
 constexpr std::uint32_t kClassCap[] = {256, 4096, 16384, 65536};
 constexpr std::uint8_t kNoClass = 255;
+// Blocks cached per thread and class: a byte budget (at most 32 + 64 + 64 + 128 KiB), not a
+// count, because an op is often freed on another thread than the one that allocated it (a
+// readiness wake, a cross-thread cancel): a count cap of 128 let every thread's cache creep up
+// to 10 MiB under connection churn, which looked like a leak.
 #if defined(__SANITIZE_ADDRESS__)
-constexpr std::size_t kCacheMax = 0;  // let ASan see every free
+constexpr std::size_t kCacheMax[] = {0, 0, 0, 0};  // let ASan see every free
 #else
-constexpr std::size_t kCacheMax = 128;
+constexpr std::size_t kCacheMax[] = {128, 16, 4, 2};
 #endif
 
 struct Cached {
@@ -74,7 +78,7 @@ void op_free(IoOp* op) noexcept {
   const std::uint8_t cls = op->cls;
   const std::uint16_t gen = op->gen;
   op->~IoOp();
-  if (cls != kNoClass && t_cache.free[cls].size() < kCacheMax) {
+  if (cls != kNoClass && t_cache.free[cls].size() < kCacheMax[cls]) {
     try {
       t_cache.free[cls].push_back({op, gen});
       return;

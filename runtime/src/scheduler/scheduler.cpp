@@ -21,6 +21,13 @@ namespace rill::detail {
 thread_local constinit Context t_ctx{};
 
 namespace {
+/// Set on a thread that gave its core away in block_in_place: that thread keeps using the
+/// scheduler (its poll ends there) possibly after shutdown gave up waiting for it, so it holds a
+/// reference until its thread function returns.
+thread_local std::shared_ptr<Scheduler> t_in_place_keep_alive;
+}  // namespace
+
+namespace {
 
 constexpr std::uint32_t kMaxLifoPolls = 3;  // Tokio's MAX_LIFO_POLLS_PER_TICK
 constexpr std::uint32_t EMPTY = 0, PARKED = 1, NOTIFIED_PARK = 2;
@@ -283,6 +290,9 @@ Scheduler::Scheduler(RuntimeConfig cfg)
 
 Scheduler::~Scheduler() {
   shutdown(std::nullopt);
+  // A thread that was inside block_in_place when shutdown stopped waiting (shutdown_timeout)
+  // ended its poll later and may have queued a task on the closed queue: drop those entries.
+  drain_inject();
 }
 
 void Scheduler::start() {
@@ -301,6 +311,7 @@ void Scheduler::start() {
         if (self->cfg_.on_thread_start) self->cfg_.on_thread_start();
         self->run_worker(core);
         if (self->cfg_.on_thread_stop) self->cfg_.on_thread_stop();
+        t_in_place_keep_alive.reset();  // last: may destroy the scheduler (see hand_off_core)
       }));
     } catch (...) {
       {
@@ -725,9 +736,25 @@ void Scheduler::run_worker(Core* core) noexcept {
   core->owner_thread.store(pthread_self(), std::memory_order_release);
   core->owner_tid.store(static_cast<int>(gettid()), std::memory_order_release);
   run_core(core, nullptr);
-  if (t_ctx.core == core) t_ctx.core = nullptr;
+  const bool handed_off = t_ctx.core != core;
+  if (!handed_off) t_ctx.core = nullptr;
   t_ctx.sched = nullptr;
-  release_core_run();
+  if (handed_off)
+    leave_in_place();  // the core's count went to the thread that took it over
+  else
+    release_core_run();
+}
+
+void Scheduler::leave_in_place() noexcept {
+  std::lock_guard lk(run_mu_);
+  const pthread_t me = pthread_self();
+  for (auto it = in_place_.begin(); it != in_place_.end(); ++it) {
+    if (pthread_equal(*it, me)) {
+      in_place_.erase(it);
+      break;
+    }
+  }
+  run_cv_.notify_all();
 }
 
 void Scheduler::release_core_run() noexcept {
@@ -774,15 +801,18 @@ void Scheduler::block_until(TaskHeader* t) {
 }
 
 void Scheduler::hand_off_core() {
+  auto self = shared_from_this();
+  // This thread's running-core count passes to the new holder; this thread is now "in place":
+  // shutdown cancels the tasks without waiting for it, then waits for it with its timeout.
+  {
+    std::lock_guard lk(run_mu_);
+    in_place_.push_back(pthread_self());  // may throw: nothing changed yet
+  }
+  if (!t_in_place_keep_alive) t_in_place_keep_alive = self;
   Core* core = t_ctx.core;
   t_ctx.core = nullptr;
   // The poll in progress may now block on purpose: it is no longer the core's poll.
   core->poll_task.store(nullptr, std::memory_order_release);
-  {
-    std::lock_guard lk(run_mu_);
-    ++running_cores_;
-  }
-  auto self = shared_from_this();
   // The new holder runs the worker loop for this core on a fresh thread.
   try {
     pthread_t th = start_thread(cfg_.thread_stack_size, [self, core] {
@@ -790,11 +820,12 @@ void Scheduler::hand_off_core() {
       if (self->cfg_.on_thread_start) self->cfg_.on_thread_start();
       self->run_worker(core);
       if (self->cfg_.on_thread_stop) self->cfg_.on_thread_stop();
+      t_in_place_keep_alive.reset();
     });
     pthread_detach(th);
   } catch (...) {
     t_ctx.core = core;  // could not hand off: keep the core and block it (degraded, not lost)
-    release_core_run();
+    leave_in_place();
     throw;
   }
 }
@@ -812,23 +843,23 @@ void Scheduler::cancel_all_owned() noexcept {
         if (!t) break;
         task_ref_inc(t);
       }
-      // Claim the task (nobody runs it: workers have stopped) and cancel it.
+      // Claim the task (nobody runs it: workers have stopped) and cancel it. A task running on
+      // a thread that gave its core away (block_in_place) is marked CANCELLED instead: the end
+      // of its poll, on that thread, destroys its frame. One CAS decides which.
       auto s = t->state.load(std::memory_order_acquire);
       bool claimed = false;
-      while (!(s & (state::COMPLETE | state::RUNNING))) {
-        if (t->state.compare_exchange_weak(s, s | state::RUNNING | state::CANCELLED,
-                                           std::memory_order_acq_rel)) {
-          claimed = true;
+      while (!(s & state::COMPLETE)) {
+        const bool running = s & state::RUNNING;
+        const auto ns = running ? s | state::CANCELLED : s | state::RUNNING | state::CANCELLED;
+        if (t->state.compare_exchange_weak(s, ns, std::memory_order_acq_rel)) {
+          claimed = !running;
           break;
         }
       }
       if (claimed)
         complete_task(t, true);
-      else {
-        // Running on a thread that gave its core away (block_in_place): unlink it so the loop
-        // advances; its poll ends on that thread and it is never resumed.
-        unlink_owned(t);
-      }
+      else
+        unlink_owned(t);  // so the loop advances
       task_ref_dec(t);
     }
   }
@@ -847,17 +878,31 @@ void Scheduler::shutdown(std::optional<std::chrono::nanoseconds> timeout) noexce
   std::lock_guard once(shutdown_mu_);
   if (shut_down_done_) return;
   shut_down_done_ = true;
+  const auto start = std::chrono::steady_clock::now();
   shutdown_.store(true, std::memory_order_release);
   stop_watchdog(std::exchange(watchdog_, nullptr));
   for (auto& c : cores_)
     c->unpark();
+  // Wait for the threads running a core: each stops at the end of its current poll. A thread
+  // inside block_in_place holds no core and is not waited for here: what it waits for may be
+  // released only by the cancellations below (Tokio's hang_on_shutdown).
+  std::vector<pthread_t> joinable;
   {
     std::unique_lock lk(run_mu_);
     run_cv_.wait(lk, [&] { return running_cores_ == 0; });
+    for (pthread_t th : threads_) {
+      bool in_place = false;
+      for (pthread_t p : in_place_)
+        in_place = in_place || pthread_equal(p, th);
+      if (in_place)
+        pthread_detach(th);  // it keeps the scheduler alive until it leaves (hand_off_core)
+      else
+        joinable.push_back(th);
+    }
+    threads_.clear();
   }
-  for (pthread_t th : threads_)
+  for (pthread_t th : joinable)
     pthread_join(th, nullptr);
-  threads_.clear();
   {
     // current_thread: wait for a block_on caller still driving the core.
     std::unique_lock lk(ct_mu_);
@@ -873,7 +918,21 @@ void Scheduler::shutdown(std::optional<std::chrono::nanoseconds> timeout) noexce
   // their completions before anything the kernel could write into is freed.
   for (auto& c : cores_)
     c->driver.shutdown();
-  blocking_->shutdown(timeout);
+  // Blocking-pool jobs and threads inside block_in_place share the timeout (none: wait for
+  // them, as Tokio's drop does).
+  auto left = [&]() -> std::optional<std::chrono::nanoseconds> {
+    if (!timeout) return std::nullopt;
+    auto spent = std::chrono::steady_clock::now() - start;
+    return spent >= *timeout ? std::chrono::nanoseconds(0) : *timeout - spent;
+  };
+  blocking_->shutdown(left());
+  {
+    std::unique_lock lk(run_mu_);
+    if (auto l = left())
+      run_cv_.wait_for(lk, *l, [&] { return in_place_.empty(); });
+    else
+      run_cv_.wait(lk, [&] { return in_place_.empty(); });
+  }
   // Every task is complete: wakes from other threads that saw one still pending may be about to
   // queue it here. Let them finish before this scheduler can be destroyed (an RMW, so a wake
   // starting after this synchronizes with it and sees the tasks complete).
@@ -881,6 +940,10 @@ void Scheduler::shutdown(std::optional<std::chrono::nanoseconds> timeout) noexce
     std::this_thread::yield();
   // Wakes during the cancellations (a cancelled waiter passing its notification on) queued
   // their tasks on the closed injection queue; every task is complete now: drop those entries.
+  drain_inject();
+}
+
+void Scheduler::drain_inject() noexcept {
   while (TaskHeader* t = inject_.pop())
     task_ref_dec(t);
 }

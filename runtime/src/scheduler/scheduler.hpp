@@ -199,6 +199,8 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
   void drop_queued(Core* core) noexcept;
   void cancel_all_owned() noexcept;
   void release_core_run() noexcept;
+  void leave_in_place() noexcept;
+  void drain_inject() noexcept;
 
   RuntimeConfig cfg_;
   std::vector<std::unique_ptr<Core>> cores_;
@@ -210,10 +212,14 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
   OwnedShard owned_[kShards];
   std::atomic<bool> shutdown_{false};
   std::vector<pthread_t> threads_;
-  // Cores being run by some thread (worker loops alive); shutdown waits for 0.
+  // Cores being run by some thread (worker loops alive); shutdown waits for 0. Guarded by run_mu_.
   std::mutex run_mu_;
   std::condition_variable run_cv_;
   std::size_t running_cores_ = 0;
+  // Threads that gave their core away in block_in_place and have not left the runtime yet
+  // (their poll may still run). Shutdown cancels every task first, then waits for this list to
+  // empty with its timeout. Guarded by run_mu_.
+  std::vector<pthread_t> in_place_;
   // current_thread: who holds the core.
   std::mutex ct_mu_;
   std::condition_variable ct_cv_;
