@@ -51,12 +51,14 @@ rill::Task<void> serve_page(Site& site, rill::net::TcpStream s, rill::sync::Owne
   int seen = site.max_in_flight.load();
   while (now > seen && !site.max_in_flight.compare_exchange_weak(seen, now)) {
   }
-  std::vector<char> buf(4096);
-  std::string req;
-  while (req.find("\r\n\r\n") == std::string::npos && req.size() < 8192) {
-    auto n = co_await s.read(std::span<char>(buf));
-    if (!n || *n == 0) break;
-    req.append(buf.data(), *n);
+  // The request head, line by line, up to the empty line that ends it.
+  rill::io::BufReader<rill::net::TcpStream&> reader(s);
+  std::string req, line;
+  while (req.size() < 8192) {
+    line.clear();
+    auto n = co_await reader.read_line(line);
+    if (!n || *n == 0 || line == "\r\n") break;
+    req += line;
   }
   co_await rill::sleep(2ms);
   int page = -1;
@@ -71,7 +73,7 @@ rill::Task<void> serve_page(Site& site, rill::net::TcpStream s, rill::sync::Owne
       "HTTP/1.1 {}\r\nContent-Type: text/html\r\nContent-Length: {}\r\n"
       "Connection: close\r\n\r\n{}",
       ok ? "200 OK" : "404 Not Found", body.size(), body);
-  (void)co_await s.write_all(std::span<const char>(resp));
+  (void)co_await s.write_all(resp);
   site.in_flight.fetch_sub(1);
 }
 
@@ -90,11 +92,12 @@ rill::Task<void> run_site(Site& site, rill::net::TcpListener listener) {
 
 /// GETs `path` from `addr`; yields the body of a 200 response, nullopt otherwise.
 rill::Task<std::optional<std::string>> fetch(rill::net::SocketAddr addr, std::string path) {
-  auto s = co_await rill::net::TcpStream::connect(addr);
-  if (!s) co_return std::nullopt;
+  auto connected = co_await rill::timeout(5s, rill::net::TcpStream::connect(addr));
+  if (!connected || !*connected) co_return std::nullopt;  // timed out, or refused
+  auto& s = *connected;
   const std::string req = fmt::format("GET {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
                                       path, addr.to_string());
-  if (!co_await s->write_all(std::span<const char>(req))) co_return std::nullopt;
+  if (!co_await s->write_all(req)) co_return std::nullopt;
   std::string resp;
   std::vector<char> buf(4096);
   for (;;) {

@@ -38,6 +38,9 @@ Runtime Builder::build() {
     if (*cfg.worker_threads > 4096)
       throw RuntimeError("rill::Builder: worker_threads must be at most 4096 (got " +
                          std::to_string(*cfg.worker_threads) + ")");
+    if (cfg.start_paused)
+      throw RuntimeError("rill::Builder: start_paused(true) needs a current_thread runtime "
+                         "(Builder::new_current_thread())");
   } else {
     cfg.worker_threads = 1;
   }

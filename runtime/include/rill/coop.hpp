@@ -17,7 +17,7 @@ namespace rill {
 /// Awaitable that spends one unit of the current task's budget and yields (re-queues at the
 /// back) only when the budget is exhausted. Use it in long loops that never touch rill
 /// resources. Outside a task it completes at once. Mirrors tokio::task::consume_budget.
-class ConsumeBudget : private detail::Leaf {
+class [[nodiscard]] ConsumeBudget : private detail::Leaf {
  public:
   bool await_ready() noexcept { return ready_spend(); }
   void await_suspend(std::coroutine_handle<> h) noexcept { suspend_yield(h); }
@@ -28,7 +28,7 @@ inline ConsumeBudget consume_budget() noexcept { return {}; }
 
 /// Awaitable that always suspends and re-queues the task after the worker next polls its I/O and
 /// timer driver (so a yielding loop cannot starve I/O). Mirrors tokio::task::yield_now.
-class YieldNow : private detail::Leaf {
+class [[nodiscard]] YieldNow : private detail::Leaf {
  public:
   bool await_ready() const noexcept { return detail::current_task() == nullptr; }
   void await_suspend(std::coroutine_handle<> h) noexcept {
@@ -44,7 +44,7 @@ inline YieldNow yield_now() noexcept { return {}; }
 /// it never force a yield. Use sparingly (a loop that never yields starves its worker). Mirrors
 /// tokio::task::unconstrained.
 template <class T>
-class Unconstrained {
+class [[nodiscard]] Unconstrained {
  public:
   explicit Unconstrained(Task<T> t) noexcept : inner_(std::move(t)) {}
   Unconstrained(Unconstrained&&) = delete;

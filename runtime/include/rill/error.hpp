@@ -1,6 +1,8 @@
 // rill/error.hpp: the runtime's error types.
 #pragma once
 
+#include "rill/detail/compiler.hpp"
+
 #include <cstdint>
 #include <exception>
 #include <stdexcept>

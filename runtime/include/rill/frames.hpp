@@ -8,6 +8,8 @@
 // (whose 16 KiB default threshold we reuse for the large-frame hook).
 #pragma once
 
+#include "rill/detail/compiler.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>

@@ -108,6 +108,22 @@ class File {
   io::ReadOp read_at(std::span<char> buf, std::uint64_t offset) noexcept {
     return read_at(std::as_writable_bytes(buf), offset);
   }
+  /// One write of `buf` (copied at once) at the file position; yields the bytes written (a
+  /// regular file takes them all). Mirrors AsyncWriteExt::write on tokio::fs::File.
+  io::WriteOp<false> write(std::span<const std::byte> buf) noexcept {
+    return io::WriteOp<false>(h_.get(), buf, -1);
+  }
+  io::WriteOp<false> write(std::span<const char> buf) noexcept { return write(std::as_bytes(buf)); }
+  io::WriteOp<false> write(std::string_view s) noexcept { return write(io::text_bytes(s)); }
+  io::WriteOp<false> write(const std::string& s) noexcept { return write(io::text_bytes(s)); }
+  template <std::size_t N>
+  io::WriteOp<false> write(const char (&s)[N]) noexcept {
+    return write(io::text_bytes(s));
+  }
+  template <std::size_t N>
+  io::WriteOp<false> write(char (&buf)[N]) noexcept {
+    return write(std::span<const char>(buf));
+  }
   /// Writes all of `buf` (copied at once) at the file position. Mirrors write_all.
   io::WriteOp<true> write_all(std::span<const std::byte> buf) noexcept {
     return io::WriteOp<true>(h_.get(), buf, -1);
@@ -115,12 +131,41 @@ class File {
   io::WriteOp<true> write_all(std::span<const char> buf) noexcept {
     return write_all(std::as_bytes(buf));
   }
+  /// Text overloads: exactly the characters (a string literal writes no terminating NUL; a
+  /// non-const `char` array writes all its elements, like a span).
+  io::WriteOp<true> write_all(std::string_view s) noexcept { return write_all(io::text_bytes(s)); }
+  io::WriteOp<true> write_all(const std::string& s) noexcept {
+    return write_all(io::text_bytes(s));
+  }
+  template <std::size_t N>
+  io::WriteOp<true> write_all(const char (&s)[N]) noexcept {
+    return write_all(io::text_bytes(s));
+  }
+  template <std::size_t N>
+  io::WriteOp<true> write_all(char (&buf)[N]) noexcept {
+    return write_all(std::span<const char>(buf));
+  }
   /// Writes all of `buf` at `offset` (pwrite) without moving the file position.
   io::WriteOp<true> write_at(std::span<const std::byte> buf, std::uint64_t offset) noexcept {
     return io::WriteOp<true>(h_.get(), buf, static_cast<std::int64_t>(offset));
   }
   io::WriteOp<true> write_at(std::span<const char> buf, std::uint64_t offset) noexcept {
     return write_at(std::as_bytes(buf), offset);
+  }
+  /// Text overloads of write_at (see write_all).
+  io::WriteOp<true> write_at(std::string_view s, std::uint64_t offset) noexcept {
+    return write_at(io::text_bytes(s), offset);
+  }
+  io::WriteOp<true> write_at(const std::string& s, std::uint64_t offset) noexcept {
+    return write_at(io::text_bytes(s), offset);
+  }
+  template <std::size_t N>
+  io::WriteOp<true> write_at(const char (&s)[N], std::uint64_t offset) noexcept {
+    return write_at(io::text_bytes(s), offset);
+  }
+  template <std::size_t N>
+  io::WriteOp<true> write_at(char (&buf)[N], std::uint64_t offset) noexcept {
+    return write_at(std::span<const char>(buf), offset);
   }
   /// fsync(2) / fdatasync(2). Mirrors sync_all / sync_data.
   io::UnitOp sync_all() { return io::UnitOp(rill::detail::io_fsync(h_.get(), false)); }

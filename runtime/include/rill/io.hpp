@@ -19,7 +19,9 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <system_error>
+#include <utility>
 
 #include "rill/detail/task_header.hpp"
 #include "rill/result.hpp"
@@ -47,6 +49,19 @@ const std::error_category& category() noexcept;
 /// Makes an error_code from an io::Errc.
 inline std::error_code make_error_code(Errc e) noexcept {
   return {static_cast<int>(e), category()};
+}
+
+/// The bytes of a text argument to a write: exactly the characters of `s`.
+inline std::span<const std::byte> text_bytes(std::string_view s) noexcept {
+  return std::as_bytes(std::span<const char>(s.data(), s.size()));
+}
+/// The bytes of a string literal without its terminating NUL ("PONG\n" is 5 bytes; embedded
+/// NULs are kept). Every write of rill (sockets, halves, fs::File, io::BufWriter) has overloads
+/// that route `const char[N]` here, so a literal never sends its NUL by accident.
+template <std::size_t N>
+std::span<const std::byte> text_bytes(const char (&s)[N]) noexcept {
+  const std::size_t n = (N > 0 && s[N - 1] == '\0') ? N - 1 : N;
+  return std::as_bytes(std::span<const char>(s, n));
 }
 
 /// The I/O backend of the current thread's runtime (IoUring or Epoll; never Auto). Throws
@@ -117,11 +132,12 @@ int handle_fd(const IoHandle* h) noexcept;
 
 /// Base of every rill I/O awaiter: holds the operation and follows the leaf contract (the
 /// operation is created and tried in await_ready, armed in await_suspend, re-checked by the poll
-/// hook, released by the destructor, consumed in await_resume by the derived class). Not
-/// movable: construct it in place (`co_await s.read(buf)`).
+/// hook, released by the destructor, consumed in await_resume by the derived class). Movable
+/// until it is awaited (so combinators can own it); never move one a coroutine is suspended on.
 class IoLeaf : protected Leaf {
  public:
   IoLeaf() noexcept = default;
+  IoLeaf(IoLeaf&& o) noexcept : Leaf(), op_(std::exchange(o.op_, nullptr)) {}
   IoLeaf(const IoLeaf&) = delete;
   IoLeaf& operator=(const IoLeaf&) = delete;
   ~IoLeaf() {
@@ -164,7 +180,7 @@ namespace rill::io {
 /// first). The bytes are copied into `buf` when the awaiting coroutine resumes, so `buf` must stay
 /// valid until then; if the awaiter is destroyed first (cancellation) nothing is written to `buf`.
 /// Built by TcpStream::read, File::read and friends. Mirrors tokio's AsyncReadExt::read/read_exact.
-class ReadOp : public detail::IoLeaf {
+class [[nodiscard]] ReadOp : public detail::IoLeaf {
  public:
   /// `off`: -2 stream read (recv), -1 file read at the current position, >= 0 a file offset.
   ReadOp(detail::IoHandle* h, std::span<std::byte> buf, bool exact, std::int64_t off = -2) noexcept
@@ -193,7 +209,7 @@ class ReadOp : public detail::IoLeaf {
 /// and yields nothing; io::Errc::write_zero if the peer accepts no bytes. File writes always
 /// write everything. Mirrors tokio's AsyncWriteExt::write/write_all.
 template <bool All>
-class WriteOp : public detail::IoLeaf {
+class [[nodiscard]] WriteOp : public detail::IoLeaf {
  public:
   /// `off`: -2 stream write (send), -1 file write at the current position, >= 0 a file offset.
   WriteOp(detail::IoHandle* h, std::span<const std::byte> buf, std::int64_t off = -2) noexcept
@@ -223,7 +239,7 @@ class WriteOp : public detail::IoLeaf {
 /// await releases it). Yields the raw result: >= 0 a value, < 0 an encoded error (convert with
 /// detail::io_error). data() exposes the operation's buffer (statx output) until the awaiter is
 /// destroyed. Building block of rill::fs and the socket types.
-class RawOp : public detail::IoLeaf {
+class [[nodiscard]] RawOp : public detail::IoLeaf {
  public:
   explicit RawOp(detail::IoOp* op) noexcept { op_ = op; }
   bool await_ready() noexcept { return start(op_); }
@@ -233,7 +249,7 @@ class RawOp : public detail::IoLeaf {
 
 /// Awaitable for an operation whose only outcome is success or an error (shutdown, connect,
 /// fsync, mkdir, unlink, rename). Yields io::Result<void>.
-class UnitOp : public detail::IoLeaf {
+class [[nodiscard]] UnitOp : public detail::IoLeaf {
  public:
   explicit UnitOp(detail::IoOp* op) noexcept { op_ = op; }
   bool await_ready() noexcept { return start(op_); }

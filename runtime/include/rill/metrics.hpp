@@ -7,6 +7,8 @@
 // tokio_metrics::RuntimeMonitor.
 #pragma once
 
+#include "rill/detail/compiler.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>

@@ -3,20 +3,46 @@
 // C++20 lacks; the names follow it so code migrates by renaming.
 #pragma once
 
+#include "rill/detail/compiler.hpp"
+
 #include <exception>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <variant>
 
 namespace rill {
 
-/// Thrown by Result::value() when the Result holds an error. Carries the error as text.
+/// Thrown by Result::value() when the Result holds an error. what() describes the error held:
+/// its message() (std::error_code), its what() (rill::Elapsed, exceptions), or its numeric value
+/// (enums, integers); other error types are not described. Mirrors std::bad_expected_access
+/// (which carries the error itself; read Result::error() before calling value() for that).
 class BadResultAccess : public std::logic_error {
  public:
   using std::logic_error::logic_error;
 };
+
+namespace detail {
+/// The text BadResultAccess carries for an error `e`.
+template <class E>
+std::string describe_error(const E& e) {
+  std::string s = "rill::Result holds an error";
+  if constexpr (requires { e.message(); }) {
+    s += ": ";
+    s += e.message();
+  } else if constexpr (requires { e.what(); }) {
+    s += ": ";
+    s += e.what();
+  } else if constexpr (std::is_enum_v<E>) {
+    s += ": " + std::to_string(static_cast<long long>(e));
+  } else if constexpr (std::is_integral_v<E>) {
+    s += ": " + std::to_string(e);
+  }
+  return s;
+}
+}  // namespace detail
 
 /// Tag wrapper that constructs a Result in the error state: `return rill::Unexpected{Elapsed{}};`.
 /// Mirrors std::unexpected.
@@ -30,7 +56,7 @@ Unexpected(E) -> Unexpected<E>;
 /// Either a value of type T or an error of type E. Value semantics; not thread-safe to mutate
 /// concurrently (like any value type). Mirrors std::expected<T, E> (C++23) and Rust's Result.
 template <class T, class E>
-class Result {
+class [[nodiscard]] Result {
  public:
   using value_type = T;
   using error_type = E;
@@ -76,14 +102,14 @@ class Result {
 
  private:
   void check() const {
-    if (!has_value()) throw BadResultAccess("rill::Result holds an error");
+    if (!has_value()) throw BadResultAccess(detail::describe_error(*std::get_if<1>(&v_)));
   }
   std::variant<T, E> v_;
 };
 
 /// Result<void, E>: success carries no value.
 template <class E>
-class Result<void, E> {
+class [[nodiscard]] Result<void, E> {
  public:
   using value_type = void;
   using error_type = E;
@@ -94,7 +120,7 @@ class Result<void, E> {
   explicit operator bool() const noexcept { return has_value(); }
   /// Throws BadResultAccess when an error is held.
   void value() const {
-    if (err_) throw BadResultAccess("rill::Result holds an error");
+    if (err_) throw BadResultAccess(detail::describe_error(*err_));
   }
   /// The error; undefined when a value is held.
   E& error() & noexcept { return *err_; }

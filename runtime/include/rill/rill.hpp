@@ -1,12 +1,18 @@
 // rill/rill.hpp: the umbrella header. Include this to get the whole runtime API.
 #pragma once
 
+#include "rill/awaitable.hpp"
 #include "rill/coop.hpp"
 #include "rill/diagnostics.hpp"
 #include "rill/error.hpp"
 #include "rill/frames.hpp"
 #include "rill/fs.hpp"
 #include "rill/io.hpp"
+#include "rill/io/async_io.hpp"
+#include "rill/io/buf_reader.hpp"
+#include "rill/io/buf_writer.hpp"
+#include "rill/io/duplex.hpp"
+#include "rill/io/util.hpp"
 #include "rill/join_handle.hpp"
 #include "rill/metrics.hpp"
 #include "rill/join_set.hpp"
@@ -22,6 +28,7 @@
 #include "rill/signal.hpp"
 #include "rill/sync/barrier.hpp"
 #include "rill/sync/broadcast.hpp"
+#include "rill/sync/cancellation_token.hpp"
 #include "rill/sync/mpsc.hpp"
 #include "rill/sync/mutex.hpp"
 #include "rill/sync/notify.hpp"
@@ -31,4 +38,5 @@
 #include "rill/sync/semaphore.hpp"
 #include "rill/sync/watch.hpp"
 #include "rill/task.hpp"
+#include "rill/task_tracker.hpp"
 #include "rill/time.hpp"

@@ -51,6 +51,7 @@ struct RuntimeConfig {
   std::chrono::nanoseconds long_poll_threshold = std::chrono::milliseconds(10);
   bool long_poll_threshold_set = false;  ///< set by Builder (else RILL_LONG_POLL_THRESHOLD_MS)
   diagnostics::LongPollCallback on_long_poll;  ///< empty: diagnostics::log_long_poll
+  bool start_paused = false;  ///< the clock starts paused (current_thread only; rill::time)
   bool poll_time_histogram_enabled = true;
   HistogramConfiguration poll_time_histogram;
 };
@@ -298,6 +299,14 @@ class Builder {
   /// Scheduler ticks between polls of the I/O and timer driver (default 61). 0 rejected.
   Builder& event_interval(std::uint32_t ticks) {
     cfg_.event_interval = ticks;
+    return *this;
+  }
+  /// Starts the runtime's clock paused (see rill::time::pause): timers fire only when the clock
+  /// is advanced, and it jumps to the next timer whenever every task is idle, so a test of a
+  /// 2 s timeout takes milliseconds. current_thread only: build() throws RuntimeError on a
+  /// multi_thread runtime. Mirrors tokio::runtime::Builder::start_paused (test-util).
+  Builder& start_paused(bool on) {
+    cfg_.start_paused = on;
     return *this;
   }
   /// Coroutine frames larger than this many bytes are recorded by rill::frames (default 16384,

@@ -1,6 +1,9 @@
-// rill/select.hpp: running several Tasks concurrently inside the current task: select / when_any
-// (first wins, the rest are cancelled), join / join_all (wait for all), try_join (stop at the
-// first error), and for_each_concurrent (a bounded number of f(item) in flight).
+// rill/select.hpp: running several awaitables concurrently inside the current task: select /
+// when_any (first wins, the rest are cancelled), join / join_all (wait for all), try_join (stop at
+// the first error), and for_each_concurrent (a bounded number of f(item) in flight). select, join
+// and try_join take any rill awaitable (a Task, a read, an accept, a sleep, a JoinHandle, a
+// channel receive...; see rill/awaitable.hpp for who owns it), when_any / join_all a vector of
+// Tasks.
 //
 // All of them follow the hook mechanism of rill::Timeout (docs/ARCHITECTURE.md): the children
 // are driven by nested resumes on the awaiting task's thread (no spawn, no extra task, no
@@ -27,6 +30,7 @@
 #include <variant>
 #include <vector>
 
+#include "rill/awaitable.hpp"
 #include "rill/detail/task_header.hpp"
 #include "rill/error.hpp"
 #include "rill/result.hpp"
@@ -265,12 +269,24 @@ class [[nodiscard]] Select : private detail::ChildDriver {
   std::size_t winner_ = SIZE_MAX;
 };
 
-/// `auto r = co_await rill::select(read_msg(), rill::sleep_task(1s));  if (r.index() == 0) ...`
-/// See Select. Mirrors tokio::select!.
-template <class... Ts>
-  requires(sizeof...(Ts) >= 1)
-Select<Ts...> select(Task<Ts>... ts) {
-  return Select<Ts...>(std::move(ts)...);
+/// Races any rill awaitables (Tasks, reads, accepts, sleeps, JoinHandles, channel receives...);
+/// see Select, and detail::as_task for who owns each argument. The index of the variant is the
+/// winner's position; a void awaitable (a sleep) yields detail::Unit:
+/// ```cpp
+/// rill::Task<void> read_or_give_up(rill::net::TcpStream& s) {
+///   char buf[512];
+///   auto r = co_await rill::select(s.read(std::span<char>(buf)), rill::sleep(1s));
+///   if (r.index() == 1) co_return;  // a second passed without data
+///   auto n = std::get<0>(r);        // the read's io::Result<std::size_t>
+///   (void)n;
+/// }
+/// ```
+/// A read that loses the race is cancelled (see each awaitable's cancel safety). Mirrors
+/// tokio::select! (with `biased;`).
+template <class... As>
+  requires(sizeof...(As) >= 1 && (Awaitable<std::remove_cvref_t<As>> && ...))
+Select<combinator_value_t<As>...> select(As&&... as) {
+  return Select<combinator_value_t<As>...>(detail::as_task(std::forward<As>(as))...);
 }
 
 /// Awaitable of when_any(): like Select over a vector of same-typed tasks; yields AnyResult<T>
@@ -399,10 +415,12 @@ class [[nodiscard]] Join : private detail::TupleJoin<detail::FailsOnException, T
   }
 };
 
-/// `auto [a, b] = co_await rill::join(fetch_a(), fetch_b());` See Join. Mirrors tokio::join!.
-template <class... Ts>
-Join<Ts...> join(Task<Ts>... ts) {
-  return Join<Ts...>(std::move(ts)...);
+/// `auto [a, b] = co_await rill::join(fetch_a(), rx.recv());` Waits for any rill awaitables
+/// (see detail::as_task for who owns each argument). See Join. Mirrors tokio::join!.
+template <class... As>
+  requires(Awaitable<std::remove_cvref_t<As>> && ...)
+Join<combinator_value_t<As>...> join(As&&... as) {
+  return Join<combinator_value_t<As>...>(detail::as_task(std::forward<As>(as))...);
 }
 
 /// Awaitable of join_all(): runs every task of the vector concurrently in the current task and
@@ -491,15 +509,19 @@ class [[nodiscard]] TryJoin : private detail::TupleJoin<detail::FailsOnError, Rs
 
 /// `auto r = co_await rill::try_join(a(), b());  if (!r) handle(r.error());` Every task must
 /// return a rill::Result with the same error type. See TryJoin. Mirrors tokio::try_join!.
-template <class R0, class... Rs>
-  requires(detail::ResultTraits<R0>::value &&
-           (std::is_same_v<typename detail::ResultTraits<R0>::error_type,
-                           typename detail::ResultTraits<Rs>::error_type> &&
+/// Takes any rill awaitables yielding a rill::Result (see detail::as_task for ownership).
+template <class A0, class... As>
+  requires(Awaitable<std::remove_cvref_t<A0>> && (Awaitable<std::remove_cvref_t<As>> && ...) &&
+           detail::ResultTraits<combinator_value_t<A0>>::value &&
+           (std::is_same_v<typename detail::ResultTraits<combinator_value_t<A0>>::error_type,
+                           typename detail::ResultTraits<combinator_value_t<As>>::error_type> &&
             ...))
-TryJoin<typename detail::ResultTraits<R0>::error_type, R0, Rs...> try_join(Task<R0> t0,
-                                                                           Task<Rs>... ts) {
-  return TryJoin<typename detail::ResultTraits<R0>::error_type, R0, Rs...>(std::move(t0),
-                                                                           std::move(ts)...);
+TryJoin<typename detail::ResultTraits<combinator_value_t<A0>>::error_type, combinator_value_t<A0>,
+        combinator_value_t<As>...>
+try_join(A0&& a0, As&&... as) {
+  return TryJoin<typename detail::ResultTraits<combinator_value_t<A0>>::error_type,
+                 combinator_value_t<A0>, combinator_value_t<As>...>(
+      detail::as_task(std::forward<A0>(a0)), detail::as_task(std::forward<As>(as))...);
 }
 
 namespace detail {

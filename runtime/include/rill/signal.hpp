@@ -35,7 +35,7 @@ class Signal {
   explicit Signal(int signo);
 
   /// Awaitable that completes at the next delivery.
-  class Recv : private rill::detail::Leaf {
+  class [[nodiscard]] Recv : private rill::detail::Leaf {
    public:
     explicit Recv(Signal* s) noexcept : s_(s) {}
     bool await_ready() noexcept {

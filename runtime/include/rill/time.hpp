@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "rill/awaitable.hpp"
 #include "rill/detail/task_header.hpp"
 #include "rill/detail/timer_node.hpp"
 #include "rill/result.hpp"
@@ -21,6 +22,35 @@ using Instant = std::chrono::steady_clock::time_point;
 /// A span of time (nanosecond resolution; timers round up to the next millisecond).
 using Duration = std::chrono::nanoseconds;
 
+namespace time {
+
+/// The current instant of the current runtime's clock: std::chrono::steady_clock::now(), unless
+/// a test paused or advanced the clock (then every rill timer, sleep() and timeout() follows this
+/// clock, not steady_clock). Outside a runtime: steady_clock::now(). Thread-safe. Mirrors
+/// tokio::time::Instant::now.
+Instant now() noexcept;
+
+/// Pauses the current runtime's clock: now() stops moving, and timers fire only when the clock
+/// is advanced, by advance() or automatically: whenever every task is idle (nothing runnable, no
+/// I/O ready, no spawn_blocking job running), the clock jumps to the next timer's deadline. A
+/// test of a 2 s idle timeout thus runs in milliseconds, with the same ordering as in real
+/// time. Throws RuntimeError outside a current_thread runtime (as Tokio panics) or when the
+/// clock is already paused. Mirrors tokio::time::pause (test-util).
+void pause();
+
+/// Lets a paused clock run again, from the instant it shows (time never goes backwards).
+/// Throws RuntimeError when the clock is not paused or outside a runtime. Mirrors
+/// tokio::time::resume.
+void resume();
+
+/// Moves a paused clock forward by `d`, fires the timers that are due, and yields so that their
+/// tasks run before the caller continues: `co_await rill::time::advance(5s);`. Throws (when
+/// awaited) RuntimeError when the clock is not paused, std::invalid_argument for a negative
+/// `d`. Mirrors tokio::time::advance.
+Task<void> advance(Duration d);
+
+}  // namespace time
+
 /// The error of a timeout whose deadline passed first. Mirrors tokio::time::error::Elapsed.
 struct Elapsed {
   const char* what() const noexcept { return "deadline has elapsed"; }
@@ -29,11 +59,14 @@ struct Elapsed {
 /// Awaitable that completes at its deadline (never earlier; timers have 1 ms resolution and fire
 /// on the next driver poll after the deadline). Spends one unit of budget when the deadline has
 /// already passed. Destroying it before it fires cancels the timer (O(1)). Must be awaited inside
-/// a rill task. Not movable once created (it may be registered in a wheel). Mirrors
+/// a rill task. Movable before it is awaited (so combinators can own it). Mirrors
 /// tokio::time::Sleep.
-class Sleep : private detail::Leaf {
+class [[nodiscard]] Sleep : private detail::Leaf {
  public:
   explicit Sleep(Instant deadline) noexcept : deadline_(deadline) {}
+  /// Moves the deadline; a registration of `o` is cancelled (the new Sleep registers when it is
+  /// awaited). Do not move a Sleep that a suspended coroutine is awaiting.
+  Sleep(Sleep&& o) noexcept : deadline_(o.deadline_) { o.cancel(); }
   Sleep(const Sleep&) = delete;
   Sleep& operator=(const Sleep&) = delete;
   ~Sleep() { cancel(); }
@@ -41,7 +74,7 @@ class Sleep : private detail::Leaf {
   /// The instant at which the sleep completes.
   Instant deadline() const noexcept { return deadline_; }
   /// True once the deadline has passed.
-  bool is_elapsed() const noexcept { return std::chrono::steady_clock::now() >= deadline_; }
+  bool is_elapsed() const noexcept { return time::now() >= deadline_; }
   /// Moves the deadline (cancels a pending registration). Mirrors Sleep::reset.
   void reset(Instant deadline) noexcept {
     cancel();
@@ -79,7 +112,7 @@ class Sleep : private detail::Leaf {
 };
 
 /// Waits until `d` has passed. `co_await rill::sleep(10ms);` Mirrors tokio::time::sleep.
-inline Sleep sleep(Duration d) noexcept { return Sleep(std::chrono::steady_clock::now() + d); }
+inline Sleep sleep(Duration d) noexcept { return Sleep(time::now() + d); }
 /// Waits until `deadline`. Mirrors tokio::time::sleep_until.
 inline Sleep sleep_until(Instant deadline) noexcept { return Sleep(deadline); }
 
@@ -90,7 +123,7 @@ inline Sleep sleep_until(Instant deadline) noexcept { return Sleep(deadline); }
 /// that finishes without suspending always succeeds, and no timer is registered for it.
 /// Mirrors tokio::time::Timeout.
 template <class T>
-class Timeout : private detail::Resumable {
+class [[nodiscard]] Timeout : private detail::Resumable {
  public:
   Timeout(Task<T> inner, Instant deadline) noexcept
       : inner_(std::move(inner)), deadline_(deadline) {}
@@ -109,7 +142,7 @@ class Timeout : private detail::Resumable {
     ih.promise().diag_parent = parent;     // async stacks continue at the parent
     ih.resume();
     if (ih.done()) return false;
-    if (std::chrono::steady_clock::now() >= deadline_) {
+    if (time::now() >= deadline_) {
       elapsed_ = true;
       inner_ = Task<T>();  // destroys the suspended task
       task_->hook = nullptr;
@@ -166,16 +199,28 @@ class Timeout : private detail::Resumable {
   bool elapsed_ = false;
 };
 
-/// `auto r = co_await rill::timeout(100ms, fetch());  if (!r) ... r.error() is Elapsed`.
+/// Gives `x` (any rill awaitable: a Task, a read, an accept, a channel receive, a JoinHandle...)
+/// `d` to complete; see Timeout, and detail::as_task for who owns `x`:
+/// ```cpp
+/// rill::Task<void> wait_a_bit(rill::sync::mpsc::Receiver<int>& rx) {
+///   auto r = co_await rill::timeout(100ms, rx.recv());
+///   if (!r) co_return;  // r.error() is rill::Elapsed: nothing arrived within 100 ms
+///   std::optional<int> v = *r;  // the receive's value (nullopt: every sender is gone)
+///   (void)v;
+/// }
+/// ```
 /// Mirrors tokio::time::timeout.
-template <class T>
-Timeout<T> timeout(Duration d, Task<T> task) noexcept {
-  return Timeout<T>(std::move(task), std::chrono::steady_clock::now() + d);
+template <class A>
+  requires Awaitable<std::remove_cvref_t<A>>
+Timeout<combinator_value_t<A>> timeout(Duration d, A&& x) {
+  return Timeout<combinator_value_t<A>>(detail::as_task(std::forward<A>(x)),
+                                        time::now() + d);
 }
 /// Like timeout() with an absolute deadline. Mirrors tokio::time::timeout_at.
-template <class T>
-Timeout<T> timeout_at(Instant deadline, Task<T> task) noexcept {
-  return Timeout<T>(std::move(task), deadline);
+template <class A>
+  requires Awaitable<std::remove_cvref_t<A>>
+Timeout<combinator_value_t<A>> timeout_at(Instant deadline, A&& x) {
+  return Timeout<combinator_value_t<A>>(detail::as_task(std::forward<A>(x)), deadline);
 }
 
 /// What an Interval does when ticks were missed (the task was late). Mirrors
@@ -196,7 +241,7 @@ class Interval {
   }
 
   /// Awaitable yielding the scheduled instant of the tick.
-  struct Tick {
+  struct [[nodiscard]] Tick {
     Interval* iv;
     Sleep sleep;
     bool await_ready() noexcept { return sleep.await_ready(); }
@@ -210,12 +255,12 @@ class Interval {
   MissedTickBehavior missed_tick_behavior() const noexcept { return behavior_; }
   Duration period() const noexcept { return period_; }
   /// Restarts the schedule: the next tick is one period from now.
-  void reset() noexcept { next_ = std::chrono::steady_clock::now() + period_; }
+  void reset() noexcept { next_ = time::now() + period_; }
 
  private:
   Instant advance() noexcept {
     const Instant scheduled = next_;
-    const Instant now = std::chrono::steady_clock::now();
+    const Instant now = time::now();
     if (now < scheduled + period_) {
       next_ = scheduled + period_;
       return scheduled;
@@ -240,7 +285,7 @@ class Interval {
 
 /// An Interval whose first tick is now. Mirrors tokio::time::interval.
 inline Interval interval(Duration period) {
-  return Interval(std::chrono::steady_clock::now(), period);
+  return Interval(time::now(), period);
 }
 /// An Interval whose first tick is at `start`. Mirrors tokio::time::interval_at.
 inline Interval interval_at(Instant start, Duration period) { return Interval(start, period); }

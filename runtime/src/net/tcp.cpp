@@ -1,6 +1,8 @@
 // net/tcp.cpp: TcpListener, TcpStream and TcpSocket on top of the driver's operations.
 #include "rill/net/tcp.hpp"
 
+#include "rill/net/lookup.hpp"
+
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
@@ -24,13 +26,24 @@ Task<io::Result<TcpStream>> TcpStream::connect(SocketAddr addr) {
   co_return TcpStream(std::move(*h));
 }
 
+namespace {
+/// Connects to each address `host_port` resolves to, in turn; the last error when none accepts.
+Task<io::Result<TcpStream>> connect_each(std::string host_port) {
+  auto addrs = co_await lookup_host(std::move(host_port));
+  if (!addrs) co_return Unexpected{addrs.error()};
+  std::error_code last = io::make_error_code(io::Errc::invalid_address);
+  for (const SocketAddr& a : *addrs) {
+    auto s = co_await TcpStream::connect(a);
+    if (s) co_return std::move(*s);
+    last = s.error();
+  }
+  co_return Unexpected{last};
+}
+}  // namespace
+
 Task<io::Result<TcpStream>> TcpStream::connect(std::string_view addr) {
-  auto a = SocketAddr::parse(addr);  // parsed before the coroutine: `addr` may dangle later
-  if (!a)
-    return []() -> Task<io::Result<TcpStream>> {
-      co_return Unexpected{io::make_error_code(io::Errc::invalid_address)};
-    }();
-  return connect(*a);
+  if (auto a = SocketAddr::parse(addr)) return connect(*a);
+  return connect_each(std::string(addr));  // copied before the coroutine: `addr` may dangle
 }
 
 io::Result<SocketAddr> TcpStream::peer_addr() const {
@@ -66,9 +79,15 @@ io::Result<TcpListener> TcpListener::bind(const SocketAddr& addr) {
 }
 
 io::Result<TcpListener> TcpListener::bind(std::string_view addr) {
-  auto a = SocketAddr::parse(addr);
-  if (!a) return Unexpected{a.error()};
-  return bind(*a);
+  auto addrs = detail::resolve_in_place(addr);
+  if (!addrs) return Unexpected{addrs.error()};
+  std::error_code last = io::make_error_code(io::Errc::invalid_address);
+  for (const SocketAddr& a : *addrs) {
+    auto l = bind(a);
+    if (l) return l;
+    last = l.error();
+  }
+  return Unexpected{last};
 }
 
 io::Result<TcpListener> TcpListener::from_raw_fd(int fd) {

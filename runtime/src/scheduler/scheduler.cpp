@@ -220,10 +220,11 @@ std::uint64_t Scheduler::tick_of(std::chrono::steady_clock::time_point t) noexce
   const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t - g_origin).count();
   return static_cast<std::uint64_t>((ns + 999'999) / 1'000'000);
 }
-std::uint64_t Scheduler::now_tick() noexcept {
-  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                      std::chrono::steady_clock::now() - g_origin)
-                      .count();
+std::chrono::steady_clock::time_point Scheduler::tick_origin() noexcept { return g_origin; }
+std::uint64_t Scheduler::now_tick() const noexcept {
+  const auto t = clock_.now();
+  if (t <= g_origin) return 0;
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t - g_origin).count();
   return static_cast<std::uint64_t>(ns / 1'000'000);
 }
 
@@ -233,6 +234,7 @@ Scheduler::Scheduler(RuntimeConfig cfg)
           cfg_.flavor == RuntimeConfig::Flavor::CurrentThread ? 1 : *cfg_.worker_threads)) {
   const std::size_t n = is_current_thread() ? 1 : *cfg_.worker_threads;
   cores_.reserve(n);
+  if (cfg_.start_paused) clock_.pause(g_origin);
   const std::uint64_t now = now_tick();
   const DriverKind io = Driver::choose(cfg_.io_backend);  // one backend for every core
   for (std::size_t i = 0; i < n; ++i) {
@@ -545,7 +547,7 @@ std::int64_t Scheduler::park_timeout_ns(Core* core) const noexcept {
   const std::uint64_t next = core->next_timer_tick.load(std::memory_order_acquire);
   if (next == UINT64_MAX) return -1;
   const auto deadline = g_origin + std::chrono::milliseconds(next);
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = clock_.now();
   if (deadline <= now) return 0;
   return std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - now).count();
 }
@@ -597,7 +599,11 @@ void Scheduler::park(Core* core, bool allow_block) noexcept {
       core->park_state.store(EMPTY, std::memory_order_release);
       break;
     }
-    core->driver.park(park_timeout_ns(core));
+    if (!multi && clock_.paused()) {
+      park_paused(core);
+    } else {
+      core->driver.park(park_timeout_ns(core));
+    }
     expected = PARKED;
     core->park_state.compare_exchange_strong(expected, EMPTY, std::memory_order_acq_rel);
     if (expected == NOTIFIED_PARK) core->park_state.store(EMPTY, std::memory_order_release);
@@ -607,6 +613,24 @@ void Scheduler::park(Core* core, bool allow_block) noexcept {
   maintenance(core);
   if (multi) transition_from_parked(core);
   if (cfg_.on_thread_unpark) cfg_.on_thread_unpark();
+}
+
+void Scheduler::park_paused(Core* core) noexcept {
+  core->driver.park(0);  // reap what is ready: a completion may wake a task first
+  if (core->lifo || !core->run_queue.empty() || !core->deferred.empty() || !inject_.empty()) return;
+  BlockingPool& pool = *blocking_;
+  if (pool.queue_depth() > 0 || pool.num_threads() > pool.num_idle_threads()) {
+    // A blocking job runs: its completion is the next event, not a timer (Tokio inhibits
+    // auto-advance while spawn_blocking work runs). Wait for it in short real-time steps.
+    core->driver.park(10'000'000);
+    return;
+  }
+  const std::uint64_t next = core->next_timer_tick.load(std::memory_order_acquire);
+  if (next == UINT64_MAX) {
+    core->driver.park(-1);  // no timer: only I/O or another thread can wake us
+    return;
+  }
+  clock_.advance_to(g_origin + std::chrono::milliseconds(next));
 }
 
 bool Scheduler::transition_from_parked(Core* core) noexcept {

@@ -29,6 +29,7 @@
 #include "scheduler/idle.hpp"
 #include "scheduler/inject.hpp"
 #include "scheduler/queue.hpp"
+#include "time/clock.hpp"
 #include "time/wheel.hpp"
 
 namespace rill::detail {
@@ -155,8 +156,17 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
 
   /// Tick of the scheduler's clock (ms since the process-wide timer origin), rounding up.
   static std::uint64_t tick_of(std::chrono::steady_clock::time_point t) noexcept;
-  static std::uint64_t now_tick() noexcept;
+  /// The instant of tick 0 (process-wide).
+  static std::chrono::steady_clock::time_point tick_origin() noexcept;
+  /// The current tick of this runtime's clock (which a test may pause; see time/clock.hpp).
+  std::uint64_t now_tick() const noexcept;
+  /// The runtime's clock: steady_clock, unless paused / advanced by rill::time.
+  Clock& clock() noexcept { return clock_; }
   void process_timers(Core* core) noexcept;
+  /// Park of a current_thread runtime whose clock is paused: polls I/O without waiting; when
+  /// nothing woke and no blocking job runs, jumps the clock to the next timer (Tokio's
+  /// auto-advance).
+  void park_paused(Core* core) noexcept;
 
  private:
   void run_core(Core* core, TaskHeader* until) noexcept;
@@ -186,6 +196,7 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
   Inject inject_;
   Idle idle_;
   std::unique_ptr<BlockingPool> blocking_;
+  Clock clock_;
   static constexpr std::size_t kShards = 16;
   OwnedShard owned_[kShards];
   std::atomic<bool> shutdown_{false};

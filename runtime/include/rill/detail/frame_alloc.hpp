@@ -19,6 +19,8 @@
 // swallows the rest. The accounting is exposed by rill/frames.hpp.
 #pragma once
 
+#include "rill/detail/compiler.hpp"
+
 #include <cstddef>
 #include <source_location>
 #include <type_traits>

@@ -14,6 +14,8 @@
 //   refs           bits 8..63: references (run-queue entry, JoinHandle, each Waker)
 #pragma once
 
+#include "rill/detail/compiler.hpp"
+
 #include <atomic>
 #include <coroutine>
 #include <cstdint>

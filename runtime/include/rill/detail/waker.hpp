@@ -1,6 +1,8 @@
 // rill/detail/waker.hpp: a type-erased handle that makes a suspended computation runnable again.
 #pragma once
 
+#include "rill/detail/compiler.hpp"
+
 #include <utility>
 
 namespace rill::detail {

@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <memory>
 #include <span>
+#include <string>
+#include <string_view>
 #include <utility>
 
 #include "rill/io.hpp"
@@ -56,6 +58,18 @@ class WriteOps {
   io::WriteOp<false> write(std::span<const char> buf) noexcept {
     return write(detail::cbytes(buf));
   }
+  /// Text overloads: exactly the characters of `s` (a string literal sends no terminating NUL;
+  /// a `char` array that is not const sends all its elements, like a span).
+  io::WriteOp<false> write(std::string_view s) noexcept { return write(io::text_bytes(s)); }
+  io::WriteOp<false> write(const std::string& s) noexcept { return write(io::text_bytes(s)); }
+  template <std::size_t N>
+  io::WriteOp<false> write(const char (&s)[N]) noexcept {
+    return write(io::text_bytes(s));
+  }
+  template <std::size_t N>
+  io::WriteOp<false> write(char (&buf)[N]) noexcept {
+    return write(std::span<const char>(buf));
+  }
   /// Writes all of `buf` (copied at once; partial writes continue in the driver). Mirrors
   /// AsyncWriteExt::write_all.
   io::WriteOp<true> write_all(std::span<const std::byte> buf) noexcept {
@@ -63,6 +77,19 @@ class WriteOps {
   }
   io::WriteOp<true> write_all(std::span<const char> buf) noexcept {
     return write_all(detail::cbytes(buf));
+  }
+  /// Text overloads: `write_all("PONG\n")` sends exactly the 5 characters (no NUL); see write().
+  io::WriteOp<true> write_all(std::string_view s) noexcept { return write_all(io::text_bytes(s)); }
+  io::WriteOp<true> write_all(const std::string& s) noexcept {
+    return write_all(io::text_bytes(s));
+  }
+  template <std::size_t N>
+  io::WriteOp<true> write_all(const char (&s)[N]) noexcept {
+    return write_all(io::text_bytes(s));
+  }
+  template <std::size_t N>
+  io::WriteOp<true> write_all(char (&buf)[N]) noexcept {
+    return write_all(std::span<const char>(buf));
   }
   /// Shuts down the write side (the peer reads end-of-stream), or another direction. Mirrors
   /// AsyncWriteExt::shutdown / TcpStream's std shutdown(how).

@@ -26,10 +26,13 @@ class TcpStream : public StreamSocket {
       : StreamSocket(std::move(h)) {}
 
   /// Opens a connection to `addr` (awaits the handshake). Errors: ECONNREFUSED, ETIMEDOUT,
-  /// ENETUNREACH, io::Errc::not_in_runtime... Mirrors TcpStream::connect (numeric addresses;
-  /// resolve names with lookup_host first).
+  /// ENETUNREACH, io::Errc::not_in_runtime... Mirrors TcpStream::connect.
   static Task<io::Result<TcpStream>> connect(SocketAddr addr);
-  /// Parses "ip:port" and connects; io::Errc::invalid_address when it does not parse.
+  /// Connects to "host:port" ("127.0.0.1:80", "[::1]:80", "localhost:8080"): a host name is
+  /// resolved on the blocking pool (lookup_host), and each address is tried in turn until one
+  /// accepts; the error is the last address's. io::Errc::invalid_address when there is no port;
+  /// std::errc::host_unreachable when the name does not resolve. `addr` is copied at once.
+  /// Mirrors TcpStream::connect with a ToSocketAddrs string.
   static Task<io::Result<TcpStream>> connect(std::string_view addr);
 
   /// The remote address. Mirrors TcpStream::peer_addr.
@@ -57,7 +60,13 @@ class TcpListener {
   /// picks a free port (see local_addr()). Synchronous: binding never blocks. Errors:
   /// EADDRINUSE, EACCES, io::Errc::not_in_runtime. Mirrors TcpListener::bind.
   static io::Result<TcpListener> bind(const SocketAddr& addr);
-  /// Parses "ip:port" and binds; io::Errc::invalid_address when it does not parse.
+  /// Binds "host:port" ("127.0.0.1:0", "[::1]:0", "localhost:0"), trying each address the
+  /// host resolves to in turn; the error is the last address's. Binding stays synchronous (unlike
+  /// Tokio's async bind), so a host name is resolved on the calling thread: on a multi_thread
+  /// worker after handing the worker's tasks to another thread (block_in_place), on a
+  /// current_thread runtime inline (numeric addresses never resolve). Errors as bind(SocketAddr),
+  /// io::Errc::invalid_address without a port, std::errc::host_unreachable for an unknown name.
+  /// Mirrors TcpListener::bind with a ToSocketAddrs string.
   static io::Result<TcpListener> bind(std::string_view addr);
   /// Adopts a listening socket created elsewhere (takes ownership of `fd`; it is closed on
   /// error). Must be called inside a runtime. Mirrors TcpListener::from_std.
@@ -70,7 +79,7 @@ class TcpListener {
   /// kernel's backlog. Cancel-safe (as Tokio's): an accept dropped by a timeout or select loses
   /// no connection, the next accept gets it. Connections accepted but never taken are closed
   /// when the listener is dropped, which stops listening at once. Mirrors TcpListener::accept.
-  class Accept : public rill::detail::IoLeaf {
+  class [[nodiscard]] Accept : public rill::detail::IoLeaf {
    public:
     explicit Accept(rill::detail::IoHandle* h) noexcept : h_(h) {}
     bool await_ready() { return start(rill::detail::io_accept(h_)); }

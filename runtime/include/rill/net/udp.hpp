@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -31,7 +32,7 @@ class UdpSocket {
   io::Result<void> connect(const SocketAddr& addr);
 
   /// Awaitable receive of one datagram: yields (bytes, source address). Mirrors recv_from.
-  class RecvFrom : public rill::detail::IoLeaf {
+  class [[nodiscard]] RecvFrom : public rill::detail::IoLeaf {
    public:
     RecvFrom(rill::detail::IoHandle* h, std::span<std::byte> buf) noexcept : h_(h), buf_(buf) {}
     bool await_ready() { return start(rill::detail::io_recv_from(h_, buf_.size())); }
@@ -48,7 +49,7 @@ class UdpSocket {
 
   /// Awaitable send of one datagram to `target` (`buf` is copied at once): yields the bytes sent.
   /// Mirrors send_to.
-  class SendTo : public rill::detail::IoLeaf {
+  class [[nodiscard]] SendTo : public rill::detail::IoLeaf {
    public:
     SendTo(rill::detail::IoHandle* h, std::span<const std::byte> buf, const SocketAddr& to) noexcept
         : h_(h), buf_(buf), to_(to) {}
@@ -73,6 +74,21 @@ class UdpSocket {
   SendTo send_to(std::span<const char> buf, const SocketAddr& target) noexcept {
     return send_to(std::as_bytes(buf), target);
   }
+  /// Text overloads: exactly the characters (a string literal sends no terminating NUL).
+  SendTo send_to(std::string_view s, const SocketAddr& target) noexcept {
+    return send_to(io::text_bytes(s), target);
+  }
+  SendTo send_to(const std::string& s, const SocketAddr& target) noexcept {
+    return send_to(io::text_bytes(s), target);
+  }
+  template <std::size_t N>
+  SendTo send_to(const char (&s)[N], const SocketAddr& target) noexcept {
+    return send_to(io::text_bytes(s), target);
+  }
+  template <std::size_t N>
+  SendTo send_to(char (&buf)[N], const SocketAddr& target) noexcept {
+    return send_to(std::span<const char>(buf), target);
+  }
 
   /// On a connected socket: receive one datagram from the peer / send one to it. Mirrors
   /// UdpSocket::recv / send. (ENOTCONN / EDESTADDRREQ when not connected.)
@@ -82,6 +98,17 @@ class UdpSocket {
     return io::WriteOp<false>(h_.get(), buf);
   }
   io::WriteOp<false> send(std::span<const char> buf) noexcept { return send(std::as_bytes(buf)); }
+  /// Text overloads of send (see send_to).
+  io::WriteOp<false> send(std::string_view s) noexcept { return send(io::text_bytes(s)); }
+  io::WriteOp<false> send(const std::string& s) noexcept { return send(io::text_bytes(s)); }
+  template <std::size_t N>
+  io::WriteOp<false> send(const char (&s)[N]) noexcept {
+    return send(io::text_bytes(s));
+  }
+  template <std::size_t N>
+  io::WriteOp<false> send(char (&buf)[N]) noexcept {
+    return send(std::span<const char>(buf));
+  }
 
   io::Result<SocketAddr> local_addr() const;
   io::Result<SocketAddr> peer_addr() const;

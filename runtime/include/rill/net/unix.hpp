@@ -42,7 +42,7 @@ class UnixListener {
 
   /// Awaitable yielding (stream, peer path) for the next connection; multishot, queued and
   /// cancel-safe exactly like TcpListener::accept. Mirrors UnixListener::accept.
-  class Accept : public rill::detail::IoLeaf {
+  class [[nodiscard]] Accept : public rill::detail::IoLeaf {
    public:
     explicit Accept(rill::detail::IoHandle* h) noexcept : h_(h) {}
     bool await_ready() { return start(rill::detail::io_accept(h_)); }

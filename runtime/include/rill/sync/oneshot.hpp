@@ -9,6 +9,8 @@
 
 #include "rill/detail/task_header.hpp"
 #include "rill/result.hpp"
+#include "rill/sync/notify.hpp"
+#include "rill/task.hpp"
 
 namespace rill::sync::oneshot {
 
@@ -26,6 +28,7 @@ struct Shared {
   bool tx_closed = false;
   bool rx_closed = false;
   rill::detail::Waker rx_waker;
+  rill::sync::Notify rx_gone;  ///< notify_waiters() when the receiver is dropped
   std::atomic<int> refs{2};
   void release() noexcept {
     if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
@@ -73,6 +76,13 @@ class Sender {
     std::lock_guard lk(s_->mu);
     return s_->rx_closed;
   }
+  /// Completes once the receiver is dropped (at once if it already is): a producer can stop
+  /// computing a value nobody will read. Cancel-safe. Mirrors Sender::closed.
+  Task<void> closed() {
+    auto gone = s_->rx_gone.notified();  // created before the check: no wake-up is missed
+    if (is_closed()) co_return;
+    co_await gone;
+  }
 
  private:
   void close() noexcept {
@@ -94,7 +104,7 @@ class Sender {
 /// task. Dropping it makes send() fail. Spends one unit of coop budget when the value is already
 /// there. Mirrors tokio::sync::oneshot::Receiver.
 template <class T>
-class Receiver : private rill::detail::Leaf {
+class [[nodiscard]] Receiver : private rill::detail::Leaf {
  public:
   explicit Receiver(detail::Shared<T>* s) noexcept : s_(s) {}
   Receiver(Receiver&& o) noexcept : rill::detail::Leaf(), s_(std::exchange(o.s_, nullptr)) {}
@@ -107,6 +117,7 @@ class Receiver : private rill::detail::Leaf {
         w = std::move(s->rx_waker);
         s->value.reset();
       }
+      s->rx_gone.notify_waiters();
       s->release();
     }
   }

@@ -50,7 +50,7 @@ struct SemWaiter : WaitNode {
 /// destructor of a queued or granted-but-unconsumed acquire returns every permit it holds, so
 /// cancellation loses nothing. await_resume() yields true when the permits are now owned by the
 /// caller, false when the semaphore was closed. Not movable once awaited.
-class RawAcquire : private rill::detail::Leaf {
+class [[nodiscard]] RawAcquire : private rill::detail::Leaf {
  public:
   RawAcquire(Semaphore* s, std::uint32_t n) noexcept : sem_(s), n_(n) {}
   RawAcquire(RawAcquire&& o) noexcept : rill::detail::Leaf(), sem_(o.sem_), n_(o.n_) {}

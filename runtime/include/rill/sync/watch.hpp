@@ -12,6 +12,8 @@
 
 #include "rill/detail/task_header.hpp"
 #include "rill/result.hpp"
+#include "rill/sync/notify.hpp"
+#include "rill/task.hpp"
 #include "rill/sync/detail/wait_list.hpp"
 
 namespace rill::sync::watch {
@@ -42,6 +44,7 @@ struct Shared {
   T value;
   std::atomic<std::uint64_t> version{0};
   std::atomic<std::size_t> receivers{1};
+  rill::sync::Notify rx_gone;  ///< notify_waiters() when the last receiver is dropped
   std::mutex mu;
   sync::detail::WaitList waiters;
 
@@ -100,7 +103,8 @@ class Receiver {
     return *this;
   }
   ~Receiver() {
-    if (s_) s_->receivers.fetch_sub(1, std::memory_order_acq_rel);
+    if (s_ && s_->receivers.fetch_sub(1, std::memory_order_acq_rel) == 1)
+      s_->rx_gone.notify_waiters();
   }
 
   /// The current value, without marking it seen. Mirrors Receiver::borrow.
@@ -256,6 +260,13 @@ class Sender {
   Receiver<T> subscribe() {
     s_->receivers.fetch_add(1, std::memory_order_relaxed);
     return Receiver<T>(s_, s_->version.load(std::memory_order_acquire) & ~Shared::kClosed);
+  }
+  /// Completes once every receiver is dropped (at once if none is alive). Cancel-safe.
+  /// Mirrors Sender::closed.
+  Task<void> closed() {
+    auto gone = s_->rx_gone.notified();  // created before the check: no wake-up is missed
+    if (s_->receivers.load(std::memory_order_acquire) == 0) co_return;
+    co_await gone;
   }
   /// Number of live receivers. Mirrors Sender::receiver_count.
   std::size_t receiver_count() const noexcept {
