@@ -29,6 +29,14 @@ T block_on(rill::Task<T> t) {
   return rt.block_on(std::move(t));
 }
 
+/// Runs `t` on a fresh current_thread runtime whose clock starts paused
+/// (#[tokio::test(start_paused = true)]).
+template <class T>
+T block_on_paused(rill::Task<T> t) {
+  auto rt = rill::Builder::new_current_thread().start_paused(true).build();
+  return rt.block_on(std::move(t));
+}
+
 /// Lets every runnable task of the current runtime run (current_thread: until all are parked).
 inline rill::Task<void> settle(int rounds = 16) {
   for (int i = 0; i < rounds; ++i)

@@ -1,9 +1,7 @@
 // Port of tokio-1.24.2/tests/sync_once_cell.rs (including its parking_lot module). Tokio's
 // `static ONCE: OnceCell = const_new()` is a local cell here; OnceCell::new_with(Some(v)) and
-// OnceCell::from(v) are OnceCell(v); into_inner() is take(). Tokio pauses the clock in
-// get_or_init, get_or_init_panic and get_or_try_init; here they run on the real clock (their
-// ordering follows from spawn order on a current_thread runtime, not from the sleeps' lengths).
-// set_while_initializing orders its steps with a Notify instead of paused time.
+// OnceCell::from(v) are OnceCell(v); into_inner() is take(). get_or_init, get_or_init_panic,
+// set_while_initializing and get_or_try_init pause the clock and advance it, as Tokio's.
 #include "harness.hpp"
 
 #include <atomic>
@@ -90,11 +88,18 @@ rill::Task<std::uint32_t> func_panic() {
   co_await rill::sleep(1ms);
   throw std::runtime_error("panic");
 }
-rill::Task<std::uint32_t> sleep_and_set(rill::sync::Notify* set_done) {
-  co_await set_done->notified();
+rill::Task<std::uint32_t> sleep_and_set() {
+  // Simulate sleep by pausing time and waiting for another thread to resume clock when calling
+  // `set`, then finishing the initialization
+  co_await rill::sleep(2ms);
   co_return 5;
 }
 using Cell = OnceCell<std::uint32_t>;
+rill::Task<rill::Result<void, SetError<std::uint32_t>>> advance_time_and_set(Cell* cell,
+                                                                             std::uint32_t v) {
+  co_await rill::time::advance(1ms);
+  co_return cell->set(v);
+}
 template <class F>
 rill::Task<std::uint32_t> get_or_init(Cell* c, F f) {
   co_return (co_await c->get_or_init(f)).get();
@@ -102,11 +107,12 @@ rill::Task<std::uint32_t> get_or_init(Cell* c, F f) {
 }  // namespace
 
 TEST(sync_once_cell, get_or_init) {
-  block_on([]() -> rill::Task<void> {
+  block_on_paused([]() -> rill::Task<void> {
     Cell once;
     auto handle1 = rill::spawn(get_or_init(&once, func1));
     auto handle2 = rill::spawn(get_or_init(&once, func2));
-    co_await rill::sleep(1ms);
+    co_await rill::time::advance(1ms);
+    rill::time::resume();
     EXPECT_EQ(co_await handle1, 5u);
     EXPECT_EQ(co_await handle2, 5u);
   }());
@@ -114,10 +120,11 @@ TEST(sync_once_cell, get_or_init) {
 
 TEST(sync_once_cell, get_or_init_panic) {
   block_on([]() -> rill::Task<void> {
+    rill::time::pause();
     Cell once;
     auto handle1 = rill::spawn(get_or_init(&once, func1));
     auto handle2 = rill::spawn(get_or_init(&once, func_panic));
-    co_await rill::sleep(1ms);
+    co_await rill::time::advance(1ms);
     EXPECT_EQ(co_await handle1, 5u);
     EXPECT_EQ(co_await handle2, 5u);
   }());
@@ -151,21 +158,12 @@ TEST(sync_once_cell, set_twice) {
 }
 
 TEST(sync_once_cell, set_while_initializing) {
-  // Tokio: the initializer sleeps 2ms of paused time while handle2 advances 1ms and sets. Here
-  // the initializer waits until handle2 has set (a real 2ms sleep could end first on a loaded
-  // machine).
   block_on([]() -> rill::Task<void> {
+    rill::time::pause();
     Cell once;
-    rill::sync::Notify set_done;
-    auto handle1 = rill::spawn(get_or_init(&once, [n = &set_done] { return sleep_and_set(n); }));
-    co_await rill::yield_now();  // handle1 is now initializing
-    auto handle2 = rill::spawn(
-        [](Cell* c,
-           rill::sync::Notify* n) -> rill::Task<rill::Result<void, SetError<std::uint32_t>>> {
-          auto r = c->set(10);
-          n->notify_one();
-          co_return r;
-        }(&once, &set_done));
+    auto handle1 = rill::spawn(get_or_init(&once, sleep_and_set));
+    auto handle2 = rill::spawn(advance_time_and_set(&once, 10));
+    co_await rill::time::advance(2ms);
     auto result1 = co_await handle1;
     auto result2 = co_await handle2;
     EXPECT_EQ(result1, 5u);
@@ -175,7 +173,7 @@ TEST(sync_once_cell, set_while_initializing) {
 }
 
 TEST(sync_once_cell, get_or_try_init) {
-  block_on([]() -> rill::Task<void> {
+  block_on_paused([]() -> rill::Task<void> {
     Cell once;
     auto try_init = [](Cell* c, auto f) -> rill::Task<rill::Result<std::uint32_t, int>> {
       auto r = co_await c->get_or_try_init(f);
@@ -184,7 +182,8 @@ TEST(sync_once_cell, get_or_try_init) {
     };
     auto handle1 = rill::spawn(try_init(&once, func_err));
     auto handle2 = rill::spawn(try_init(&once, func_ok));
-    co_await rill::sleep(1ms);
+    co_await rill::time::advance(1ms);
+    rill::time::resume();
     auto result1 = co_await handle1;
     EXPECT_FALSE(result1);
     auto result2 = co_await handle2;

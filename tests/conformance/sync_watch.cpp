@@ -1,7 +1,6 @@
 // Port of tokio-1.24.2/tests/sync_watch.rs. Tokio polls `rx.changed()` by hand; here each
 // `changed()` runs in its own task (harness.hpp) and "pending"/"ready" are observed after the
 // current_thread runtime has run every runnable task.
-// Left out: poll_close (watch::Sender::closed() is not in rill).
 #include "harness.hpp"
 
 #include <stdexcept>
@@ -142,6 +141,21 @@ TEST(sync_watch, rx_observes_final_value) {
       EXPECT_FALSE(co_await t1.take());
     }
     EXPECT_EQ(*rx.borrow(), "three");
+  }());
+}
+
+TEST(sync_watch, poll_close) {
+  block_on([]() -> rill::Task<void> {
+    auto [tx, rx] = watch::channel<std::string>("one");
+    {
+      std::optional<watch::Receiver<std::string>> rx_slot(std::move(rx));
+      auto t = poll(
+          [](watch::Sender<std::string>* tx) -> rill::Task<void> { co_await tx->closed(); }(&tx));
+      CONF_ASSERT_PENDING(t);
+      rx_slot.reset();
+      CONF_ASSERT_READY(t);
+    }
+    EXPECT_FALSE(tx.send("two"));
   }());
 }
 

@@ -1,10 +1,10 @@
 // Port of tokio-1.24.2/tests/task_blocking.rs. futures::executor::block_on inside
 // block_in_place is a fresh current_thread runtime's block_on. Tokio's should_panic tests
-// expect rill's RuntimeError. Left out: blocking_when_paused,
-// blocking_task_wakes_paused_runtime, unawaited_blocking_task_wakes_paused_runtime,
-// panicking_blocking_task_wakes_paused_runtime (need the paused test clock).
+// expect rill's RuntimeError; a "panicking" blocking task throws. The *_paused_runtime tests run
+// on a paused clock (Builder::start_paused), as Tokio's.
 #include "harness.hpp"
 
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -181,4 +181,66 @@ TEST(task_blocking, coop_disabled_in_block_in_place_in_block_on) {
     th.join();
   else
     th.detach();
+}
+
+TEST(task_blocking, blocking_when_paused) {
+  block_on_paused([]() -> rill::Task<void> {
+    // Do not auto-advance time when we have started a blocking task that has not yet finished.
+    auto r =
+        co_await rill::timeout(3s, rill::spawn_blocking([] { std::this_thread::sleep_for(1ms); }));
+    EXPECT_TRUE(r) << "timeout should not trigger";
+    // Really: Do not auto-advance time, even if the timeout is short and the blocking task
+    // runs for longer than that. It doesn't matter: rill time is paused; system time is not.
+    r = co_await rill::timeout(1ms,
+                               rill::spawn_blocking([] { std::this_thread::sleep_for(50ms); }));
+    EXPECT_TRUE(r) << "timeout should not trigger";
+  }());
+}
+
+TEST(task_blocking, blocking_task_wakes_paused_runtime) {
+  block_on_paused([]() -> rill::Task<void> {
+    auto t0 = std::chrono::steady_clock::now();
+    auto r =
+        co_await rill::timeout(15s, rill::spawn_blocking([] { std::this_thread::sleep_for(1ms); }));
+    EXPECT_TRUE(r) << "timeout should not trigger";
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s)
+        << "completing a spawn_blocking should wake the scheduler if it's parked while time is "
+           "paused";
+  }());
+}
+
+TEST(task_blocking, unawaited_blocking_task_wakes_paused_runtime) {
+  block_on_paused([]() -> rill::Task<void> {
+    auto t0 = std::chrono::steady_clock::now();
+    // When this task finishes, time should auto-advance, even though the JoinHandle has not
+    // been awaited yet.
+    auto a = rill::spawn_blocking([] { std::this_thread::sleep_for(1ms); });
+    co_await rill::sleep(15s);
+    co_await a;
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s)
+        << "completing a spawn_blocking should wake the scheduler if it's parked while time is "
+           "paused";
+  }());
+}
+
+TEST(task_blocking, panicking_blocking_task_wakes_paused_runtime) {
+  block_on_paused([]() -> rill::Task<void> {
+    auto t0 = std::chrono::steady_clock::now();
+    bool timed_out = false;
+    bool threw = false;
+    try {
+      auto r = co_await rill::timeout(15s, rill::spawn_blocking([] {
+                                        std::this_thread::sleep_for(1ms);
+                                        throw std::runtime_error("blocking task panicked");
+                                      }));
+      timed_out = !r;
+    } catch (const std::runtime_error&) {
+      threw = true;
+    }
+    EXPECT_FALSE(timed_out) << "timeout should not trigger";
+    EXPECT_TRUE(threw) << "blocking task should have panicked";
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s)
+        << "completing a spawn_blocking should wake the scheduler if it's parked while time is "
+           "paused";
+  }());
 }

@@ -1,6 +1,5 @@
-// Port of tokio-1.24.2/tests/task_join_set.rs. Tokio runs test_with_sleep, abort_tasks and
-// abort_all with a paused clock and sleeps of seconds; rill has no paused clock, so these sleep
-// the same number of milliseconds (no assertion depends on how long they take).
+// Port of tokio-1.24.2/tests/task_join_set.rs. test_with_sleep, abort_tasks and abort_all run on
+// a paused clock (Builder::start_paused) with sleeps of seconds, as Tokio's.
 // Left out: runtime_gone (JoinSet::spawn_on is not in rill), join_set_coop (needs now_or_never).
 #include "harness.hpp"
 
@@ -14,13 +13,13 @@ rill::Task<std::size_t> value(std::size_t i) {
   co_return i;
 }
 rill::Task<std::size_t> sleep_then(std::size_t i) {
-  co_await rill::sleep(std::chrono::milliseconds(i));
+  co_await rill::sleep(std::chrono::seconds(i));
   co_return i;
 }
 }  // namespace
 
 TEST(task_join_set, test_with_sleep) {
-  block_on([]() -> rill::Task<void> {
+  block_on_paused([]() -> rill::Task<void> {
     JoinSet<std::size_t> set;
     for (std::size_t i = 0; i < 10; ++i) {
       (void)co_await set.spawn(value(i));
@@ -87,7 +86,7 @@ TEST(task_join_set, alternating) {
 }
 
 TEST(task_join_set, abort_tasks) {
-  block_on([]() -> rill::Task<void> {
+  block_on_paused([]() -> rill::Task<void> {
     JoinSet<std::size_t> set;
     int num_canceled = 0;
     int num_completed = 0;
@@ -110,13 +109,14 @@ TEST(task_join_set, abort_tasks) {
 }
 
 TEST(task_join_set, abort_all) {
-  block_on([]() -> rill::Task<void> {
+  block_on_paused([]() -> rill::Task<void> {
     JoinSet<void> set;
     for (int i = 0; i < 5; ++i)
       (void)co_await set.spawn(pending_forever());
     for (int i = 0; i < 5; ++i)
-      (void)co_await set.spawn([]() -> rill::Task<void> { co_await rill::sleep(1ms); }());
-    co_await rill::sleep(2ms);
+      (void)co_await set.spawn([]() -> rill::Task<void> { co_await rill::sleep(1s); }());
+    // The join set will now have 5 pending tasks and 5 ready tasks.
+    co_await rill::sleep(2s);
     set.abort_all();
     EXPECT_EQ(set.len(), 10u);
     int count = 0;

@@ -1,7 +1,6 @@
-// Port of tokio-1.24.2/tests/time_timeout.rs. Tokio pauses the clock and advances it by hand
-// (time::pause/advance); rill has no test clock, so these tests run on the real clock with
-// deadlines far enough out that "still pending" cannot be flaky, and "advance(d)" becomes a real
-// sleep only where the deadline must have passed.
+// Port of tokio-1.24.2/tests/time_timeout.rs. Where Tokio pauses the clock and advances it by
+// hand (time::pause/advance), so does the port (rill::time::pause/advance), with Tokio's
+// durations.
 #include "harness.hpp"
 
 using namespace conformance;
@@ -41,11 +40,16 @@ TEST(time_timeout, completed_future_past_deadline) {
 
 TEST(time_timeout, future_and_deadline_in_future) {
   block_on([]() -> rill::Task<void> {
+    rill::time::pause();
     auto [tx, rx] = oneshot::channel<int>();
-    auto fut = poll([](Rx rx) -> rill::Task<rill::Result<RecvOut, rill::Elapsed>> {
-      co_return co_await rill::timeout_at(std::chrono::steady_clock::now() + 100s,
-                                          recv(std::move(rx)));
-    }(std::move(rx)));
+    auto deadline = rill::time::now() + 100ms;
+    auto fut =
+        poll([](Rx rx, rill::Instant deadline) -> rill::Task<rill::Result<RecvOut, rill::Elapsed>> {
+          co_return co_await rill::timeout_at(deadline, recv(std::move(rx)));
+        }(std::move(rx), deadline));
+    CONF_ASSERT_PENDING(fut);
+    // Turn the timer, it runs for the elapsed time
+    co_await rill::time::advance(90ms);
     CONF_ASSERT_PENDING(fut);
     EXPECT_TRUE(std::move(tx).send(1));
     CONF_ASSERT_READY(fut);
@@ -58,9 +62,13 @@ TEST(time_timeout, future_and_deadline_in_future) {
 TEST(time_timeout, future_and_timeout_in_future) {
   block_on([]() -> rill::Task<void> {
     auto [tx, rx] = oneshot::channel<int>();
+    rill::time::pause();
     auto fut = poll([](Rx rx) -> rill::Task<rill::Result<RecvOut, rill::Elapsed>> {
-      co_return co_await rill::timeout(100s, recv(std::move(rx)));
+      co_return co_await rill::timeout(100ms, recv(std::move(rx)));
     }(std::move(rx)));
+    CONF_ASSERT_PENDING(fut);
+    // Turn the timer, it runs for the elapsed time
+    co_await rill::time::advance(90ms);
     CONF_ASSERT_PENDING(fut);
     EXPECT_TRUE(std::move(tx).send(1));
     CONF_ASSERT_READY(fut);
@@ -73,9 +81,13 @@ TEST(time_timeout, future_and_timeout_in_future) {
 TEST(time_timeout, very_large_timeout) {
   block_on([]() -> rill::Task<void> {
     auto [tx, rx] = oneshot::channel<int>();
+    rill::time::pause();
     auto fut = poll([](Rx rx) -> rill::Task<rill::Result<RecvOut, rill::Elapsed>> {
       co_return co_await rill::timeout(rill::Duration::max(), recv(std::move(rx)));
     }(std::move(rx)));
+    CONF_ASSERT_PENDING(fut);
+    // Turn the timer, it runs for the elapsed time
+    co_await rill::time::advance(std::chrono::seconds(86400LL * 365 * 10));
     CONF_ASSERT_PENDING(fut);
     EXPECT_TRUE(std::move(tx).send(1));
     CONF_ASSERT_READY(fut);
@@ -87,11 +99,11 @@ TEST(time_timeout, very_large_timeout) {
 
 TEST(time_timeout, deadline_now_elapses) {
   block_on([]() -> rill::Task<void> {
+    rill::time::pause();
     auto fut = poll([]() -> rill::Task<bool> {
-      co_return (co_await rill::timeout_at(std::chrono::steady_clock::now(), pending_forever()))
-          .has_value();
+      co_return (co_await rill::timeout_at(rill::time::now(), pending_forever())).has_value();
     }());
-    co_await rill::sleep(1ms);
+    co_await rill::time::advance(1ms);
     CONF_ASSERT_READY(fut);
     EXPECT_FALSE(co_await fut.take());
   }());
@@ -99,13 +111,13 @@ TEST(time_timeout, deadline_now_elapses) {
 
 TEST(time_timeout, deadline_future_elapses) {
   block_on([]() -> rill::Task<void> {
-    auto fut = poll([]() -> rill::Task<bool> {
-      co_return (
-          co_await rill::timeout_at(std::chrono::steady_clock::now() + 300ms, pending_forever()))
-          .has_value();
-    }());
+    rill::time::pause();
+    auto deadline = rill::time::now() + 300ms;
+    auto fut = poll([](rill::Instant deadline) -> rill::Task<bool> {
+      co_return (co_await rill::timeout_at(deadline, pending_forever())).has_value();
+    }(deadline));
     CONF_ASSERT_PENDING(fut);
-    co_await rill::sleep(301ms);
+    co_await rill::time::advance(301ms);
     CONF_ASSERT_READY(fut);
     EXPECT_FALSE(co_await fut.take());
   }());

@@ -32,7 +32,9 @@ std::size_t waiter_count(int signo);
 
 /// A stream of deliveries of one Unix signal. `co_await sig.recv()` completes once for each
 /// delivery that happened after the Signal was created (deliveries that arrive faster than they
-/// are received are coalesced, like Tokio's). Creating it installs the handler, so the process
+/// are received are coalesced, like Tokio's); deliveries that arrived while no Signal for that
+/// signal existed (after the handler was installed) go to the next Signal created, as in Tokio,
+/// whose driver hands a delivery to the listeners present when it next runs. Creating it installs the handler, so the process
 /// no longer takes the signal's default action (e.g. SIGTERM no longer terminates it). Throws
 /// std::system_error if the handler cannot be installed (e.g. SIGKILL). Thread-safe to create;
 /// each Signal is awaited by one task at a time. Mirrors tokio::signal::unix::Signal.

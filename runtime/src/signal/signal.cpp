@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <mutex>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 namespace rill::signal {
@@ -20,6 +21,9 @@ struct Registration {
   std::atomic<std::uint64_t> count{0};
   std::mutex mu;
   rill::sync::detail::WaitList waiters;  // Recv awaiters (their WaitNodes), guarded by mu
+  /// Deliveries counted while no Signal for this signal existed, kept for the next Signal
+  /// created (guarded by the registry's mutex, as the listener check is).
+  std::uint64_t unclaimed = 0;
 };
 
 namespace {
@@ -72,14 +76,18 @@ void* dispatch_thread(void*) {
       const std::uint64_t p = g_pending[s].exchange(0, std::memory_order_acq_rel);
       if (p == 0) continue;
       std::shared_ptr<Registration> r;
-      {
-        std::lock_guard lk(registry().mu);
-        r = registry().regs[s];
-      }
-      if (!r) continue;
       rill::sync::detail::WakeList wake;
       {
-        std::lock_guard lk(r->mu);
+        // Under the registry's mutex, so that a Signal being created sees this delivery either
+        // as counted before it (then as unclaimed) or as one of its own (Signal::Signal).
+        std::lock_guard lk(registry().mu);
+        r = registry().regs[s];
+        if (!r) continue;
+        // Only the registry and `r` hold it: no Signal listens. Keep the deliveries for the
+        // next Signal created, as Tokio's registry hands a delivery to the listeners present
+        // when its driver next runs, which is after a Signal created just after the delivery.
+        if (r.use_count() == 2) r->unclaimed += p;
+        std::lock_guard lk2(r->mu);
         r->count.fetch_add(p, std::memory_order_acq_rel);
         while (auto* n = r->waiters.pop_front())
           wake.complete(n);
@@ -90,12 +98,13 @@ void* dispatch_thread(void*) {
 }
 }  // namespace
 
-std::shared_ptr<Registration> register_signal(int signo) {
+namespace {
+/// register_signal with the registry's mutex held.
+std::shared_ptr<Registration> register_locked(int signo) {
   if (signo <= 0 || signo >= kMaxSignal || signo == SIGKILL || signo == SIGSTOP)
     throw std::system_error(EINVAL, std::generic_category(),
                             "rill::signal: signal " + std::to_string(signo) + " cannot be handled");
   Registry& g = registry();
-  std::lock_guard lk(g.mu);
   if (g_pipe[0] < 0) {
     if (::pipe2(g_pipe, O_CLOEXEC) != 0)
       throw std::system_error(errno, std::generic_category(), "rill::signal: pipe2");
@@ -115,6 +124,12 @@ std::shared_ptr<Registration> register_signal(int signo) {
     g.regs[signo] = std::make_shared<Registration>();
   }
   return g.regs[signo];
+}
+}  // namespace
+
+std::shared_ptr<Registration> register_signal(int signo) {
+  std::lock_guard lk(registry().mu);
+  return register_locked(signo);
 }
 
 std::uint64_t deliveries(const Registration& r) noexcept {
@@ -148,8 +163,12 @@ std::size_t waiter_count(int signo) {
 
 }  // namespace detail
 
-Signal::Signal(int signo) : signo_(signo), reg_(detail::register_signal(signo)) {
-  seen_ = detail::deliveries(*reg_);
+Signal::Signal(int signo) : signo_(signo) {
+  std::lock_guard lk(detail::registry().mu);
+  reg_ = detail::register_locked(signo);
+  // Deliveries that arrived while no Signal existed count as not yet seen by this one; the
+  // first Signal created takes them.
+  seen_ = detail::deliveries(*reg_) - std::exchange(reg_->unclaimed, 0);
 }
 
 }  // namespace rill::signal

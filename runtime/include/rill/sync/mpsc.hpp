@@ -79,10 +79,14 @@ struct Chan {
   std::atomic<int> refs{2};
   rill::sync::Notify rx_gone;  ///< notify_waiters() when the receiver closes (Sender::closed)
   std::size_t reserved = 0;    ///< slots held by Permits (reserve()), guarded by mu
+  bool rx_dropped = false;     ///< the Receiver is destroyed (not just closed), guarded by mu
 
   explicit Chan(std::size_t c) : cap(c) {}
   /// Under mu: no free slot (queued values plus reserved slots fill the capacity).
   bool full() const noexcept { return q.size() + reserved >= cap; }
+  /// Under mu: recv() has nothing more to wait for (no sender left, or the receiver closed the
+  /// channel and no Permit can still send).
+  bool drained() const noexcept { return senders == 0 || (rx_closed && reserved == 0); }
   void release() noexcept {
     if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
@@ -154,8 +158,9 @@ class Permit {
   Permit& operator=(const Permit&) = delete;
   ~Permit() { release(); }
 
-  /// Queues `v` in the reserved slot, consuming the Permit. If the receiver is gone meanwhile,
-  /// `v` is dropped (as in Tokio). Mirrors Permit::send.
+  /// Queues `v` in the reserved slot, consuming the Permit. After Receiver::close() the value is
+  /// still queued (the receiver can receive it); if the receiver was dropped, `v` is dropped (as
+  /// in Tokio). Mirrors Permit::send.
   void send(T v) && {
     auto* c = std::exchange(c_, nullptr);
     if (c == nullptr) return;
@@ -163,7 +168,7 @@ class Permit {
     {
       std::lock_guard lk(c->mu);
       --c->reserved;
-      if (c->rx_closed) return;
+      if (c->rx_dropped) return;
       c->q.push_back(std::move(v));
       rx = std::move(c->rx_waker);
     }
@@ -178,6 +183,8 @@ class Permit {
         std::lock_guard lk(c->mu);
         --c->reserved;
         w = c->admit_waiter();
+        // A closed channel ends for the receiver once the last Permit is gone.
+        if (!w && c->rx_closed && c->reserved == 0) w = std::move(c->rx_waker);
       }
       w.wake();
     }
@@ -323,6 +330,7 @@ class Sender {
         if (held_ || w_.granted) {  // a slot nobody will use
           --c_->reserved;
           w = c_->admit_waiter();
+          if (!w && c_->rx_closed && c_->reserved == 0) w = std::move(c_->rx_waker);
         }
       }
       w.wake();
@@ -535,6 +543,7 @@ class Receiver {
       std::deque<T> drop;
       {
         std::lock_guard lk(c->mu);
+        c->rx_dropped = true;
         drop.swap(c->q);
       }
       c->release();
@@ -561,7 +570,7 @@ class Receiver {
       }
       {
         std::lock_guard lk(c_->mu);
-        if (!c_->q.empty() || c_->senders == 0 || c_->rx_closed) return false;
+        if (!c_->q.empty() || c_->drained()) return false;
         c_->rx_waker = rill::detail::task_waker(rill::detail::current_task());
         registered_ = true;
       }
@@ -592,7 +601,7 @@ class Receiver {
    private:
     bool ready() {
       std::lock_guard lk(c_->mu);
-      return !c_->q.empty() || c_->senders == 0 || c_->rx_closed;
+      return !c_->q.empty() || c_->drained();
     }
     detail::Chan<T>* c_;
     bool registered_ = false;  // our waker is in c_->rx_waker (guarded by c_->mu)
@@ -618,7 +627,7 @@ class Receiver {
           v.emplace(std::move(c_->q.front()));
           c_->q.pop_front();
           w = c_->admit_waiter();
-        } else if (c_->senders == 0) {
+        } else if (c_->drained()) {
           return std::nullopt;
         } else {
           c_->rx_waker = parker.waker();
@@ -639,8 +648,7 @@ class Receiver {
     {
       std::lock_guard lk(c_->mu);
       if (c_->q.empty())
-        return Unexpected{c_->senders == 0 || c_->rx_closed ? TryRecvError::Disconnected
-                                                            : TryRecvError::Empty};
+        return Unexpected{c_->drained() ? TryRecvError::Disconnected : TryRecvError::Empty};
       v.emplace(std::move(c_->q.front()));
       c_->q.pop_front();
       w = c_->admit_waiter();
@@ -649,9 +657,9 @@ class Receiver {
     return std::move(*v);
   }
 
-  /// Closes the channel without dropping the receiver: senders fail from now on, queued values
-  /// can still be received, and once they are drained recv() yields nullopt (and try_recv()
-  /// Disconnected) even while senders are alive. Mirrors Receiver::close.
+  /// Closes the channel without dropping the receiver: senders and reserve() fail from now on;
+  /// queued values, and values sent through Permits reserved before, can still be received, then
+  /// recv() yields nullopt (even while Senders exist). Mirrors Receiver::close.
   void close() { close_impl(c_); }
 
  private:
