@@ -34,8 +34,9 @@ std::size_t waiter_count(int signo);
 /// delivery that happened after the Signal was created (deliveries that arrive faster than they
 /// are received are coalesced, like Tokio's). Creating it installs the handler, so the process
 /// no longer takes the signal's default action (e.g. SIGTERM no longer terminates it). Throws
-/// std::system_error if the handler cannot be installed (e.g. SIGKILL). Thread-safe to create;
-/// each Signal is awaited by one task at a time. Mirrors tokio::signal::unix::Signal.
+/// std::system_error if the handler cannot be installed (e.g. SIGKILL), and RuntimeError at once
+/// when created outside a rill runtime (Tokio panics). Thread-safe to create; each Signal is
+/// awaited by one task at a time. Mirrors tokio::signal::unix::Signal.
 class Signal {
  public:
   explicit Signal(int signo);

@@ -1,6 +1,8 @@
 // signal/signal.cpp: process-wide signal registrations, the handler and the dispatch thread.
 #include "rill/signal.hpp"
 
+#include "rill/runtime.hpp"
+
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -148,7 +150,16 @@ std::size_t waiter_count(int signo) {
 
 }  // namespace detail
 
-Signal::Signal(int signo) : signo_(signo), reg_(detail::register_signal(signo)) {
+namespace {
+int checked_in_runtime(int signo) {
+  if (!rill::detail::t_ctx.sched && !rill::detail::current_task())
+    rill::detail::throw_no_runtime("rill::signal::Signal");
+  return signo;
+}
+}  // namespace
+
+Signal::Signal(int signo)
+    : signo_(checked_in_runtime(signo)), reg_(detail::register_signal(signo)) {
   seen_ = detail::deliveries(*reg_);
 }
 
