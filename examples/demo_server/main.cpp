@@ -178,26 +178,10 @@ struct Stop {
   CancellationToken abandon = draining.child_token();
 };
 
-rill::Task<void> cancelled(CancellationToken t) {
-  co_await t.cancelled();
-}
-
-rill::Task<void> nap(std::chrono::milliseconds d) {
-  co_await rill::sleep(d);
-}
-
-rill::Task<rill::io::Result<std::size_t>> read_some(rill::net::TcpStream& s, std::span<char> buf) {
-  co_return co_await s.read(buf);
-}
-
-rill::Task<rill::io::Result<void>> write_text(rill::net::TcpStream& s, std::string text) {
-  co_return co_await s.write_all(std::span<const char>(text));
-}
-
 /// Writes `text`, giving up after `limit` (a peer that does not read). True when all was sent.
 rill::Task<bool> send_within(rill::net::TcpStream& s, std::string text,
                              std::chrono::milliseconds limit) {
-  auto r = co_await rill::timeout(limit, write_text(s, std::move(text)));
+  auto r = co_await rill::timeout(limit, s.write_all(std::span<const char>(text)));
   co_return r && *r;
 }
 
@@ -207,7 +191,7 @@ enum class ReadEnd { Data, Eof, Error, TimedOut, Stopped };
 /// Reads once into `buf`, giving up at `deadline`.
 rill::Task<std::pair<ReadEnd, std::size_t>> read_until(rill::net::TcpStream& s, std::span<char> buf,
                                                        Clock::time_point deadline) {
-  auto t = co_await rill::timeout_at(deadline, read_some(s, buf));
+  auto t = co_await rill::timeout_at(deadline, s.read(buf));
   if (!t) co_return std::pair{ReadEnd::TimedOut, std::size_t{0}};
   if (!*t) co_return std::pair{ReadEnd::Error, std::size_t{0}};
   co_return std::pair{**t == 0 ? ReadEnd::Eof : ReadEnd::Data, **t};
@@ -219,7 +203,7 @@ rill::Task<std::pair<ReadEnd, std::size_t>> read_bounded(rill::net::TcpStream& s
                                                          Clock::time_point deadline,
                                                          std::optional<CancellationToken> stop) {
   if (!stop) co_return co_await read_until(s, buf, deadline);
-  auto r = co_await rill::select(read_until(s, buf, deadline), cancelled(std::move(*stop)));
+  auto r = co_await rill::select(read_until(s, buf, deadline), stop->cancelled());
   if (r.index() == 1) co_return std::pair{ReadEnd::Stopped, std::size_t{0}};
   co_return std::get<0>(r);
 }
@@ -248,7 +232,7 @@ rill::Task<void> fail_and_close(rill::net::TcpStream& stream, demo::http::Respon
 /// Runs the handler unless the drain timeout passes first; then the request is answered 503.
 rill::Task<demo::http::Response> handle(demo::App& app, demo::http::Request req,
                                         CancellationToken abandon) {
-  auto r = co_await rill::select(demo::route(app, std::move(req)), cancelled(std::move(abandon)));
+  auto r = co_await rill::select(demo::route(app, std::move(req)), abandon.cancelled());
   if (r.index() == 0) co_return std::move(std::get<0>(r));
   co_return demo::http::Response::text(503, "shutting down\n");
 }
@@ -336,30 +320,16 @@ rill::Task<void> reject_busy(rill::net::TcpStream stream, rill::sync::OwnedSemap
   co_await fail_and_close(stream, demo::http::Response::text(503, "too many connections\n"), 1s);
 }
 
-rill::Task<rill::io::Result<std::pair<rill::net::TcpStream, rill::net::SocketAddr>>> accept_one(
-    rill::net::TcpListener& l) {
-  co_return co_await l.accept();
-}
-
-rill::Task<void> recv_signal(rill::signal::Signal& s) {
-  co_await s.recv();
-}
-
 /// Waits for SIGINT or SIGTERM and starts draining; then, after the drain timeout, abandons
-/// the requests still in progress. Owns its tokens; the signals outlive the runtime (main()).
-rill::Task<void> watch_signals(rill::signal::Signal& sigint, rill::signal::Signal& sigterm,
-                               Stop stop, std::chrono::milliseconds drain_timeout) {
-  auto r =
-      co_await rill::select(recv_signal(sigint), recv_signal(sigterm), cancelled(stop.draining));
+/// the requests still in progress. Owns its tokens and its signals.
+rill::Task<void> watch_signals(rill::signal::Signal sigint, rill::signal::Signal sigterm, Stop stop,
+                               std::chrono::milliseconds drain_timeout) {
+  auto r = co_await rill::select(sigint.recv(), sigterm.recv(), stop.draining.cancelled());
   if (r.index() != 2)
     fmt::print("demo_server: {} received, shutting down\n", r.index() == 0 ? "SIGINT" : "SIGTERM");
   stop.draining.cancel();
   co_await rill::sleep(drain_timeout);
   stop.abandon.cancel();
-}
-
-rill::Task<void> wait_tracked(rill::TaskTracker t) {
-  co_await t.wait();
 }
 
 /// Accept failures for lack of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM) come in
@@ -411,8 +381,11 @@ class AcceptBackoff {
   std::chrono::steady_clock::time_point started_, last_failure_;
 };
 
-rill::Task<int> run_server(const Options& opt, demo::App& app, rill::signal::Signal& sigint,
-                           rill::signal::Signal& sigterm) {
+rill::Task<int> run_server(const Options& opt, demo::App& app) {
+  // Install the handlers before anything else: from here on SIGINT/SIGTERM start the graceful
+  // shutdown instead of killing the process. A Signal is created inside the runtime.
+  rill::signal::Signal sigint(SIGINT);
+  rill::signal::Signal sigterm(SIGTERM);
   auto listener = rill::net::TcpListener::bind(
       rill::net::SocketAddr::localhost_v4(static_cast<std::uint16_t>(opt.port)));
   if (!listener) {
@@ -423,7 +396,8 @@ rill::Task<int> run_server(const Options& opt, demo::App& app, rill::signal::Sig
   auto local = listener->local_addr();
   Stop stop;
   rill::TaskTracker tracker;
-  auto signals = rill::spawn(watch_signals(sigint, sigterm, stop, opt.drain_timeout));
+  auto signals =
+      rill::spawn(watch_signals(std::move(sigint), std::move(sigterm), stop, opt.drain_timeout));
   fmt::print(
       "demo_server listening on {} (workers {}, long-poll threshold {} ms, hash permits {}, "
       "max connections {})\n",
@@ -437,13 +411,13 @@ rill::Task<int> run_server(const Options& opt, demo::App& app, rill::signal::Sig
   auto rejects = std::make_shared<rill::sync::Semaphore>(64);
   AcceptBackoff backoff("demo_server");
   for (;;) {
-    auto r = co_await rill::select(accept_one(*listener), cancelled(stop.draining));
+    auto r = co_await rill::select(listener->accept(), stop.draining.cancelled());
     if (r.index() == 1) break;
     auto& accepted = std::get<0>(r);
     if (!accepted) {
       if (!AcceptBackoff::is_exhaustion(accepted.error())) continue;  // e.g. ECONNABORTED
-      auto slept = co_await rill::select(nap(backoff.on_exhausted(accepted.error())),
-                                         cancelled(stop.draining));
+      auto slept = co_await rill::select(rill::sleep(backoff.on_exhausted(accepted.error())),
+                                         stop.draining.cancelled());
       if (slept.index() == 1) break;
       continue;
     }
@@ -466,10 +440,9 @@ rill::Task<int> run_server(const Options& opt, demo::App& app, rill::signal::Sig
   tracker.close();
   const auto left = tracker.len();
   // Every task answers within the drain timeout plus one send timeout; give up after that.
-  auto drained =
-      co_await rill::timeout(opt.drain_timeout +
-                                 std::min<std::chrono::milliseconds>(opt.send_timeout, 5s),
-                             wait_tracked(tracker));
+  auto drained = co_await rill::timeout(
+      opt.drain_timeout + std::min<std::chrono::milliseconds>(opt.send_timeout, 5s),
+      tracker.wait());
   fmt::print("demo_server: stopped ({} connections open at shutdown, {}; {} requests served)\n",
              left, drained ? "all finished" : "timed out waiting for them", app.requests.load());
   signals.abort();
@@ -497,11 +470,6 @@ int main(int argc, char** argv) {
   // line, and coroutines then print without calling (blocking) fflush themselves.
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   const std::size_t cpus = std::max(1u, std::thread::hardware_concurrency());
-
-  // Install the handlers before anything else: from here on SIGINT/SIGTERM start the graceful
-  // shutdown instead of killing the process.
-  rill::signal::Signal sigint(SIGINT);
-  rill::signal::Signal sigterm(SIGTERM);
 
   auto builder = rill::Builder::new_multi_thread();
   builder.thread_name("demo-worker");
@@ -537,7 +505,7 @@ int main(int argc, char** argv) {
   int rc = 0;
   try {
     auto rt = builder.build();
-    rc = rt.block_on(run_server(opt, app, sigint, sigterm));
+    rc = rt.block_on(run_server(opt, app));
     std::move(rt).shutdown_timeout(5s);
   } catch (const std::exception& e) {
     fmt::print(stderr, "demo_server: {}\n", e.what());

@@ -34,10 +34,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-rill::Task<rill::io::Result<std::size_t>> read_some(rill::net::TcpStream& s, std::span<char> buf) {
-  co_return co_await s.read(buf);
-}
-
 // Echoes until the peer closes its side (read yields 0), an error (e.g. a reset) happens, or
 // the peer sent nothing for `idle`. The permit is held for the connection's lifetime and
 // released when the task ends.
@@ -45,27 +41,13 @@ rill::Task<void> echo(rill::net::TcpStream stream, rill::sync::OwnedSemaphorePer
                       std::chrono::milliseconds idle) {
   std::vector<char> buf(16 * 1024);  // on the heap: the coroutine frame stays small
   for (;;) {
-    auto r = co_await rill::timeout(idle, read_some(stream, std::span<char>(buf)));
+    auto r = co_await rill::timeout(idle, stream.read(std::span<char>(buf)));
     if (!r) co_return;  // idle for too long
     auto& n = *r;
     if (!n || *n == 0) co_return;
     auto w = co_await stream.write_all(std::span<const char>(buf.data(), *n));
     if (!w) co_return;
   }
-}
-
-rill::Task<rill::io::Result<std::pair<rill::net::TcpStream, rill::net::SocketAddr>>> accept_one(
-    rill::net::TcpListener& l) {
-  co_return co_await l.accept();
-}
-
-// Completes at the next delivery of `sig` (a Task, so rill::select can race it).
-rill::Task<void> next_signal(rill::signal::Signal& sig) {
-  co_await sig.recv();
-}
-
-rill::Task<void> nap(std::chrono::milliseconds d) {
-  co_await rill::sleep(d);
 }
 
 /// Accept failures for lack of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM) come in
@@ -137,14 +119,14 @@ rill::Task<int> serve(std::uint16_t port, std::chrono::milliseconds idle, std::s
     if (!permit) break;
     // Race the next connection against Ctrl-C: whichever comes first wins, the other is
     // cancelled (rill::select destroys the loser at its suspension point).
-    auto next = co_await rill::select(accept_one(*listener), next_signal(sigint));
+    auto next = co_await rill::select(listener->accept(), sigint.recv());
     if (next.index() == 1) break;
     auto& accepted = std::get<0>(next);
     if (!accepted) {
       if (!AcceptBackoff::is_exhaustion(accepted.error())) continue;  // e.g. ECONNABORTED
       // Out of descriptors: the listener stays usable, but retrying at once would spin.
       auto slept =
-          co_await rill::select(nap(backoff.on_exhausted(accepted.error())), next_signal(sigint));
+          co_await rill::select(rill::sleep(backoff.on_exhausted(accepted.error())), sigint.recv());
       if (slept.index() == 1) break;
       continue;
     }

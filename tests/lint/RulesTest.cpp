@@ -72,7 +72,9 @@ TEST(BuiltinRules, NameListsForTheChecks) {
   EXPECT_TRUE(Rules::contains(R->OffloadFunctions, "rill::spawn_blocking"));
   EXPECT_TRUE(Rules::contains(R->OffloadFunctions, "::rill::block_in_place"));
   for (const char* S : {"rill::spawn", "rill::Runtime::spawn", "rill::Handle::spawn",
-                        "rill::JoinSet::spawn", "std::async", "std::thread"})
+                        "rill::JoinSet::spawn", "rill::TaskTracker::spawn",
+                        "rill::TaskTracker::spawn_on", "rill::task::Builder::spawn",
+                        "rill::task::Builder::spawn_on", "std::async", "std::thread"})
     EXPECT_TRUE(Rules::contains(R->SpawnFunctions, S)) << S;
   EXPECT_TRUE(Rules::contains(R->JoinAllFunctions, "rill::join_all"));
   for (const char* B : {"rill::sync::OwnedSemaphorePermit", "rill::sync::Semaphore::acquire_owned",

@@ -113,6 +113,12 @@ TEST(Signal, UncatchableSignalIsAnError) {
   }());
 }
 
+// Like Tokio (which panics), creating a Signal outside a runtime is an error at once.
+TEST(Signal, CreatedOutsideRuntimeThrowsAtOnce) {
+  EXPECT_THROW(rill::signal::Signal(SIGUSR1), rill::RuntimeError);
+  EXPECT_THROW((void)rill::signal::ctrl_c(), rill::RuntimeError);
+}
+
 // A wait that loses a select deregisters: 100k cancelled waits leave no waiter behind (the old
 // waiter vector grew by one waker per cancelled wait until the signal arrived).
 TEST(Signal, CancelledWaitsLeaveNoWaiter) {
@@ -157,8 +163,8 @@ TEST(Signal, WaitsThatLoseASelectDeregister) {
   // An accept loop racing every accept against a Signal must not leave one registration per
   // iteration behind (memory growth under connection churn or fd exhaustion).
   auto rt = rill::Builder::new_current_thread().build();
-  rill::signal::Signal sig(SIGUSR2);
-  rt.block_on([](rill::signal::Signal& sig) -> rill::Task<void> {
+  rt.block_on([]() -> rill::Task<void> {
+    rill::signal::Signal sig(SIGUSR2);  // inside the runtime: outside, creating one throws
     for (int i = 0; i < 20000; ++i) {
       auto r = co_await rill::select(recv_once(sig), yield_once());
       EXPECT_EQ(r.index(), 1u);
@@ -176,5 +182,5 @@ TEST(Signal, WaitsThatLoseASelectDeregister) {
     got.store(true);
     sender.join();
     EXPECT_EQ(rill::signal::detail::waiter_count(SIGUSR2), 0u);
-  }(sig));
+  }());
 }

@@ -36,8 +36,9 @@ std::size_t waiter_count(int signo);
 /// signal existed (after the handler was installed) go to the next Signal created, as in Tokio,
 /// whose driver hands a delivery to the listeners present when it next runs. Creating it installs the handler, so the process
 /// no longer takes the signal's default action (e.g. SIGTERM no longer terminates it). Throws
-/// std::system_error if the handler cannot be installed (e.g. SIGKILL). Thread-safe to create;
-/// each Signal is awaited by one task at a time. Mirrors tokio::signal::unix::Signal.
+/// std::system_error if the handler cannot be installed (e.g. SIGKILL), and RuntimeError at once
+/// when created outside a rill runtime (Tokio panics). Thread-safe to create; each Signal is
+/// awaited by one task at a time. Mirrors tokio::signal::unix::Signal.
 class Signal {
  public:
   explicit Signal(int signo);

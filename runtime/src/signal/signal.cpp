@@ -1,6 +1,8 @@
 // signal/signal.cpp: process-wide signal registrations, the handler and the dispatch thread.
 #include "rill/signal.hpp"
 
+#include "rill/runtime.hpp"
+
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -163,7 +165,15 @@ std::size_t waiter_count(int signo) {
 
 }  // namespace detail
 
-Signal::Signal(int signo) : signo_(signo) {
+namespace {
+int checked_in_runtime(int signo) {
+  if (!rill::detail::t_ctx.sched && !rill::detail::current_task())
+    rill::detail::throw_no_runtime("rill::signal::Signal");
+  return signo;
+}
+}  // namespace
+
+Signal::Signal(int signo) : signo_(checked_in_runtime(signo)) {
   std::lock_guard lk(detail::registry().mu);
   reg_ = detail::register_locked(signo);
   // Deliveries that arrived while no Signal existed count as not yet seen by this one; the
