@@ -46,6 +46,7 @@
 #include <thread>
 #include <vector>
 
+#include "../common/accept_backoff.hpp"
 #include "handlers.hpp"
 #include "http.hpp"
 
@@ -332,55 +333,6 @@ rill::Task<void> watch_signals(rill::signal::Signal sigint, rill::signal::Signal
   stop.abandon.cancel();
 }
 
-/// Accept failures for lack of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM) come in
-/// episodes. The loop sleeps after each (10 ms doubling to 500 ms, as hyper's accept loop
-/// sleeps: the pending connection stays in the backlog, so retrying at once would spin, and
-/// the cap keeps the loop serving within half a second of descriptors coming back). The log
-/// says when an episode starts and when it ends (the first accept after a second without
-/// failures), nothing in between. One per accept loop; not thread-safe.
-class AcceptBackoff {
- public:
-  explicit AcceptBackoff(std::string_view who) : who_(who) {}
-
-  /// True for the errors above; other accept errors (e.g. ECONNABORTED) are transient.
-  static bool is_exhaustion(const std::error_code& e) {
-    const int v = e.value();
-    return e.category() == std::system_category() &&
-           (v == EMFILE || v == ENFILE || v == ENOBUFS || v == ENOMEM);
-  }
-  /// After a failed accept for lack of resources: logs if an episode starts; returns how long
-  /// to sleep before the next accept.
-  std::chrono::milliseconds on_exhausted(const std::error_code& e) {
-    if (failures_++ == 0) {
-      fmt::print(stderr, "{}: accept failed: {}; backing off until it recovers\n", who_,
-                 e.message());
-      started_ = std::chrono::steady_clock::now();
-    }
-    last_failure_ = std::chrono::steady_clock::now();
-    const auto d = delay_;
-    delay_ = std::min<std::chrono::milliseconds>(delay_ * 2, std::chrono::milliseconds(500));
-    return d;
-  }
-  /// After a successful accept: ends the episode once a second passed without failures.
-  void on_accepted() {
-    delay_ = std::chrono::milliseconds(10);
-    if (failures_ == 0) return;
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last_failure_ < std::chrono::seconds(1)) return;
-    const auto ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(last_failure_ - started_).count();
-    fmt::print(stderr, "{}: accepting again ({} failed accepts over {} ms)\n", who_, failures_,
-               ms);
-    failures_ = 0;
-  }
-
- private:
-  std::string_view who_;
-  std::uint64_t failures_ = 0;  ///< in the current episode; 0: none
-  std::chrono::milliseconds delay_{10};
-  std::chrono::steady_clock::time_point started_, last_failure_;
-};
-
 rill::Task<int> run_server(const Options& opt, demo::App& app) {
   // Install the handlers before anything else: from here on SIGINT/SIGTERM start the graceful
   // shutdown instead of killing the process. A Signal is created inside the runtime.
@@ -409,13 +361,14 @@ rill::Task<int> run_server(const Options& opt, demo::App& app) {
   // Out of file descriptors (EMFILE/ENFILE), the loop backs off and logs once per episode.
   auto limit = std::make_shared<rill::sync::Semaphore>(opt.max_connections);
   auto rejects = std::make_shared<rill::sync::Semaphore>(64);
-  AcceptBackoff backoff("demo_server");
+  examples::AcceptBackoff backoff("demo_server");
   for (;;) {
     auto r = co_await rill::select(listener->accept(), stop.draining.cancelled());
     if (r.index() == 1) break;
     auto& accepted = std::get<0>(r);
     if (!accepted) {
-      if (!AcceptBackoff::is_exhaustion(accepted.error())) continue;  // e.g. ECONNABORTED
+      // Transient errors (e.g. ECONNABORTED): accept again at once.
+      if (!examples::AcceptBackoff::is_exhaustion(accepted.error())) continue;
       auto slept = co_await rill::select(rill::sleep(backoff.on_exhausted(accepted.error())),
                                          stop.draining.cancelled());
       if (slept.index() == 1) break;
