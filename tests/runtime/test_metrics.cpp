@@ -202,16 +202,25 @@ TEST_P(Metrics, PollTimesWithoutTheHistogram) {
       return static_cast<std::uint64_t>(m.worker_total_busy_duration(w).count());
     });
   };
+  auto poll_time_now = [&] {
+    return sum_workers(m, [&](std::size_t w) {
+      return static_cast<std::uint64_t>(m.worker_total_poll_time(w).count());
+    });
+  };
+  auto mean_now = [&] {
+    return sum_workers(m, [&](std::size_t w) {
+      return static_cast<std::uint64_t>(m.worker_mean_poll_time(w).count());
+    });
+  };
+  // The worker publishes busy time, poll time and the mean one after another, not as one
+  // snapshot: wait (bounded) until all three show the run.
   const auto until = std::chrono::steady_clock::now() + 10s;
-  while (busy_now() < 2'000'000u && std::chrono::steady_clock::now() < until)
+  while ((busy_now() < 2'000'000u || poll_time_now() < 2'000'000u || mean_now() == 0) &&
+         std::chrono::steady_clock::now() < until)
     std::this_thread::sleep_for(1ms);
   const auto busy = busy_now();
-  const auto poll_time = sum_workers(m, [&](std::size_t w) {
-    return static_cast<std::uint64_t>(m.worker_total_poll_time(w).count());
-  });
-  const auto mean = sum_workers(m, [&](std::size_t w) {
-    return static_cast<std::uint64_t>(m.worker_mean_poll_time(w).count());
-  });
+  const auto poll_time = poll_time_now();
+  const auto mean = mean_now();
   EXPECT_GE(busy, 2'000'000u);
   EXPECT_GE(poll_time, 2'000'000u);
   EXPECT_LE(poll_time, busy);
