@@ -7,7 +7,7 @@
 // (Go's sysmon finds long-running goroutines the same way), interrupts that worker with
 // a signal (SIGURG, default-ignored), captures its native stack and the task's chain of awaiting
 // coroutines inside the handler, and reports them through Builder::on_long_poll. No peer does
-// this: tokio-console has no blocking warning (console issue #150), eBPF tools see the victims,
+// this: tokio-console has no blocking warning, eBPF tools see the victims,
 // not the blocker. Handle::dump() lists every live task with its suspended async stack (like
 // tokio's task dumps, without stopping the workers).
 #pragma once
