@@ -97,6 +97,28 @@ TEST(PausedClock, BlockingWorkInhibitsAutoAdvance) {
   }());
 }
 
+TEST(PausedClock, BlockingJobFinishingAsTheRuntimeParksDoesNotAdvance) {
+  // While a blocking job runs, a paused runtime waits for it in 10 ms real-time steps and,
+  // between steps, decides whether to advance the clock. A job that ends inside that decision
+  // wakes its task after the run queues were read and before its pool thread counts itself
+  // idle: the clock must not jump to the 1 h timer then. Job lengths spread over 0.5-14 ms put
+  // completions all over the step; on the old order of reads, a 3 ms pause inserted between
+  // them failed a third of these rounds.
+  auto rt = paused();
+  rt.block_on([]() -> Task<void> {
+    int elapsed = 0;
+    for (int i = 0; i < 60; ++i) {
+      const auto d = std::chrono::microseconds(500 + (i % 20) * 730);
+      auto r = co_await rill::timeout(1h, rill::spawn_blocking([d] {
+                                        std::this_thread::sleep_for(d);
+                                        return 7;
+                                      }));
+      if (!r.has_value()) ++elapsed;
+    }
+    EXPECT_EQ(elapsed, 0);
+  }());
+}
+
 TEST(PausedClock, OnlyOnCurrentThread) {
   EXPECT_THROW((void)rill::Builder::new_multi_thread().worker_threads(1).start_paused(true).build(),
                rill::RuntimeError);

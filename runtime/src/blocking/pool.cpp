@@ -276,6 +276,11 @@ std::size_t BlockingPool::num_idle_threads() const {
   return shared_->num_idle;
 }
 
+bool BlockingPool::is_busy() const {
+  std::lock_guard lk(shared_->mu);
+  return shared_->depth > 0 || shared_->num_th > shared_->num_idle;
+}
+
 std::size_t BlockingPool::queue_depth() const {
   std::lock_guard lk(shared_->mu);
   return shared_->depth;

@@ -89,6 +89,10 @@ class BlockingPool {
   std::size_t num_idle_threads() const;
   /// Jobs queued and not yet picked up by a thread.
   std::size_t queue_depth() const;
+  /// True while a job is queued or running (a thread not idle), read in one critical section.
+  /// A job's completion (its task's wake-up) happens before its thread counts itself idle, so
+  /// a caller that sees false afterwards sees every such wake-up.
+  bool is_busy() const;
 
   struct Shared;  // internal; public only so the thread entry point can name it
 

@@ -657,9 +657,13 @@ void Scheduler::park(Core* core, bool allow_block) noexcept {
 
 void Scheduler::park_paused(Core* core) noexcept {
   core->driver.park(0);  // reap what is ready: a completion may wake a task first
+  // Read the blocking pool before the queues: a job wakes its task before its pool thread counts
+  // itself idle, so once the pool is seen idle, the wake-up of every finished job is already in
+  // a queue checked below. (The other order let a job that ended between the two reads advance
+  // the clock past a timeout still waiting for it.)
+  const bool blocking_busy = blocking_->is_busy();
   if (core->lifo || !core->run_queue.empty() || !core->deferred.empty() || !inject_.empty()) return;
-  BlockingPool& pool = *blocking_;
-  if (pool.queue_depth() > 0 || pool.num_threads() > pool.num_idle_threads()) {
+  if (blocking_busy) {
     // A blocking job runs: its completion is the next event, not a timer (Tokio inhibits
     // auto-advance while spawn_blocking work runs). Wait for it in short real-time steps.
     core->driver.park(10'000'000);
