@@ -570,6 +570,42 @@ TEST_P(Tcp, DroppedListenerClosesUntakenConnections) {
   }());
 }
 
+TEST_P(Tcp, ConnectFromAThreadThatDoesNotDriveTheSocket) {
+  // After block_in_place the task runs on a thread that gave its core away: the socket it
+  // creates is registered with a driver another thread is polling at that very moment, so the
+  // connection's completion can be seen by that thread before connect() has even returned here.
+  // Every connect must still complete (none may wait forever for an edge already consumed).
+  if (!GetParam().multi) GTEST_SKIP() << "block_in_place needs a multi_thread runtime";
+  auto rt = make_rt(GetParam());
+  rt.block_on([]() -> rill::Task<void> {
+    auto l = TcpListener::bind(SocketAddr::parse("127.0.0.1:0").value());
+    CO_ASSERT_TRUE(l.has_value());
+    const auto addr = l->local_addr().value();
+    constexpr int kConns = 400 / kScale;
+    auto acceptor = rill::spawn([](TcpListener l) -> rill::Task<int> {
+      int n = 0;
+      while (n < kConns) {
+        auto a = co_await l.accept();
+        if (!a) break;
+        ++n;
+      }
+      co_return n;
+    }(std::move(*l)));
+    int stuck = 0, failed = 0;
+    for (int i = 0; i < kConns; ++i) {
+      rill::block_in_place([] {});  // hand this worker's core to a new thread
+      auto c = co_await rill::timeout(3s, TcpStream::connect(addr));
+      if (!c.has_value()) {
+        if (++stuck == 3) break;  // enough to show it; each costs the whole timeout
+      } else if (!c->has_value())
+        ++failed;
+    }
+    EXPECT_EQ(stuck, 0);
+    EXPECT_EQ(failed, 0);
+    if (stuck == 0) EXPECT_EQ(co_await acceptor, kConns - failed);
+  }());
+}
+
 TEST(TcpBackend, ExplicitEpollReportsEpoll) {
   auto rt = rill::Builder::new_current_thread().io_backend(rill::IoBackend::Epoll).build();
   EXPECT_EQ(

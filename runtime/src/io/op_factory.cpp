@@ -144,7 +144,12 @@ IoOp* io_connect(IoHandle* h, const void* a, std::uint32_t len) {
   std::memcpy(&op->addr, a, std::min<std::size_t>(len, sizeof op->addr));
   op->addrlen = len;
   if (op->mode == OpMode::Ready) {
-    // Start the connection now; readiness (writable) reports the outcome.
+    // Start the connection now; readiness (writable) reports the outcome. Clear the optimistic
+    // writable bit first: only an edge after connect() says it is done, and the driver that
+    // delivers it may run on another thread, before connect() even returns here (clearing the
+    // bit afterwards would erase that edge and leave the connect waiting forever). An edge that
+    // predates connect() may set the bit again; the readiness check (poll + SO_ERROR) tells.
+    h->reg->readiness.fetch_and(~kWritable, std::memory_order_acq_rel);
     if (::connect(h->fd, static_cast<const sockaddr*>(a), len) == 0) {
       op->mode = OpMode::Sync;
       op->res = 0;
@@ -153,9 +158,6 @@ IoOp* io_connect(IoHandle* h, const void* a, std::uint32_t len) {
       op->mode = OpMode::Sync;
       op->res = -errno;
       op->state.store(opstate::DONE, std::memory_order_relaxed);
-    } else {
-      // Clear the optimistic writable bit: only the connect's edge says it is done.
-      h->reg->readiness.fetch_and(~kWritable, std::memory_order_acq_rel);
     }
   }
   return op;
