@@ -9,9 +9,9 @@
 #include <atomic>
 #include <cerrno>
 #include <climits>
-#include <ctime>
 #include <condition_variable>
 #include <cstdint>
+#include <ctime>
 #include <exception>
 #include <mutex>
 #include <stdexcept>
@@ -91,9 +91,9 @@ bool futex_wait_until(std::atomic<std::uint32_t>& word, std::uint32_t seen,
   timespec ts{};
   ts.tv_sec = static_cast<time_t>(ns.count() / 1'000'000'000);
   ts.tv_nsec = static_cast<long>(ns.count() % 1'000'000'000);
-  const long rc = ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word),
-                            FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, seen, &ts, nullptr,
-                            FUTEX_BITSET_MATCH_ANY);
+  const long rc =
+      ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word),
+                FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, seen, &ts, nullptr, FUTEX_BITSET_MATCH_ANY);
   return !(rc == -1 && errno == ETIMEDOUT);
 }
 
@@ -133,8 +133,9 @@ void run_worker(BlockingPool::Shared& s, std::uint64_t id) noexcept {
     const auto deadline = deadline_after(s.cfg.keep_alive);
     bool claimed = false;
     while (!s.shutdown) {
-      // The word is read under the lock: a spawn() that claims us after we unlock bumps it
-      // first, so the futex wait then returns at once instead of missing the wake-up.
+      // The word is read under the lock. A spawn() claims under the lock and bumps the word
+      // before waking, so a claim made after we unlock makes the futex wait return at once
+      // instead of missing the wake-up.
       const std::uint32_t seen = s.wake_seq.load(std::memory_order_relaxed);
       lk.unlock();
       const bool in_time = futex_wait_until(s.wake_seq, seen, deadline);
