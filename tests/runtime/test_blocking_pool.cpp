@@ -142,6 +142,34 @@ TEST(BlockingPool, IdleThreadIsReused) {
   EXPECT_EQ(pool.num_threads(), 1u);  // sequential jobs never needed a second thread
 }
 
+// Each wake-up claims one idle thread: two jobs spawned back to back while one thread is idle
+// get two threads (the second one new), so two jobs that wait for each other both run. Repeated
+// so that the spawns meet the idle thread in every state (awake, going to sleep, asleep).
+TEST(BlockingPool, BackToBackJobsGetOneThreadEach) {
+  BlockingPool pool(config(8));
+  for (int round = 0; round < 200; ++round) {
+    std::atomic<int> warm{0};
+    ASSERT_TRUE(pool.spawn(FnJob::make([&] { warm.fetch_add(1); })));
+    while (warm.load() == 0) {
+    }
+    // Rendezvous: each job waits (bounded) for the other to have started.
+    std::atomic<int> arrived{0}, met{0};
+    auto job = [&] {
+      arrived.fetch_add(1);
+      const auto end = std::chrono::steady_clock::now() + 10s;
+      while (arrived.load() < 2 && std::chrono::steady_clock::now() < end)
+        std::this_thread::yield();
+      if (arrived.load() == 2) met.fetch_add(1);
+    };
+    ASSERT_TRUE(pool.spawn(FnJob::make(job)));
+    ASSERT_TRUE(pool.spawn(FnJob::make(job)));
+    ASSERT_TRUE(eventually([&] { return met.load() == 2; }, 20s)) << "round " << round;
+    // Nothing is queued or running once both are done and their threads are idle again.
+    ASSERT_TRUE(eventually([&] { return pool.queue_depth() == 0 && !pool.is_busy(); }));
+  }
+  EXPECT_LE(pool.num_threads(), 8u);
+}
+
 TEST(BlockingPool, IdleThreadsExitAfterKeepAlive) {
   std::atomic<int> starts{0}, stops{0};
   BlockingPoolConfig c = config(4, 50ms);

@@ -1,12 +1,17 @@
 // Blocking thread pool; see pool.hpp. Follows tokio/src/runtime/blocking/pool.rs.
 #include "blocking/pool.hpp"
 
+#include <linux/futex.h>
 #include <pthread.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
 #include <climits>
 #include <condition_variable>
 #include <cstdint>
+#include <ctime>
 #include <exception>
 #include <mutex>
 #include <stdexcept>
@@ -21,7 +26,10 @@ struct BlockingPool::Shared {
   const BlockingPoolConfig cfg;
 
   mutable std::mutex mu;
-  std::condition_variable work_cv;  // idle threads wait here
+  // Idle threads sleep on this futex word; spawn() and shutdown() bump it and wake them. Not a
+  // std::condition_variable: glibc's condvar re-takes the mutex in its "contended" state after
+  // every wake-up, so each job then paid a second futex syscall (the wake on unlock) for nobody.
+  std::atomic<std::uint32_t> wake_seq{0};
   std::condition_variable exit_cv;  // shutdown() waits here for threads to exit
 
   // FIFO queue of jobs not yet started.
@@ -75,6 +83,31 @@ void call_hook(const std::function<void()>& hook) noexcept {
   if (hook) hook();
 }
 
+// Sleeps while `word` still holds `seen`, until woken or the CLOCK_MONOTONIC `deadline` (the
+// steady_clock's clock on Linux) passes. Returns false once the deadline has passed.
+bool futex_wait_until(std::atomic<std::uint32_t>& word, std::uint32_t seen,
+                      std::chrono::steady_clock::time_point deadline) noexcept {
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch());
+  timespec ts{};
+  ts.tv_sec = static_cast<time_t>(ns.count() / 1'000'000'000);
+  ts.tv_nsec = static_cast<long>(ns.count() % 1'000'000'000);
+  const long rc =
+      ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word),
+                FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, seen, &ts, nullptr, FUTEX_BITSET_MATCH_ANY);
+  return !(rc == -1 && errno == ETIMEDOUT);
+}
+
+void futex_wake(std::atomic<std::uint32_t>& word, int n) noexcept {
+  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE | FUTEX_PRIVATE_FLAG, n,
+            nullptr, nullptr, 0);
+}
+
+// Bumps the wake word (so a thread about to sleep on the old value does not) and wakes `n`.
+void wake_idle(BlockingPool::Shared& s, int n) noexcept {
+  s.wake_seq.fetch_add(1, std::memory_order_release);
+  futex_wake(s.wake_seq, n);
+}
+
 std::chrono::steady_clock::time_point deadline_after(std::chrono::nanoseconds d) {
   // Saturate instead of overflowing the clock for huge durations.
   constexpr auto kMax = std::chrono::hours(24 * 365 * 100);
@@ -100,15 +133,20 @@ void run_worker(BlockingPool::Shared& s, std::uint64_t id) noexcept {
     const auto deadline = deadline_after(s.cfg.keep_alive);
     bool claimed = false;
     while (!s.shutdown) {
-      const auto status = s.work_cv.wait_until(lk, deadline);
+      // The word is read under the lock. A spawn() claims under the lock and bumps the word
+      // before waking, so a claim made after we unlock makes the futex wait return at once
+      // instead of missing the wake-up.
+      const std::uint32_t seen = s.wake_seq.load(std::memory_order_relaxed);
+      lk.unlock();
+      const bool in_time = futex_wait_until(s.wake_seq, seen, deadline);
+      lk.lock();
       if (s.num_notify != 0) {
         // A legitimate wake-up: spawn() already took us off num_idle.
         --s.num_notify;
         claimed = true;
         break;
       }
-      if (!s.shutdown && status == std::cv_status::timeout &&
-          std::chrono::steady_clock::now() >= deadline) {
+      if (!s.shutdown && !in_time && std::chrono::steady_clock::now() >= deadline) {
         // Keep-alive expired (tokio: thread_keep_alive): leave on our own.
         --s.num_idle;
         --s.num_th;
@@ -218,7 +256,7 @@ bool BlockingPool::spawn(BlockingJob* job) {
   // Signal after unlocking: a thread woken while we still held the lock would only block on it
   // again (a futex sleep and a second wake per job). The claim (num_notify) was made under the
   // lock, so whichever idle thread wakes takes it.
-  if (notify) s.work_cv.notify_one();
+  if (notify) wake_idle(s, 1);
   return true;
 }
 
@@ -230,8 +268,8 @@ void BlockingPool::shutdown(std::optional<std::chrono::nanoseconds> timeout) {
   BlockingJob* queued = s.head;
   s.head = s.tail = nullptr;
   s.depth = 0;
-  s.work_cv.notify_all();
   lk.unlock();
+  wake_idle(s, INT_MAX);
 
   // Cancel jobs that never started, outside the lock (cancel may do anything but spawn()).
   while (queued) {

@@ -68,7 +68,7 @@ class BlockingPool {
 
   /// Queues `job` (FIFO) and wakes one idle thread, or starts a new thread while fewer than
   /// max_threads exist (otherwise the job waits for a busy thread). Cost when a thread is
-  /// idle: one mutex acquisition and one condition-variable notify.
+  /// idle: one mutex acquisition and one futex wake (the woken thread pays one futex wait).
   ///
   /// Returns true when the pool took ownership of the job. Returns false, without touching
   /// the job, once shutdown() has begun, or when no pool thread exists and a new one cannot be
