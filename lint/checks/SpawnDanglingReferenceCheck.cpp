@@ -31,6 +31,7 @@ constexpr const char* kDefaultSpawnFunctions =
     "rill::Handle::spawn_blocking";
 constexpr const char* kDefaultViewTypes = "std::basic_string_view;std::span";
 constexpr const char* kDefaultJoinMethods = "join;join_all;join_next;wait;shutdown";
+constexpr const char* kDefaultTaskOwners = "rill::Runtime;rill::runtime::Runtime";
 constexpr unsigned kMaxDepth = 6;
 
 std::vector<std::string> splitNames(llvm::StringRef Value) {
@@ -228,10 +229,7 @@ class Analyzer {
         if (const auto* VD = llvm::dyn_cast<VarDecl>(V))
           R = VD->isInitCapture() ? lvalueReferent(VD->getInit(), 0) : varReferent(VD, 0);
         else if (const auto* BD = llvm::dyn_cast<BindingDecl>(V))
-          R = varReferent(BD->getHoldingVar()
-                              ? BD->getHoldingVar()
-                              : llvm::dyn_cast_or_null<VarDecl>(BD->getDecomposedDecl()),
-                          0);
+          R = bindingDeclReferent(BD, 0);
         if (R && R.K == Referent::Local && !R.Var) R.Var = V;
         if (R) add(R, Loc, "a capture by reference");
         continue;
@@ -308,6 +306,15 @@ class Analyzer {
     return Referent::local(VD);
   }
 
+  /// A structured binding names (a part of) the decomposed object, also for tuple-like types
+  /// (whose get<I> returns a reference into it).
+  Referent bindingDeclReferent(const BindingDecl* BD, unsigned Depth) {
+    const auto* DD = llvm::dyn_cast_or_null<VarDecl>(BD->getDecomposedDecl());
+    Referent R = varReferent(DD, Depth);
+    if (R.K == Referent::Local && R.Var == DD) R.Var = BD;
+    return R;
+  }
+
   const CXXForRangeStmt* rangeForOf(const VarDecl* VD) {
     auto Parents = Ctx.getParents(*VD);
     if (Parents.empty()) return nullptr;
@@ -345,14 +352,8 @@ class Analyzer {
     if (const auto* DRE = llvm::dyn_cast<DeclRefExpr>(E)) {
       if (DRE->refersToEnclosingVariableOrCapture()) return {};
       if (const auto* VD = llvm::dyn_cast<VarDecl>(DRE->getDecl())) return varReferent(VD, Depth);
-      if (const auto* BD = llvm::dyn_cast<BindingDecl>(DRE->getDecl())) {
-        if (const VarDecl* HV = BD->getHoldingVar()) return varReferent(HV, Depth);
-        if (const auto* DD = llvm::dyn_cast_or_null<VarDecl>(BD->getDecomposedDecl())) {
-          Referent R = varReferent(DD, Depth);
-          if (R.K == Referent::Local) R.Var = BD;
-          return R;
-        }
-      }
+      if (const auto* BD = llvm::dyn_cast<BindingDecl>(DRE->getDecl()))
+        return bindingDeclReferent(BD, Depth);
       return {};
     }
     if (const auto* ME = llvm::dyn_cast<MemberExpr>(E)) {
@@ -551,14 +552,17 @@ SpawnDanglingReferenceCheck::SpawnDanglingReferenceCheck(llvm::StringRef Name,
       SpawnFunctionsOption(Options.get("SpawnFunctions", kDefaultSpawnFunctions)),
       ViewTypesOption(Options.get("ViewTypes", kDefaultViewTypes)),
       JoinMethodsOption(Options.get("JoinMethods", kDefaultJoinMethods)),
+      TaskOwnersOption(Options.get("TaskOwners", kDefaultTaskOwners)),
       SpawnFunctions(splitNames(SpawnFunctionsOption)),
       ViewTypes(splitNames(ViewTypesOption)),
-      JoinMethods(splitNames(JoinMethodsOption)) {}
+      JoinMethods(splitNames(JoinMethodsOption)),
+      TaskOwners(splitNames(TaskOwnersOption)) {}
 
 void SpawnDanglingReferenceCheck::storeOptions(clang::tidy::ClangTidyOptions::OptionMap& Opts) {
   Options.store(Opts, "SpawnFunctions", SpawnFunctionsOption);
   Options.store(Opts, "ViewTypes", ViewTypesOption);
   Options.store(Opts, "JoinMethods", JoinMethodsOption);
+  Options.store(Opts, "TaskOwners", TaskOwnersOption);
 }
 
 void SpawnDanglingReferenceCheck::registerMatchers(MatchFinder* Finder) {
@@ -613,8 +617,16 @@ void SpawnDanglingReferenceCheck::check(const MatchFinder::MatchResult& Result) 
   // container of handles, or the set / tracker the spawn was called on.
   bool DirectlyAwaited = false;
   llvm::SmallPtrSet<const VarDecl*, 4> Holders;
+  // A local runtime that owns its tasks (its destructor cancels and destroys them), declared
+  // after the referent: it is destroyed first.
+  const VarDecl* Owner = nullptr;
   if (const auto* MCE = llvm::dyn_cast<CXXMemberCallExpr>(Call))
-    if (const VarDecl* O = declRefVar(MCE->getImplicitObjectArgument())) Holders.insert(O);
+    if (const VarDecl* O = declRefVar(MCE->getImplicitObjectArgument())) {
+      Holders.insert(O);
+      if (O->hasLocalStorage() && !O->getType()->isReferenceType())
+        if (const CXXRecordDecl* RD = getRecord(O->getType()))
+          if (matchesQualifiedName(qualifiedRecordName(RD), TaskOwners)) Owner = O;
+    }
   DynTypedNode Node = DynTypedNode::create(*static_cast<const Stmt*>(Call));
   for (unsigned Steps = 0; Steps < 16; ++Steps) {
     auto Parents = Ctx.getParents(Node);
@@ -642,6 +654,9 @@ void SpawnDanglingReferenceCheck::check(const MatchFinder::MatchResult& Result) 
   std::string SpawnerName = displayName(Spawner);
   for (const Finding& F : A.Findings) {
     // Joined in the referent's scope after the spawn?
+    if (F.R.K == Referent::Local && Owner &&
+        SM.isBeforeInTranslationUnit(F.R.Var->getLocation(), Owner->getLocation()))
+      continue;
     if (F.R.K == Referent::Local && !Holders.empty()) {
       const Stmt* Scope = nullptr;
       if (llvm::isa<ParmVarDecl>(F.R.Var)) {

@@ -31,6 +31,9 @@ namespace rill::lint {
 ///    class names that refer to storage they do not own.
 ///  - JoinMethods (string, default "join;join_all;join_next;wait;shutdown"): methods of the
 ///    handle / set / tracker that, co_awaited, wait for the spawned tasks.
+///  - TaskOwners (string, default "rill::Runtime;rill::runtime::Runtime"): classes whose
+///    destructor destroys the tasks spawned on them; a spawn on a local of such a class declared
+///    after the referent is not reported.
 ///
 /// Thread-compatible (one instance per clang-tidy run).
 class SpawnDanglingReferenceCheck : public clang::tidy::ClangTidyCheck {
@@ -48,9 +51,11 @@ class SpawnDanglingReferenceCheck : public clang::tidy::ClangTidyCheck {
   std::string SpawnFunctionsOption;
   std::string ViewTypesOption;
   std::string JoinMethodsOption;
+  std::string TaskOwnersOption;
   std::vector<std::string> SpawnFunctions;
   std::vector<std::string> ViewTypes;
   std::vector<std::string> JoinMethods;
+  std::vector<std::string> TaskOwners;
   /// Raw encodings of locations already reported (template instantiations share locations).
   llvm::DenseSet<unsigned> Reported;
 };

@@ -1,6 +1,7 @@
 // Fixture for rill-spawn-dangling-reference. Expectations are inline in clang-tidy style;
 // tests/lint/check_fixture.py fails on any missing or unexpected diagnostic. Must-flag and
 // must-not-flag cases sit side by side.
+#include <array>
 #include <atomic>
 #include <coroutine>
 #include <cstddef>
@@ -70,6 +71,10 @@ JoinHandle<R> spawn_blocking(F&&) { return {}; }
 template <typename T>
 Task<std::vector<T>> join_all(std::vector<JoinHandle<T>>) { co_return {}; }
 
+struct Runtime {
+  template <typename T>
+  JoinHandle<T> spawn(Task<T>) { return {}; }
+};
 struct AbortHandle {};
 template <typename T>
 struct JoinSet {
@@ -348,6 +353,60 @@ void start_logger() {
   // CHECK-MESSAGES: :[[@LINE-1]]:24: warning: 'rill::spawn' starts a task that can outlive 'start_logger' but refers to its local 'prefix' through parameter 'line' of 'log_line' (const std::string &)
 }
 
+// A view variable initialized from a local string, passed on.
+Task<void> view_of_local_string(TcpStream conn) {
+  std::string text = "payload";
+  std::string_view view = text;
+  rill::spawn(handle(std::move(conn), view));
+  // CHECK-MESSAGES: :[[@LINE-1]]:39: warning: 'rill::spawn' starts a task that can outlive 'view_of_local_string' but refers to its local 'text' through parameter 'payload' of 'handle' (std::string_view)
+  co_return;
+}
+
+// A view of a temporary string.
+Task<void> view_of_temporary(TcpStream conn) {
+  rill::spawn(handle(std::move(conn), std::string("tmp")));
+  // CHECK-MESSAGES: :[[@LINE-1]]:39: warning: 'rill::spawn' starts a task that refers to a temporary destroyed at the end of the statement through parameter 'payload' of 'handle' (std::string_view); pass it by value
+  co_return;
+}
+
+// A span over a local std::array, and a pointer from a local unique_ptr.
+Task<void> array_and_unique_ptr() {
+  std::array<char, 16> scratch{};
+  rill::spawn(checksum(scratch));
+  // CHECK-MESSAGES: :[[@LINE-1]]:24: warning: 'rill::spawn' starts a task that can outlive 'array_and_unique_ptr' but refers to its local 'scratch' through parameter 'data' of 'checksum' (std::span<const char>)
+  auto stats = std::make_unique<Stats>();
+  rill::spawn(count_into(stats.get()));
+  // CHECK-MESSAGES: :[[@LINE-1]]:26: warning: 'rill::spawn' starts a task that can outlive 'array_and_unique_ptr' but refers to its local 'stats' through parameter 'stats' of 'count_into' (Stats *)
+  co_return;
+}
+
+// A reference init-capture and a structured binding captured by reference.
+Task<void> init_capture_by_reference() {
+  std::vector<char> file(8);
+  rill::spawn_blocking([&f = file] { return f.size(); });
+  // CHECK-MESSAGES: :[[@LINE-1]]:26: warning: 'rill::spawn_blocking' starts a task that can outlive 'init_capture_by_reference' but refers to its local 'file' through a capture by reference
+  auto [name, size] = std::pair<std::string, int>("n", 1);
+  rill::spawn_blocking([&name] { return name.size(); });
+  // CHECK-MESSAGES: :[[@LINE-1]]:26: warning: 'rill::spawn_blocking' starts a task that can outlive 'init_capture_by_reference' but refers to its local 'name' through a capture by reference
+  co_return;
+}
+
+// A member coroutine of an element of a local vector.
+Task<void> session_in_local_vector() {
+  std::vector<Session> sessions(2);
+  for (auto& s : sessions) rill::spawn(s.run());
+  // CHECK-MESSAGES: :[[@LINE-1]]:40: warning: 'rill::spawn' starts a task that can outlive 'session_in_local_vector' but refers to its local 'sessions' through 'this' of 'Session::run'
+  co_return;
+}
+
+// A runtime declared before the referent outlives it (and the task).
+void runtime_outlives_referent() {
+  rill::Runtime rt;
+  Stats stats;
+  rt.spawn(count_ref(stats));
+  // CHECK-MESSAGES: :[[@LINE-1]]:22: warning: 'rill::Runtime::spawn' starts a task that can outlive 'runtime_outlives_referent' but refers to its local 'stats' through parameter 'stats' of 'count_ref' (Stats &)
+}
+
 // A handle variable that is never awaited.
 Task<void> handle_not_awaited() {
   std::string url = "u";
@@ -477,6 +536,44 @@ Task<void> session_shared() {
 Task<void> view_param(TcpStream conn, std::string_view payload) {
   rill::spawn(handle(std::move(conn), payload));
   co_return;
+}
+
+// Elements of a vector the caller owns.
+Task<void> fanout_over_callers_vector(const std::vector<std::string>& urls) {
+  for (const std::string& u : urls) rill::spawn(fetch(u));
+  co_return;
+}
+
+// A view of a string literal, through a local view variable.
+Task<void> literal_view_variable(TcpStream conn) {
+  std::string_view banner = "rill/1.0";
+  rill::spawn(handle(std::move(conn), banner));
+  co_return;
+}
+
+// A JoinSet shut down before the referent dies.
+Task<void> joinset_shutdown() {
+  std::string url = "u";
+  rill::JoinSet<int> set;
+  co_await set.spawn(fetch(url));
+  co_await set.shutdown();
+}
+
+// A spawn in a lambda that runs inside the spawner: the lambda's own locals are checked, the
+// enclosing function's are not the lambda's to judge.
+Task<void> spawn_inside_callback(std::vector<std::string> names) {
+  auto each = [](const std::vector<std::string>& v) {
+    for (const auto& n : v) rill::spawn(fetch_owned(n));
+  };
+  each(names);
+  co_return;
+}
+
+// A runtime declared after the referent is destroyed first, with its tasks.
+void runtime_destroyed_first() {
+  Stats stats;
+  rill::Runtime rt;
+  rt.spawn(count_ref(stats));
 }
 
 // Not a spawn function: a local helper of the same name in another namespace.
