@@ -9,6 +9,7 @@
 #include "checks/DiscardedAwaitableCheck.h"
 #include "checks/LargeFrameCheck.h"
 #include "checks/LockAcrossAwaitCheck.h"
+#include "checks/SpawnDanglingReferenceCheck.h"
 #include "checks/UnboundedFanoutCheck.h"
 
 namespace rill::lint {
@@ -22,6 +23,7 @@ class RillTidyModule : public clang::tidy::ClangTidyModule {
     Factories.registerCheck<UnboundedFanoutCheck>("rill-unbounded-fanout");
     Factories.registerCheck<LargeFrameCheck>("rill-large-frame");
     Factories.registerCheck<DiscardedAwaitableCheck>("rill-discarded-awaitable");
+    Factories.registerCheck<SpawnDanglingReferenceCheck>("rill-spawn-dangling-reference");
     // Last: makes RillOptions.def's options known to --verify-config.
     declareRegisteredOptions(Factories);
   }

@@ -45,11 +45,13 @@ std::string page_body(const Site& site, int i) {
   return body;
 }
 
-/// Answers one request per connection ("Connection: close"), after 2 ms of "work".
-rill::Task<void> serve_page(Site& site, rill::net::TcpStream s, rill::sync::OwnedSemaphorePermit) {
-  const int now = site.in_flight.fetch_add(1) + 1;
-  int seen = site.max_in_flight.load();
-  while (now > seen && !site.max_in_flight.compare_exchange_weak(seen, now)) {
+/// Answers one request per connection ("Connection: close"), after 2 ms of "work". The site is
+/// shared: a page task may still run after the crawler has returned.
+rill::Task<void> serve_page(std::shared_ptr<Site> site, rill::net::TcpStream s,
+                            rill::sync::OwnedSemaphorePermit) {
+  const int now = site->in_flight.fetch_add(1) + 1;
+  int seen = site->max_in_flight.load();
+  while (now > seen && !site->max_in_flight.compare_exchange_weak(seen, now)) {
   }
   // The request head, line by line, up to the empty line that ends it.
   rill::io::BufReader<rill::net::TcpStream&> reader(s);
@@ -67,17 +69,17 @@ rill::Task<void> serve_page(Site& site, rill::net::TcpStream s, rill::sync::Owne
     target.remove_prefix(10);
     std::from_chars(target.data(), target.data() + target.size(), page);
   }
-  const bool ok = page >= 0 && page < site.pages;
-  const std::string body = ok ? page_body(site, page) : "not found\n";
+  const bool ok = page >= 0 && page < site->pages;
+  const std::string body = ok ? page_body(*site, page) : "not found\n";
   const std::string resp = fmt::format(
       "HTTP/1.1 {}\r\nContent-Type: text/html\r\nContent-Length: {}\r\n"
       "Connection: close\r\n\r\n{}",
       ok ? "200 OK" : "404 Not Found", body.size(), body);
   (void)co_await s.write_all(resp);
-  site.in_flight.fetch_sub(1);
+  site->in_flight.fetch_sub(1);
 }
 
-rill::Task<void> run_site(Site& site, rill::net::TcpListener listener) {
+rill::Task<void> run_site(std::shared_ptr<Site> site, rill::net::TcpListener listener) {
   auto limit = std::make_shared<rill::sync::Semaphore>(256);
   for (;;) {
     auto permit = co_await rill::sync::Semaphore::acquire_owned(limit);
@@ -148,8 +150,9 @@ rill::Task<int> run(int pages, std::size_t concurrency) {
     fmt::print(stderr, "fanout_crawler: bind: {}\n", listener.error().message());
     co_return 1;
   }
-  Site site;
-  site.pages = pages;
+  // Shared with the site's tasks, which outlive this coroutine (the server is only aborted).
+  auto site = std::make_shared<Site>();
+  site->pages = pages;
   Crawl crawl;
   crawl.addr = listener->local_addr().value();
   auto server = rill::spawn(run_site(site, std::move(*listener)));
@@ -170,9 +173,9 @@ rill::Task<int> run(int pages, std::size_t concurrency) {
   fmt::print(
       "crawled {} of {} pages in {:.0f} ms ({} failed); most requests in flight at the "
       "site: {} (bound {})\n",
-      crawl.seen.size(), pages, ms.count(), crawl.failed, site.max_in_flight.load(), concurrency);
+      crawl.seen.size(), pages, ms.count(), crawl.failed, site->max_in_flight.load(), concurrency);
   const bool ok = static_cast<int>(crawl.seen.size()) == pages && crawl.failed == 0 &&
-                  site.max_in_flight.load() <= static_cast<int>(concurrency);
+                  site->max_in_flight.load() <= static_cast<int>(concurrency);
   co_return ok ? 0 : 1;
 }
 

@@ -174,6 +174,12 @@ CheckDoc describeCheck(llvm::StringRef Check) {
        "await_suspend and await_resume, or operator co_await) or a lazy coroutine task, "
        "discarded without co_await. The operation never runs and no error is reported. "
        "co_await it, or spawn it to run detached."},
+      {"rill-spawn-dangling-reference", "Spawned task refers to the spawner's locals",
+       "A spawned task (rill::spawn, JoinSet::spawn, TaskTracker::spawn, spawn_blocking) binds a "
+       "reference, pointer or view parameter, a by-reference lambda capture or `this` to a local, "
+       "by-value parameter or temporary of the spawner, and is not awaited before it dies. The "
+       "task outlives the spawner and uses freed memory. Pass values (move them in), share with "
+       "std::shared_ptr, or co_await the task before the referent goes out of scope."},
   };
   CheckDoc D;
   for (const Entry& E : kRill) {

@@ -207,7 +207,8 @@ def test_plugin(tmp):
     lst = run([tidy, f"--load={ARGS.plugin}", "--checks=-*,rill-*", "--list-checks"], tmp)
     names = re.findall(r"^\s+(rill-[a-z-]+)$", lst.stdout, re.M)
     check(sorted(names) == ["rill-blocking-call", "rill-discarded-awaitable", "rill-large-frame",
-                            "rill-lock-across-await", "rill-unbounded-fanout"],
+                            "rill-lock-across-await", "rill-spawn-dangling-reference",
+                            "rill-unbounded-fanout"],
           f"plugin: --list-checks lists rill-*: {names}")
     # A relative rill.RulesFiles resolves against the .clang-tidy that sets it, in the plugin as
     # in rill-lint (whatever the working directory).
