@@ -23,9 +23,94 @@ namespace {
 
 bool fullExprSuspends(const Expr* E, ASTContext& Ctx);
 
+/// The coroutine body's CFG with what the frame rules need: the block of every statement, and
+/// the blocks that lie on a cycle (a loop) containing a suspension point.
+///
+/// LLVM's CoroFrame keeps an alloca whose address escapes (passed to a call: a constructor, a
+/// member function, a by-reference parameter -- at -O0, every class temporary) in the frame when
+/// a path from its lifetime start back to itself crosses a suspension point, because the address
+/// must stay the same in every iteration. So every temporary of a statement inside a loop whose
+/// body suspends is in the frame, even when that statement does not suspend itself; likewise the
+/// scalar spill slots clang creates around a `co_await`'s cleanups (see VisitExprWithCleanups).
+struct SuspendFlow {
+  std::unique_ptr<CFG> Cfg;
+  llvm::DenseMap<const Stmt*, const CFGBlock*> BlockOf;
+  llvm::DenseSet<const CFGBlock*> SuspendingCycle;
+
+  void build(const FunctionDecl* FD, Stmt* Body, ASTContext& Ctx) {
+    CFG::BuildOptions Opts;
+    Opts.setAllAlwaysAdd();
+    Opts.AddImplicitDtors = true;
+    Opts.AddLifetime = true;
+    Cfg = CFG::buildCFG(FD, Body, &Ctx, Opts);
+    if (!Cfg) return;
+    std::vector<const CFGBlock*> Suspending;
+    for (const CFGBlock* B : *Cfg) {
+      if (!B) continue;
+      bool Suspends = false;
+      for (const CFGElement& E : *B)
+        if (auto S = E.getAs<CFGStmt>()) {
+          BlockOf.try_emplace(S->getStmt(), B);
+          Suspends |= isSuspensionPoint(S->getStmt());
+        }
+      if (Suspends) Suspending.push_back(B);
+    }
+    // A block is on a cycle through suspending block S when S reaches it and it reaches S.
+    for (const CFGBlock* S : Suspending) {
+      llvm::DenseSet<const CFGBlock*> Fwd = reach(S, /*Forward=*/true);
+      llvm::DenseSet<const CFGBlock*> Bwd = reach(S, /*Forward=*/false);
+      for (const CFGBlock* B : Fwd)
+        if (Bwd.count(B)) SuspendingCycle.insert(B);
+    }
+  }
+
+  /// True when \p S (or the nearest enclosing statement the CFG lists) runs in a loop whose body
+  /// contains a suspension point.
+  bool inSuspendingLoop(const Stmt* S, ASTContext& Ctx) const {
+    if (SuspendingCycle.empty() || !S) return false;
+    // The CFG lists expressions but not every wrapper (ExprWithCleanups, a full-expression's
+    // statement): look at the first listed sub-expression, then at the enclosing statements.
+    llvm::SmallVector<const Stmt*, 8> Below{S};
+    for (unsigned N = 0; !Below.empty() && N < 64; ++N) {
+      const Stmt* Cur = Below.front();
+      Below.erase(Below.begin());
+      if (!Cur || isa<LambdaExpr>(Cur)) continue;
+      if (auto It = BlockOf.find(Cur); It != BlockOf.end()) return SuspendingCycle.count(It->second);
+      for (const Stmt* C : Cur->children()) Below.push_back(C);
+    }
+    for (unsigned Depth = 0; S && Depth < 64; ++Depth) {
+      if (auto It = BlockOf.find(S); It != BlockOf.end()) return SuspendingCycle.count(It->second);
+      auto Parents = Ctx.getParents(*S);
+      S = Parents.empty() ? nullptr : Parents[0].get<Stmt>();
+    }
+    return false;
+  }
+
+ private:
+  /// Blocks reachable from \p From through at least one edge (successors or predecessors).
+  static llvm::DenseSet<const CFGBlock*> reach(const CFGBlock* From, bool Forward) {
+    llvm::DenseSet<const CFGBlock*> Seen;
+    std::vector<const CFGBlock*> Work{From};
+    while (!Work.empty()) {
+      const CFGBlock* B = Work.back();
+      Work.pop_back();
+      auto Visit = [&](const CFGBlock::AdjacentBlock& A) {
+        if (const CFGBlock* N = A.getReachableBlock(); N && Seen.insert(N).second)
+          Work.push_back(N);
+      };
+      if (Forward)
+        for (const CFGBlock::AdjacentBlock& A : B->succs()) Visit(A);
+      else
+        for (const CFGBlock::AdjacentBlock& A : B->preds()) Visit(A);
+    }
+    return Seen;
+  }
+};
+
 class FrameCollector : public RecursiveASTVisitor<FrameCollector> {
  public:
-  FrameCollector(ASTContext& Ctx, std::vector<FrameField>& Fields) : Ctx(Ctx), Fields(Fields) {}
+  FrameCollector(ASTContext& Ctx, std::vector<FrameField>& Fields, const SuspendFlow& Flow)
+      : Ctx(Ctx), Fields(Fields), Flow(Flow) {}
 
   bool Ok = true;
   bool UsesThis = false;
@@ -41,6 +126,19 @@ class FrameCollector : public RecursiveASTVisitor<FrameCollector> {
     return true;
   }
   bool TraverseBlockExpr(BlockExpr*) { return true; }
+
+  // A range-for's implicit `__range`, `__begin` and `__end` variables are locals like any other
+  // (the visitor skips implicit declarations by default).
+  bool TraverseCXXForRangeStmt(CXXForRangeStmt* S) {
+    for (Stmt* Implicit : {S->getRangeStmt(), S->getBeginStmt(), S->getEndStmt()})
+      if (auto* DS = dyn_cast_or_null<DeclStmt>(Implicit))
+        for (Decl* D : DS->decls())
+          if (auto* VD = dyn_cast<VarDecl>(D)) {
+            VisitVarDecl(VD);
+            if (VD->getInit()) TraverseStmt(VD->getInit());
+          }
+    return RecursiveASTVisitor::TraverseCXXForRangeStmt(S);
+  }
   bool TraverseCXXRecordDecl(CXXRecordDecl*) { return true; }
   bool TraverseFunctionDecl(FunctionDecl*) { return true; }
 
@@ -91,12 +189,13 @@ class FrameCollector : public RecursiveASTVisitor<FrameCollector> {
 
   bool VisitMaterializeTemporaryExpr(MaterializeTemporaryExpr* E) {
     // A temporary lives to the end of its full-expression (lifetime markers at -O0 in
-    // coroutines); it is in the frame only when that full-expression suspends. Temporaries bound
-    // to a reference variable live as long as the variable.
+    // coroutines); it is in the frame when that full-expression suspends, or when it runs in a
+    // loop whose body suspends (see SuspendFlow). Temporaries bound to a reference variable live
+    // as long as the variable.
     if (const ValueDecl* Ext = E->getExtendingDecl()) {
       const auto* VD = dyn_cast<VarDecl>(Ext);
       if (VD && NotLiveAcrossSuspend.count(VD)) return true;
-    } else if (!fullExprSuspends(E, Ctx)) {
+    } else if (!temporaryCrossesSuspend(E)) {
       return true;
     }
     add(FrameField::Kind::Temporary, "temporary of type '" + typeName(E->getType()) + "'",
@@ -105,7 +204,50 @@ class FrameCollector : public RecursiveASTVisitor<FrameCollector> {
   }
 
   bool VisitCallExpr(CallExpr* E) {
+    // A by-value class argument passed in memory gets an "agg.tmp" alloca without lifetime
+    // markers whose address escapes into the call: CoroFrame keeps it in the frame wherever the
+    // call is.
     addByValueArgs(E);
+    return true;
+  }
+
+  /// A default argument's expression is not a child in the AST (it is shared by every call);
+  /// its temporaries (e.g. the `std::allocator` of `std::string(const char*)`) are created at
+  /// the call site.
+  bool VisitCXXDefaultArgExpr(CXXDefaultArgExpr* E) {
+    llvm::SmallVector<const Stmt*, 8> Work{E->getExpr()};
+    bool Crosses = false, Checked = false;
+    while (!Work.empty()) {
+      const Stmt* S = Work.pop_back_val();
+      if (!S) continue;
+      if (const auto* MTE = dyn_cast<MaterializeTemporaryExpr>(S); MTE && !MTE->getExtendingDecl()) {
+        if (!Checked) Crosses = temporaryCrossesSuspend(E), Checked = true;
+        if (Crosses)
+          add(FrameField::Kind::Temporary,
+              "temporary of type '" + typeName(MTE->getType()) + "'", E->getExprLoc(),
+              MTE->getType());
+      }
+      for (const Stmt* C : S->children()) Work.push_back(C);
+    }
+    return true;
+  }
+
+  /// clang's CodeGen spills the value of a full-expression whose cleanups contain branches (a
+  /// `co_await` inside makes its cleanups branch to the coroutine's destroy path) into a
+  /// "tmp.exprcleanup" alloca: the scalar value of a prvalue (`co_await` of an `int`, a `bool`
+  /// condition, a scalar variable's initializer), or the address of a glvalue that is not a plain
+  /// local (`a[i] = co_await x`). The slot has no lifetime markers: it is in the frame when the
+  /// full-expression runs in a loop whose body suspends.
+  bool VisitExprWithCleanups(ExprWithCleanups* E) {
+    QualType T = E->getType();
+    if (T.isNull() || T->isVoidType() || T->isDependentType()) return true;
+    if (E->isPRValue() && !T->isScalarType()) return true;  // aggregates are emitted in place
+    if (!E->isPRValue() && isPlainLocal(E->getSubExpr())) return true;  // static alloca
+    llvm::SmallVector<const Expr*, 2> S;
+    collectSuspensionPoints(E->getSubExpr(), S);
+    if (S.empty() || !Flow.inSuspendingLoop(E, Ctx)) return true;
+    add(FrameField::Kind::Temporary, "value kept across the cleanups of a suspending expression",
+        E->getExprLoc(), E->isPRValue() ? T : Ctx.getPointerType(T));
     return true;
   }
   bool VisitCXXConstructExpr(CXXConstructExpr* E) {
@@ -178,6 +320,33 @@ class FrameCollector : public RecursiveASTVisitor<FrameCollector> {
       addByValueArg(Callee->getParamDecl(I)->getType(), E->getArg(I + Skip));
   }
 
+  /// True when a temporary created by \p E lives across a suspension point: its
+  /// full-expression suspends, or it runs in a loop whose body suspends.
+  bool temporaryCrossesSuspend(const Expr* E) {
+    return fullExprSuspends(E, Ctx) || Flow.inSuspendingLoop(E, Ctx);
+  }
+
+  /// A glvalue whose address is a local variable's or parameter's own alloca (through
+  /// assignments and increments, which yield their left operand).
+  static bool isPlainLocal(const Expr* E) {
+    while (true) {
+      E = E->IgnoreParenImpCasts();
+      if (const auto* BO = dyn_cast<BinaryOperator>(E); BO && BO->isAssignmentOp()) {
+        E = BO->getLHS();
+        continue;
+      }
+      if (const auto* UO = dyn_cast<UnaryOperator>(E); UO && UO->isPrefix() &&
+                                                       UO->isIncrementDecrementOp()) {
+        E = UO->getSubExpr();
+        continue;
+      }
+      break;
+    }
+    const auto* DRE = dyn_cast<DeclRefExpr>(E);
+    const auto* VD = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+    return VD && VD->hasLocalStorage() && !VD->getType()->isReferenceType();
+  }
+
   void addByValueArg(QualType ParamT, const Expr* Arg) {
     if (ParamT.isNull() || ParamT->isReferenceType() || !ParamT->isRecordType()) return;
     const auto* RD = ParamT->getAsCXXRecordDecl();
@@ -190,6 +359,7 @@ class FrameCollector : public RecursiveASTVisitor<FrameCollector> {
 
   ASTContext& Ctx;
   std::vector<FrameField>& Fields;
+  const SuspendFlow& Flow;
 };
 
 const CoroutineSuspendExpr* asSuspend(const Stmt* S) {
@@ -216,13 +386,8 @@ const CoroutineSuspendExpr* asSuspend(const Stmt* S) {
 /// a block that closes before the next co_await, or declared after the last one, is not in the
 /// frame; one whose scope contains a co_await is, even if only used before it. Variables not
 /// found in the CFG are assumed to be in the frame.
-void findLocalsNotInFrame(const FunctionDecl* FD, Stmt* Body, ASTContext& Ctx,
-                          llvm::DenseSet<const VarDecl*>& Out) {
-  CFG::BuildOptions Opts;
-  Opts.setAllAlwaysAdd();
-  Opts.AddImplicitDtors = true;
-  Opts.AddLifetime = true;
-  std::unique_ptr<CFG> Cfg = CFG::buildCFG(FD, Body, &Ctx, Opts);
+void findLocalsNotInFrame(const SuspendFlow& Flow, llvm::DenseSet<const VarDecl*>& Out) {
+  const CFG* Cfg = Flow.Cfg.get();
   if (!Cfg) return;
 
   // Per element: is it a suspension point; which variable it declares / uses / ends.
@@ -319,6 +484,43 @@ bool fullExprSuspends(const Expr* E, ASTContext& Ctx) {
   return !S.empty();
 }
 
+/// True when a call in \p S may throw (a callee without a non-throwing exception
+/// specification, including the awaiter calls of a `co_await`): the body then has landing pads.
+/// Nested lambdas, blocks and local classes are not part of the body.
+bool mayThrow(const Stmt* S) {
+  if (!S) return false;
+  if (isa<LambdaExpr>(S) || isa<BlockExpr>(S)) return false;
+  auto Throws = [](const FunctionDecl* F) {
+    if (!F) return true;  // indirect call
+    const auto* FPT = F->getType()->getAs<FunctionProtoType>();
+    return !FPT || !FPT->isNothrow();
+  };
+  if (isa<CXXThrowExpr>(S)) return true;
+  if (const auto* CE = dyn_cast<CallExpr>(S)) {
+    if (CE->getBuiltinCallee() == 0 && Throws(CE->getDirectCallee())) return true;
+  } else if (const auto* CCE = dyn_cast<CXXConstructExpr>(S)) {
+    if (Throws(CCE->getConstructor())) return true;
+  }
+  for (const Stmt* C : S->children())
+    if (mayThrow(C)) return true;
+  return false;
+}
+
+/// True when the awaiter of \p Final (the final suspend) transfers control symmetrically: its
+/// await_suspend returns a coroutine handle.
+bool isSymmetricTransfer(const CoroutineSuspendExpr* Final) {
+  if (!Final) return false;
+  const Expr* Suspend = Final->getSuspendExpr();
+  if (!Suspend) return false;
+  QualType T = Suspend->getType();
+  // clang wraps the handle's address() call around await_suspend's result; look at the call.
+  if (const auto* CE = dyn_cast<CallExpr>(Suspend->IgnoreImplicit()))
+    if (const auto* ME = dyn_cast<MemberExpr>(CE->getCallee()->IgnoreImplicit()))
+      if (const auto* Inner = dyn_cast<CallExpr>(ME->getBase()->IgnoreImplicit()))
+        T = Inner->getType();
+  return !T->isVoidType() && !T->isBooleanType();
+}
+
 }  // namespace
 
 uint64_t layoutFrameFields(const std::vector<FrameField>& Fields, uint64_t* AlignOut) {
@@ -331,18 +533,31 @@ uint64_t layoutFrameFields(const std::vector<FrameField>& Fields, uint64_t* Alig
     else
       Rest.push_back(&F);
   }
-  // Increasing alignment, discovery order among equals (std::sort on (align, index); avoids
-  // std::stable_sort, whose libstdc++ temporary buffer is deprecated in C++20).
-  std::vector<std::pair<uint64_t, size_t>> Order;
+  // llvm::performOptimizedStructLayout, as CoroFrame uses it: the flexible fields ordered by
+  // decreasing alignment, then decreasing size (discovery order among equals); at each offset the
+  // first field whose alignment the offset already satisfies is placed (no padding); when none
+  // fits, the offset is padded to the smallest remaining alignment.
+  std::vector<std::pair<size_t, const FrameField*>> Order;
   for (size_t I = 0; I < Rest.size(); ++I)
-    Order.push_back({Rest[I]->Align, I});
-  std::sort(Order.begin(), Order.end());
-  std::vector<const FrameField*> Sorted;
-  for (const auto& [Align, I] : Order)
-    Sorted.push_back(Rest[I]);
-  Rest = std::move(Sorted);
-  for (const FrameField* F : Rest)
-    Offset = llvm::alignTo(Offset, F->Align) + F->Size;
+    Order.push_back({I, Rest[I]});
+  std::sort(Order.begin(), Order.end(), [](const auto& L, const auto& R) {
+    if (L.second->Align != R.second->Align) return L.second->Align > R.second->Align;
+    if (L.second->Size != R.second->Size) return L.second->Size > R.second->Size;
+    return L.first < R.first;
+  });
+  std::vector<const FrameField*> Queue;
+  for (const auto& [I, F] : Order)
+    Queue.push_back(F);
+  while (!Queue.empty()) {
+    auto Fit = std::find_if(Queue.begin(), Queue.end(),
+                            [&](const FrameField* F) { return Offset % F->Align == 0; });
+    if (Fit == Queue.end()) {
+      Offset = llvm::alignTo(Offset, Queue.back()->Align);
+      continue;
+    }
+    Offset += (*Fit)->Size;
+    Queue.erase(Fit);
+  }
   if (AlignOut) *AlignOut = MaxAlign;
   return llvm::alignTo(Offset, MaxAlign);
 }
@@ -351,7 +566,9 @@ std::optional<FrameEstimate> estimateCoroutineFrame(const FunctionDecl* FD, ASTC
   const CoroutineBodyStmt* CBS = getCoroutineBody(FD);
   if (!CBS || !CBS->getBody()) return std::nullopt;
   FrameEstimate Est;
-  FrameCollector C(Ctx, Est.Fields);
+  SuspendFlow Flow;
+  Flow.build(FD, CBS->getBody(), Ctx);
+  FrameCollector C(Ctx, Est.Fields, Flow);
 
   QualType FnPtr = Ctx.getPointerType(Ctx.VoidTy);
   C.add(FrameField::Kind::Header, "resume function pointer", SourceLocation(), FnPtr);
@@ -377,9 +594,16 @@ std::optional<FrameEstimate> estimateCoroutineFrame(const FunctionDecl* FD, ASTC
   if (const auto* S = asSuspend(CBS->getInitSuspendStmt())) C.addAwaiter(S);
   if (const auto* S = asSuspend(CBS->getFinalSuspendStmt())) C.addAwaiter(S);
 
-  findLocalsNotInFrame(FD, CBS->getBody(), Ctx, C.NotLiveAcrossSuspend);
+  findLocalsNotInFrame(Flow, C.NotLiveAcrossSuspend);
   C.TraverseStmt(CBS->getBody());
   if (!C.Ok) return std::nullopt;
+
+  // A final awaiter that transfers symmetrically makes clang's exception slots ("exn.slot",
+  // "ehselector.slot") live across the final suspend when the body has landing pads.
+  if (isSymmetricTransfer(asSuspend(CBS->getFinalSuspendStmt())) && mayThrow(CBS->getBody())) {
+    C.add(FrameField::Kind::Temporary, "exception slot", SourceLocation(), FnPtr);
+    C.add(FrameField::Kind::Temporary, "exception selector slot", SourceLocation(), Ctx.IntTy);
+  }
 
   if (C.UsesThis) {
     if (const auto* MD = dyn_cast<CXXMethodDecl>(FD); MD && MD->isInstance())

@@ -13,9 +13,14 @@
 //  - the copies of by-value parameters, a spilled pointer per reference parameter, and `this`
 //    when the body uses it;
 //  - each suspension point's awaiter temporary (including the initial and final suspends),
-//    materialized temporaries, and by-value class arguments (e.g. co_return's operand);
-//  - padding: LLVM lays the non-header fields out to minimize padding, which behaves like placing
-//    them in increasing alignment order; the size is rounded up to the frame alignment.
+//    materialized temporaries of suspending full-expressions and of every statement in a loop
+//    whose body suspends (their address escapes and must be the same in every iteration),
+//    by-value class arguments (e.g. co_return's operand), the slot carrying a suspending
+//    expression's value past its cleanups in such a loop, and the exception slots when the final
+//    awaiter transfers symmetrically;
+//  - padding: LLVM lays the non-header fields out with performOptimizedStructLayout (decreasing
+//    alignment, each offset taking the first field that fits without padding); the size is
+//    rounded up to the frame alignment.
 #pragma once
 
 #include <cstdint>
@@ -59,8 +64,8 @@ std::optional<FrameEstimate> estimateCoroutineFrame(const clang::FunctionDecl* F
                                                     clang::ASTContext& Ctx);
 
 /// Lays \p Fields out like LLVM's frame builder: the leading Header/Promise fields in order at
-/// their natural alignment, then the rest by increasing alignment; returns the size rounded up to
-/// the largest alignment (stored in \p AlignOut when non-null).
+/// their natural alignment, then the rest like performOptimizedStructLayout; returns the size
+/// rounded up to the largest alignment (stored in \p AlignOut when non-null).
 uint64_t layoutFrameFields(const std::vector<FrameField>& Fields, uint64_t* AlignOut);
 
 }  // namespace rill::lint
