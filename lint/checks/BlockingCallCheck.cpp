@@ -829,8 +829,36 @@ class BlockingAnalysis {
         addHit(CE->getBeginLoc(), CE, B, typeDisplay(CE->getType(), *A.Ctx));
         return true;
       }
+      if (const BlockingFunction* B = guardAcquisition(CE)) {
+        addHit(CE->getBeginLoc(), CE, B, qualifiedNameForRules(RD));
+        return true;
+      }
       addEdge(CE->getBeginLoc(), Ctor, CE);
       return true;
+    }
+
+    /// A lock guard (rules: `guard_types`; std::lock_guard, std::scoped_lock, std::unique_lock,
+    /// std::shared_lock) constructed on a mutex locks it in its constructor: it takes the rule of
+    /// the mutex's lock() (lock_shared() for std::shared_lock), so `std::lock_guard g(m)` and
+    /// `m.lock()` follow one policy (both Strict-only for std mutexes). A guard constructed with
+    /// std::defer_lock / std::try_to_lock / std::adopt_lock does not wait.
+    const BlockingFunction* guardAcquisition(const CXXConstructExpr* CE) {
+      const CXXRecordDecl* RD = CE->getConstructor()->getParent();
+      std::string Guard = qualifiedNameForRules(RD);
+      if (!Rules::contains(A.R.LockTypes, Guard)) return nullptr;
+      const BlockingFunction* Rule = nullptr;
+      for (const Expr* Arg : CE->arguments()) {
+        const CXXRecordDecl* ArgRD = recordOf(Arg->getType());
+        if (!ArgRD) continue;
+        std::string ArgName = qualifiedNameForRules(ArgRD);
+        if (ArgName == "std::defer_lock_t" || ArgName == "std::try_to_lock_t" ||
+            ArgName == "std::adopt_lock_t")
+          return nullptr;
+        if (!Rule && !Arg->getType()->isPointerType())
+          Rule = A.R.findBlocking(ArgName + (Guard == "std::shared_lock" ? "::lock_shared"
+                                                                          : "::lock"));
+      }
+      return Rule;
     }
 
    private:
