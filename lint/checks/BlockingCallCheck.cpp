@@ -296,6 +296,7 @@ class BlockingAnalysis {
   /// bound to \p CallerB; pass an empty list for the coroutine).
   Bindings bindingsFor(const Edge& E, const FunctionDecl* Caller, const Bindings& CallerB) {
     Bindings Out;
+    if (!E.Call) return Out;  // a destructor run at the end of a scope: no arguments
     for (const Expr* A : calleeArgs(E.Call)) Out.push_back(evalInt(A, Caller, CallerB));
     return Out;
   }
@@ -691,6 +692,9 @@ class BlockingAnalysis {
 
     bool TraverseStmt(Stmt* S) {
       if (!S) return true;
+      if (const auto* CS = llvm::dyn_cast<CompoundStmt>(S))
+        for (const Stmt* Child : CS->body())
+          if (const auto* E = llvm::dyn_cast<Expr>(Child)) checkDiscardedAsync(E);
       if (auto* CE = llvm::dyn_cast<CallExpr>(S)) {
         // Callables handed to offload functions run on the blocking pool: skip the arguments.
         if (const auto* FD = CE->getDirectCallee()) {
@@ -739,6 +743,201 @@ class BlockingAnalysis {
       return nullptr;
     }
 
+    /// `std::async(std::launch::async, f);` as a statement: the returned std::future is a
+    /// temporary destroyed at the end of the statement, and a std::async future's destructor
+    /// waits for the thread (std::launch::deferred runs nothing, so it does not wait).
+    void checkDiscardedAsync(const Expr* E) {
+      while (true) {
+        const Expr* Prev = E;
+        E = stripExpr(E);
+        if (const auto* C = llvm::dyn_cast<CStyleCastExpr>(E); C && C->getType()->isVoidType())
+          E = C->getSubExpr();
+        if (const auto* C = llvm::dyn_cast<CXXStaticCastExpr>(E); C && C->getType()->isVoidType())
+          E = C->getSubExpr();
+        if (const auto* B = llvm::dyn_cast<CXXBindTemporaryExpr>(E)) E = B->getSubExpr();
+        if (E == Prev) break;
+      }
+      const auto* CE = llvm::dyn_cast<CallExpr>(E);
+      const FunctionDecl* FD = CE ? CE->getDirectCallee() : nullptr;
+      if (!FD || qualifiedNameForRules(FD) != "std::async") return;
+      if (CE->getNumArgs() > 0 && CE->getArg(0)->getType()->isEnumeralType() &&
+          !CE->getArg(0)->isValueDependent()) {
+        Expr::EvalResult Res;
+        // std::launch::deferred alone (libstdc++: 2): the function runs on get(), nothing waits.
+        if (CE->getArg(0)->EvaluateAsInt(Res, *A.Ctx) && Res.Val.getInt() == 2) return;
+      }
+      if (const BlockingFunction* B = A.R.findBlocking("std::future::~future"))
+        addHit(CE->getBeginLoc(), CE, B, "std::future::~future (discarded std::async result)");
+    }
+
+    /// A local that is moved from, detached or joined in the body (by name).
+    bool usedAs(const VarDecl* VD, std::initializer_list<llvm::StringRef> Methods, bool Moved) {
+      struct F : RecursiveASTVisitor<F> {
+        const VarDecl* VD;
+        std::initializer_list<llvm::StringRef> Methods;
+        bool Moved;
+        bool Found = false;
+        bool VisitCXXMemberCallExpr(CXXMemberCallExpr* MC) {
+          const CXXMethodDecl* M = MC->getMethodDecl();
+          const auto* DRE =
+              llvm::dyn_cast<DeclRefExpr>(MC->getImplicitObjectArgument()->IgnoreParenImpCasts());
+          if (M && M->getIdentifier() && DRE && DRE->getDecl() == VD &&
+              llvm::is_contained(Methods, M->getName()))
+            Found = true;
+          return !Found;
+        }
+        bool VisitCallExpr(CallExpr* CE) {
+          const FunctionDecl* FD = CE->getDirectCallee();
+          if (Moved && FD && FD->isInStdNamespace() && FD->getIdentifier() &&
+              FD->getName() == "move" && CE->getNumArgs() == 1)
+            if (const auto* DRE = llvm::dyn_cast<DeclRefExpr>(CE->getArg(0)->IgnoreParenImpCasts()))
+              if (DRE->getDecl() == VD) Found = true;
+          return !Found;
+        }
+      } Finder{{}, VD, Methods, Moved};
+      Finder.TraverseStmt(const_cast<Stmt*>(Root));
+      return Finder.Found;
+    }
+
+    /// Locals whose destructor runs here, at the end of their scope: a started std::jthread
+    /// joins (unless detached, joined or moved away); an object of a user class with a
+    /// user-written destructor is a call to that destructor (followed like any call, so a
+    /// destructor that joins a thread member blocks).
+    bool VisitVarDecl(VarDecl* VD) {
+      if (!VD->hasLocalStorage() || llvm::isa<ParmVarDecl>(VD) || VD->getType()->isReferenceType() ||
+          VD->isInitCapture())
+        return true;
+      const CXXRecordDecl* RD = VD->getType()->getAsCXXRecordDecl();
+      if (!RD || !RD->hasDefinition()) return true;
+      if (qualifiedNameForRules(RD) == "std::jthread") {
+        const auto* Init = llvm::dyn_cast_or_null<CXXConstructExpr>(
+            VD->getInit() ? VD->getInit()->IgnoreImplicit() : nullptr);
+        if (!Init || Init->getNumArgs() == 0 || Init->getConstructor()->isCopyOrMoveConstructor())
+          return true;
+        if (usedAs(VD, {"detach", "join"}, /*Moved=*/true)) return true;
+        if (const BlockingFunction* B = A.R.findBlocking("std::jthread::~jthread"))
+          addHit(VD->getLocation(), Init, B, "std::jthread::~jthread");
+        return true;
+      }
+      const CXXDestructorDecl* D = RD->getDestructor();
+      if (D && D->isUserProvided() && !usedAs(VD, {}, /*Moved=*/true))
+        addEdge(VD->getLocation(), D, nullptr);
+      return true;
+    }
+
+    /// The functions a local function pointer or std::function variable was given in this body
+    /// (its initializer and plain assignments): `auto f = &::sleep;`,
+    /// `std::function<void()> g = [] { ... };` (the lambda's operator()).
+    llvm::SmallVector<const FunctionDecl*, 2> targetsOf(const Expr* Callee) {
+      llvm::SmallVector<const FunctionDecl*, 2> Out;
+      const auto* DRE = llvm::dyn_cast<DeclRefExpr>(stripExpr(Callee));
+      const auto* VD = DRE ? llvm::dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+      if (!VD || !VD->hasLocalStorage()) return Out;
+      llvm::SmallVector<const Expr*, 3> Values;
+      if (VD->getInit()) Values.push_back(VD->getInit());
+      if (auto It = A.factsFor(Root).Assigns.find(VD); It != A.factsFor(Root).Assigns.end())
+        Values.append(It->second.begin(), It->second.end());
+      for (const Expr* V : Values) {
+        for (unsigned Depth = 0; V && Depth < 6; ++Depth) {
+          V = stripExpr(V);
+          if (const auto* B = llvm::dyn_cast<CXXBindTemporaryExpr>(V)) V = B->getSubExpr();
+          if (const auto* C = llvm::dyn_cast<CXXConstructExpr>(V); C && C->getNumArgs() >= 1) {
+            V = C->getArg(0);
+            continue;
+          }
+          if (const auto* C = llvm::dyn_cast<CXXFunctionalCastExpr>(V)) {
+            V = C->getSubExpr();
+            continue;
+          }
+          if (const auto* U = llvm::dyn_cast<UnaryOperator>(V); U && U->getOpcode() == UO_AddrOf) {
+            V = U->getSubExpr();
+            continue;
+          }
+          break;
+        }
+        if (!V) continue;
+        V = stripExpr(V);
+        if (const auto* LE = llvm::dyn_cast<LambdaExpr>(V))
+          Out.push_back(LE->getCallOperator());
+        else if (const auto* R = llvm::dyn_cast<DeclRefExpr>(V))
+          if (const auto* F = llvm::dyn_cast<FunctionDecl>(R->getDecl())) Out.push_back(F);
+      }
+      return Out;
+    }
+
+    /// A call of FD found through a variable or a known dynamic type: a rule, or an edge.
+    void callThrough(SourceLocation Loc, const FunctionDecl* FD, CallExpr* CE) {
+      std::string Name = qualifiedNameForRules(FD);
+      if (const BlockingFunction* B = A.R.findBlocking(Name)) {
+        addHit(Loc, CE, B, Name);
+        return;
+      }
+      addEdge(Loc, FD, CE);
+    }
+
+    /// The class of the object a local pointer / smart pointer / reference variable refers to,
+    /// when its initializer shows it: `new D`, `std::make_unique<D>()`,
+    /// `std::make_shared<D>()`, `&d` or `d` for a local object `D d`. Null when unknown or the
+    /// variable is assigned again in the body.
+    const CXXRecordDecl* dynamicClassOf(const Expr* Obj) {
+      const Expr* E = stripExpr(Obj);
+      if (const auto* OC = llvm::dyn_cast<CXXOperatorCallExpr>(E);
+          OC && (OC->getOperator() == OO_Arrow || OC->getOperator() == OO_Star) &&
+          OC->getNumArgs() >= 1)
+        E = stripExpr(OC->getArg(0));
+      else if (const auto* MC = llvm::dyn_cast<CXXMemberCallExpr>(E)) {
+        const CXXMethodDecl* M = MC->getMethodDecl();
+        if (!M || !M->getIdentifier() || M->getName() != "get") return nullptr;
+        E = stripExpr(MC->getImplicitObjectArgument());
+      } else if (const auto* U = llvm::dyn_cast<UnaryOperator>(E); U && U->getOpcode() == UO_Deref)
+        E = stripExpr(U->getSubExpr());
+      const auto* DRE = llvm::dyn_cast<DeclRefExpr>(E);
+      const auto* VD = DRE ? llvm::dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+      if (!VD || !VD->hasLocalStorage() || llvm::isa<ParmVarDecl>(VD) || !VD->getInit()) return nullptr;
+      // Only a pointer, reference or smart pointer can refer to an object of a derived class.
+      QualType VT = VD->getType();
+      if (!VT->isPointerType() && !VT->isReferenceType()) {
+        const CXXRecordDecl* P = recordOf(VT);
+        std::string PN = P ? qualifiedNameForRules(P) : std::string();
+        if (PN != "std::unique_ptr" && PN != "std::shared_ptr") return nullptr;
+      }
+      if (A.factsFor(Root).Assigns.count(VD)) return nullptr;
+      const Expr* I = VD->getInit();
+      for (unsigned Depth = 0; I && Depth < 8; ++Depth) {
+        I = stripExpr(I);
+        if (const auto* B = llvm::dyn_cast<CXXBindTemporaryExpr>(I)) I = B->getSubExpr();
+        if (const auto* C = llvm::dyn_cast<CXXConstructExpr>(I); C && C->getNumArgs() == 1) {
+          I = C->getArg(0);  // a move, or a converting unique_ptr<Base>(unique_ptr<D>&&)
+          continue;
+        }
+        if (const auto* C = llvm::dyn_cast<CastExpr>(I); C && C->getCastKind() == CK_DerivedToBase) {
+          I = C->getSubExpr();
+          continue;
+        }
+        break;
+      }
+      if (!I) return nullptr;
+      I = stripExpr(I);
+      if (const auto* N = llvm::dyn_cast<CXXNewExpr>(I)) return N->getAllocatedType()->getAsCXXRecordDecl();
+      if (const auto* U = llvm::dyn_cast<UnaryOperator>(I); U && U->getOpcode() == UO_AddrOf)
+        I = stripExpr(U->getSubExpr());
+      if (const auto* R = llvm::dyn_cast<DeclRefExpr>(I))
+        if (const auto* Local = llvm::dyn_cast<VarDecl>(R->getDecl());
+            Local && Local->hasLocalStorage() && !llvm::isa<ParmVarDecl>(Local) &&
+            !Local->getType()->isReferenceType() && !Local->getType()->isPointerType())
+          return Local->getType()->getAsCXXRecordDecl();
+      if (const auto* C = llvm::dyn_cast<CallExpr>(I))
+        if (const FunctionDecl* F = C->getDirectCallee())
+          if (F->isInStdNamespace() && F->getIdentifier() &&
+              (F->getName() == "make_unique" || F->getName() == "make_shared"))
+            if (const auto* Spec = llvm::dyn_cast_or_null<ClassTemplateSpecializationDecl>(
+                    C->getType()->getAsCXXRecordDecl()))
+              if (Spec->getTemplateArgs().size() >= 1 &&
+                  Spec->getTemplateArgs()[0].getKind() == TemplateArgument::Type)
+                return Spec->getTemplateArgs()[0].getAsType()->getAsCXXRecordDecl();
+      return nullptr;
+    }
+
     void addHit(SourceLocation Loc, const Stmt* S, const BlockingFunction* B, std::string Name) {
       if (!A.enabled(*B)) return;
       if (const auto* E = llvm::dyn_cast<Expr>(S); E && A.nonBlockingByArgs(*B, E, Root)) return;
@@ -749,6 +948,8 @@ class BlockingAnalysis {
       const FunctionDecl* FD = CE->getDirectCallee();
       if (!FD) {
         checkUnresolved(CE);
+        // A function pointer variable given a known function in this body.
+        for (const FunctionDecl* T : targetsOf(CE->getCallee())) callThrough(CE->getBeginLoc(), T, CE);
         return true;
       }
       SourceLocation Loc = CE->getBeginLoc();
@@ -811,6 +1012,21 @@ class BlockingAnalysis {
           }
         }
       }
+      // std::function's operator(): the function or lambda the variable was given here.
+      if (llvm::isa<CXXOperatorCallExpr>(CE) && CE->getNumArgs() > 0 &&
+          qualifiedNameForRules(FD) == "std::function::operator()") {
+        for (const FunctionDecl* T : targetsOf(CE->getArg(0))) callThrough(Loc, T, CE);
+        return true;
+      }
+      // A virtual call on an object whose dynamic class is known here: the override runs.
+      if (const auto* MC = llvm::dyn_cast<CXXMemberCallExpr>(CE))
+        if (const auto* MD = llvm::dyn_cast<CXXMethodDecl>(FD); MD && MD->isVirtual())
+          if (const CXXRecordDecl* Dyn = dynamicClassOf(MC->getImplicitObjectArgument()))
+            if (const CXXMethodDecl* Over = MD->getCorrespondingMethodInClass(Dyn);
+                Over && Over != MD) {
+              callThrough(Loc, Over, CE);
+              return true;
+            }
       addEdge(Loc, FD, CE);
       return true;
     }
@@ -829,8 +1045,36 @@ class BlockingAnalysis {
         addHit(CE->getBeginLoc(), CE, B, typeDisplay(CE->getType(), *A.Ctx));
         return true;
       }
+      if (const BlockingFunction* B = guardAcquisition(CE)) {
+        addHit(CE->getBeginLoc(), CE, B, qualifiedNameForRules(RD));
+        return true;
+      }
       addEdge(CE->getBeginLoc(), Ctor, CE);
       return true;
+    }
+
+    /// A lock guard (rules: `guard_types`; std::lock_guard, std::scoped_lock, std::unique_lock,
+    /// std::shared_lock) constructed on a mutex locks it in its constructor: it takes the rule of
+    /// the mutex's lock() (lock_shared() for std::shared_lock), so `std::lock_guard g(m)` and
+    /// `m.lock()` follow one policy (both Strict-only for std mutexes). A guard constructed with
+    /// std::defer_lock / std::try_to_lock / std::adopt_lock does not wait.
+    const BlockingFunction* guardAcquisition(const CXXConstructExpr* CE) {
+      const CXXRecordDecl* RD = CE->getConstructor()->getParent();
+      std::string Guard = qualifiedNameForRules(RD);
+      if (!Rules::contains(A.R.LockTypes, Guard)) return nullptr;
+      const BlockingFunction* Rule = nullptr;
+      for (const Expr* Arg : CE->arguments()) {
+        const CXXRecordDecl* ArgRD = recordOf(Arg->getType());
+        if (!ArgRD) continue;
+        std::string ArgName = qualifiedNameForRules(ArgRD);
+        if (ArgName == "std::defer_lock_t" || ArgName == "std::try_to_lock_t" ||
+            ArgName == "std::adopt_lock_t")
+          return nullptr;
+        if (!Rule && !Arg->getType()->isPointerType())
+          Rule = A.R.findBlocking(ArgName + (Guard == "std::shared_lock" ? "::lock_shared"
+                                                                          : "::lock"));
+      }
+      return Rule;
     }
 
    private:

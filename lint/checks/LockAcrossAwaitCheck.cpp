@@ -60,6 +60,7 @@ struct Site {
   std::string MutexText;         // for the message ("m", "this->m", "a, b")
   unsigned MutexCount = 0;
   SourceLocation Loc;
+  bool Captured = false;  // a guard captured by a coroutine lambda (held when the body starts)
 };
 
 /// Held locks at a program point: site id -> held on every path (true) or some path (false).
@@ -141,13 +142,65 @@ class HeldLockAnalysis {
   std::vector<Site> Sites;
   std::map<unsigned, std::vector<Hit>> Hits;
 
+  /// A guard captured by a coroutine lambda (\p VD: the init-capture, or the variable captured
+  /// by reference): held when the lambda's body starts (\p Must: on every path to the capture).
+  void seedCaptured(const VarDecl* VD, SourceLocation Loc, bool Must, const std::string& Mutex,
+                    unsigned MutexCount) {
+    unsigned Id = siteFor(VD);
+    Sites[Id].Loc = Loc;
+    Sites[Id].Captured = true;
+    Sites[Id].MutexText = Mutex;
+    Sites[Id].MutexCount = MutexCount;
+    Entry[Id] = Must;
+  }
+
+  /// Probe: the locks held just before any of \p Stmts (a lambda expression and its capture
+  /// initializers) is evaluated, as (guard variable -> held on every path). Set before run().
+  llvm::DenseSet<const Stmt*> ProbeStmts;
+  std::optional<HeldSet> ProbeState;
+  /// A guard's mutex text and count, for the message of a captured guard.
+  const Site* siteOf(const VarDecl* VD) const {
+    auto It = VarSite.find(VD);
+    return It == VarSite.end() ? nullptr : &Sites[It->second];
+  }
+  bool tracked(QualType T) const { return isTrackedType(T); }
+  /// The init classification of a capture, exposed for the lambda case.
+  bool initHolds(const VarDecl* VD, std::string& Mutex, unsigned& Count) {
+    Site Tmp;
+    InitResult R = classifyInit(VD->getInit(), Tmp);
+    Mutex = Tmp.MutexText;
+    Count = Tmp.MutexCount;
+    return R.Kind == InitKind::Held;
+  }
+  /// `std::move(x)` (through the guard's move constructor): the variable x, else null.
+  static const VarDecl* movedFrom(const Expr* Init) {
+    const Expr* E = strip(Init);
+    if (const auto* CE = dyn_cast_or_null<CXXConstructExpr>(E);
+        CE && CE->getNumArgs() == 1 && CE->getConstructor()->isMoveConstructor())
+      E = CE->getArg(0)->IgnoreParenImpCasts();
+    if (const auto* Call = dyn_cast_or_null<CallExpr>(E)) {
+      const FunctionDecl* F = Call->getDirectCallee();
+      if (F && Call->getNumArgs() == 1 && F->isInStdNamespace() && F->getIdentifier() &&
+          (F->getName() == "move" || F->getName() == "forward"))
+        E = Call->getArg(0)->IgnoreParenImpCasts();
+      else
+        return nullptr;
+    } else if (!E || !isa<CXXStaticCastExpr>(E)) {
+      return nullptr;
+    } else {
+      E = cast<CXXStaticCastExpr>(E)->getSubExpr()->IgnoreParenImpCasts();
+    }
+    const auto* DRE = dyn_cast<DeclRefExpr>(E);
+    return DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+  }
+
  private:
   /// Join of the predecessors' out-states; nullopt when no predecessor has been reached (the
   /// entry block starts with nothing held).
   std::optional<HeldSet> inState(const CFGBlock* B,
                                  const llvm::DenseMap<const CFGBlock*, HeldSet>& Out,
                                  const llvm::DenseSet<const CFGBlock*>& Done) {
-    if (B == &Cfg->getEntry()) return HeldSet();
+    if (B == &Cfg->getEntry()) return Entry;
     bool First = true;
     HeldSet In;
     for (const CFGBlock::AdjacentBlock& P : B->preds()) {
@@ -687,6 +740,7 @@ class HeldLockAnalysis {
 
   void transferStmt(const Stmt* S, HeldSet& State,
                     llvm::DenseMap<const VarDecl*, std::optional<bool>>& Pending, bool Record) {
+    if (Record && !ProbeState && ProbeStmts.count(S)) ProbeState = State;
     if (isSuspensionPoint(S)) {
       if (Record)
         for (const auto& [Id, Must] : State)
@@ -805,6 +859,7 @@ class HeldLockAnalysis {
 
   ASTContext& Ctx;
   const LockVocabulary& V;
+  HeldSet Entry;  ///< held at the entry block (guards captured by a coroutine lambda)
   mutable llvm::DenseMap<const CXXRecordDecl*, bool> HomeGrown;
   std::unique_ptr<CFG> Cfg;
   llvm::DenseMap<const VarDecl*, unsigned> VarSite;
@@ -870,6 +925,94 @@ void LockAcrossAwaitCheck::registerMatchers(MatchFinder* Finder) {
   Finder->addMatcher(functionDecl(isDefinition(), hasBody(coroutineBodyStmt())).bind("fn"), this);
 }
 
+/// A coroutine lambda that captures a guard holding a lock (`[lk = std::move(lk)]() -> Task<>`,
+/// `[&lk]() -> Task<>`) holds it across every suspension of its body: the guard lives in the
+/// closure (or the enclosing frame), not in the body. Whether it holds a lock where the lambda
+/// is created is found by running the same analysis over the enclosing function up to the
+/// lambda expression.
+static void seedLambdaCaptures(const FunctionDecl* FD, ASTContext& Ctx,
+                               const LockVocabulary& Vocab, HeldLockAnalysis& A) {
+  const auto* MD = dyn_cast<CXXMethodDecl>(FD);
+  if (!MD || !MD->getParent()->isLambda()) return;
+  const CXXRecordDecl* Closure = MD->getParent();
+  const auto* Parent = dyn_cast<FunctionDecl>(Closure->getDeclContext());
+  if (!Parent || !Parent->hasBody()) return;
+  Stmt* ParentBody = Parent->getBody();
+  if (const auto* CB = dyn_cast<CoroutineBodyStmt>(ParentBody)) ParentBody = CB->getBody();
+  struct Finder : RecursiveASTVisitor<Finder> {
+    const CXXRecordDecl* Closure;
+    LambdaExpr* Found = nullptr;
+    bool VisitLambdaExpr(LambdaExpr* LE) {
+      if (LE->getLambdaClass() == Closure) Found = LE;
+      return !Found;
+    }
+  } F{{}, Closure};
+  F.TraverseStmt(ParentBody);
+  const LambdaExpr* LE = F.Found;
+  if (!LE) return;
+  // Candidate guards: init-captures of a guard type, and guards captured by reference.
+  struct Cand {
+    const VarDecl* Var;    // what the body refers to
+    const VarDecl* Outer;  // the enclosing function's guard that decides "held"
+    bool FreshHeld;        // an init-capture constructing a holding guard
+    SourceLocation Loc;
+    std::string Mutex;  // FreshHeld: the mutex text
+    unsigned Count = 0;
+  };
+  std::vector<Cand> Cands;
+  for (const LambdaCapture& C : LE->captures()) {
+    if (!C.capturesVariable()) continue;
+    const auto* V = dyn_cast<VarDecl>(C.getCapturedVar());
+    if (!V || !A.tracked(V->getType())) continue;
+    if (V->isInitCapture()) {
+      if (const VarDecl* From = HeldLockAnalysis::movedFrom(V->getInit())) {
+        Cands.push_back({V, From, false, C.getLocation()});
+        continue;
+      }
+      std::string Mutex;
+      unsigned Count = 0;
+      if (A.initHolds(V, Mutex, Count)) Cands.push_back({V, nullptr, true, C.getLocation(), Mutex, Count});
+    } else if (C.getCaptureKind() == LCK_ByRef) {
+      Cands.push_back({V, V, false, C.getLocation()});
+    }
+  }
+  if (Cands.empty()) return;
+  // The enclosing function's state where the lambda (and its capture initializers) is evaluated.
+  HeldLockAnalysis P(Ctx, Vocab);
+  struct Collect : RecursiveASTVisitor<Collect> {
+    llvm::DenseSet<const Stmt*>& Out;
+    explicit Collect(llvm::DenseSet<const Stmt*>& O) : Out(O) {}
+    bool VisitStmt(Stmt* S) {
+      Out.insert(S);
+      return true;
+    }
+    bool TraverseLambdaExpr(LambdaExpr* L) {
+      Out.insert(L);
+      for (Expr* Init : L->capture_inits())
+        if (Init) TraverseStmt(Init);
+      return true;
+    }
+  } C(P.ProbeStmts);
+  C.TraverseStmt(const_cast<LambdaExpr*>(LE));
+  if (!P.run(Parent, ParentBody) || !P.ProbeState) return;
+  for (const Cand& Ca : Cands) {
+    std::optional<bool> Must;
+    std::string Mutex;
+    unsigned Count = 0;
+    if (Ca.FreshHeld) {
+      Must = true;
+      Mutex = Ca.Mutex;
+      Count = Ca.Count;
+    } else if (const Site* S = P.siteOf(Ca.Outer)) {
+      for (const auto& [Id, M] : *P.ProbeState)
+        if (P.Sites[Id].Var == Ca.Outer) Must = M;
+      Mutex = S->MutexText;
+      Count = S->MutexCount;
+    }
+    if (Must) A.seedCaptured(Ca.Var, Ca.Loc, *Must, Mutex, Count);
+  }
+}
+
 void LockAcrossAwaitCheck::check(const MatchFinder::MatchResult& Result) {
   const auto* FD = Result.Nodes.getNodeAs<FunctionDecl>("fn");
   const CoroutineBodyStmt* CBS = getCoroutineBody(FD);
@@ -879,6 +1022,7 @@ void LockAcrossAwaitCheck::check(const MatchFinder::MatchResult& Result) {
   if (Suspends.empty()) return;
 
   HeldLockAnalysis A(*Result.Context, Vocab);
+  seedLambdaCaptures(FD, *Result.Context, Vocab, A);
   if (!A.run(FD, CBS->getBody())) return;
 
   const SourceManager& SM = *Result.SourceManager;
@@ -908,6 +1052,7 @@ void LockAcrossAwaitCheck::check(const MatchFinder::MatchResult& Result) {
         What = "lock '" + S.Var->getNameAsString() + "'";
         if (!S.MutexText.empty())
           What += (S.MutexCount > 1 ? " on mutexes '" : " on mutex '") + S.MutexText + "'";
+        if (S.Captured) What += " captured by the coroutine lambda";
         break;
       case SiteKind::Temporary:
         What = "temporary lock";

@@ -105,14 +105,65 @@ class PermitFinder : public RecursiveASTVisitor<PermitFinder> {
   const llvm::DenseSet<const VarDecl*>& Permits;
 };
 
+/// The standard algorithm a call invokes, by qualified name: a function (`std::for_each`) or
+/// a call of a niebloid object (`std::ranges::for_each`, whose operator() belongs to an internal
+/// class). Empty for anything else.
+std::string algorithmName(const CallExpr* CE) {
+  if (const auto* OC = llvm::dyn_cast<CXXOperatorCallExpr>(CE)) {
+    if (OC->getOperator() != OO_Call || OC->getNumArgs() == 0) return {};
+    if (const auto* DRE = llvm::dyn_cast<DeclRefExpr>(OC->getArg(0)->IgnoreParenImpCasts()))
+      if (const auto* VD = llvm::dyn_cast<VarDecl>(DRE->getDecl()))
+        if (std::string N = qualifiedNameForRules(VD); llvm::StringRef(N).starts_with("std::"))
+          return N;  // std::ranges::for_each lives in a nested namespace
+    return {};
+  }
+  if (const FunctionDecl* FD = CE->getDirectCallee())
+    if (FD->isInStdNamespace() && FD->getIdentifier()) return qualifiedNameForRules(FD);
+  return {};
+}
+
+/// The arguments of an algorithm call without the niebloid object.
+llvm::SmallVector<const Expr*, 6> algorithmArgs(const CallExpr* CE) {
+  llvm::SmallVector<const Expr*, 6> Out;
+  unsigned Skip = llvm::isa<CXXOperatorCallExpr>(CE) ? 1 : 0;
+  for (unsigned I = Skip; I < CE->getNumArgs(); ++I) Out.push_back(CE->getArg(I));
+  return Out;
+}
+
+bool isForEachAlgorithm(llvm::StringRef N) {
+  return N == "std::for_each" || N == "std::for_each_n" || N == "std::ranges::for_each" ||
+         N == "std::ranges::for_each_n";
+}
+bool isTransformAlgorithm(llvm::StringRef N) {
+  return N == "std::transform" || N == "std::ranges::transform";
+}
+
+/// The lambda an argument is (through temporaries and moves), or null.
+const LambdaExpr* lambdaArg(const Expr* E) {
+  return llvm::dyn_cast_or_null<LambdaExpr>(stripMoves(E));
+}
+
+/// `std::back_inserter(v)` / `std::front_inserter(v)` / `std::inserter(v, it)`: v, else null.
+const VarDecl* insertedContainer(const Expr* E) {
+  const auto* CE = llvm::dyn_cast_or_null<CallExpr>(stripMoves(E));
+  const FunctionDecl* FD = CE ? CE->getDirectCallee() : nullptr;
+  if (!FD || !FD->isInStdNamespace() || !FD->getIdentifier() || CE->getNumArgs() == 0)
+    return nullptr;
+  llvm::StringRef N = FD->getName();
+  if (N != "back_inserter" && N != "front_inserter" && N != "inserter") return nullptr;
+  return referencedVar(CE->getArg(0));
+}
+
 }  // namespace
 
 /// Walks one function body.
 class FanoutVisitor : public RecursiveASTVisitor<FanoutVisitor> {
  public:
   FanoutVisitor(UnboundedFanoutCheck& Check, const Rules& R, ASTContext& Ctx, unsigned MaxTrip,
-                llvm::DenseSet<unsigned>& Reported, const FunctionDecl* Fn)
-      : Check(Check), R(R), Ctx(Ctx), MaxTrip(MaxTrip), Reported(Reported) {
+                llvm::DenseSet<unsigned>& Reported, const FunctionDecl* Fn,
+                std::string Owner = {})
+      : Check(Check), R(R), Ctx(Ctx), MaxTrip(MaxTrip), Reported(Reported),
+        Owner(std::move(Owner)) {
     Contexts.push_back({Fn, {}});
   }
 
@@ -135,7 +186,14 @@ class FanoutVisitor : public RecursiveASTVisitor<FanoutVisitor> {
     for (unsigned I = 0, N = LE->capture_size(); I < N; ++I)
       if (LE->isInitCapture(LE->capture_begin() + I))
         if (Expr* Init = LE->capture_init_begin()[I]) TraverseStmt(Init);
-    Contexts.push_back({LE->getCallOperator(), {}});
+    FnContext Inner{LE->getCallOperator(), {}};
+    // A lambda handed to std::for_each / std::ranges::for_each runs once per element: inside it,
+    // the algorithm call is the loop (and so are the loops around that call).
+    if (auto It = PerElementLambdas.find(LE); It != PerElementLambdas.end()) {
+      Inner.Loops = Contexts.back().Loops;
+      Inner.Loops.push_back({It->second.first, It->second.second, LE->getBody()});
+    }
+    Contexts.push_back(std::move(Inner));
     bool Ok = TraverseStmt(LE->getBody());
     Contexts.pop_back();
     return Ok;
@@ -170,7 +228,8 @@ class FanoutVisitor : public RecursiveASTVisitor<FanoutVisitor> {
         std::string N = qualifiedNameForRules(D->getUnderlyingDecl());
         if (Rules::contains(R.SpawnFunctions, N) ||
             Rules::contains(R.UnboundedChannelConstructors, N) ||
-            Rules::contains(R.JoinAllFunctions, N)) {
+            Rules::contains(R.JoinAllFunctions, N) ||
+            Rules::contains(R.ConcurrentAlgorithms, N)) {
           Name = N;
           break;
         }
@@ -190,14 +249,30 @@ class FanoutVisitor : public RecursiveASTVisitor<FanoutVisitor> {
       checkJoinAll(CE, Name);
       return true;
     }
+    if (Rules::contains(R.ConcurrentAlgorithms, Name)) {
+      checkConcurrencyLimit(CE, Name);
+      return true;
+    }
     if (Rules::contains(R.SpawnFunctions, Name)) checkSpawn(CE, Name, CE);
     trackFill(CE);
     return true;
   }
 
   bool VisitCXXMemberCallExpr(CXXMemberCallExpr* CE) {
+    checkEmplacedSpawn(CE);
     trackFill(CE);
     return true;
+  }
+
+  /// Calls whose lambda arguments are walked with the call as their loop are found before the
+  /// lambdas are traversed (a pre-order visit of the call).
+  bool TraverseCallExpr(CallExpr* CE) {
+    notePerElementLambdas(CE);
+    return RecursiveASTVisitor::TraverseCallExpr(CE);
+  }
+  bool TraverseCXXOperatorCallExpr(CXXOperatorCallExpr* CE) {
+    notePerElementLambdas(CE);
+    return RecursiveASTVisitor::TraverseCXXOperatorCallExpr(CE);
   }
 
   bool VisitCXXConstructExpr(CXXConstructExpr* CE) {
@@ -210,8 +285,10 @@ class FanoutVisitor : public RecursiveASTVisitor<FanoutVisitor> {
 
  private:
   struct LoopInfo {
-    const Stmt* Loop;
+    const Stmt* Loop;  ///< a loop statement, or the std::for_each call running a lambda
     bool Unbounded;
+    const Stmt* Body = nullptr;  ///< what runs per iteration (null: the loop statement itself)
+    const Stmt* scope() const { return Body ? Body : Loop; }
   };
   struct FnContext {
     const FunctionDecl* Fn;
@@ -227,8 +304,13 @@ class FanoutVisitor : public RecursiveASTVisitor<FanoutVisitor> {
   llvm::DenseSet<const VarDecl*> Permits;
   /// Containers filled inside an unbounded loop: var -> (fill location, loop).
   llvm::DenseMap<const VarDecl*, std::pair<SourceLocation, const Stmt*>> FilledInLoop;
+  /// Lambdas passed to a for_each algorithm: lambda -> (algorithm call, unbounded).
+  llvm::DenseMap<const LambdaExpr*, std::pair<const Stmt*, bool>> PerElementLambdas;
+  /// Displayed instead of the function name (a class's member initializers).
+  std::string Owner;
 
   std::string current() const {
+    if (!Owner.empty() && Contexts.size() == 1) return Owner;
     const FunctionDecl* Fn = Contexts.back().Fn;
     return Fn ? displayName(Fn) : std::string("<unknown>");
   }
@@ -241,9 +323,9 @@ class FanoutVisitor : public RecursiveASTVisitor<FanoutVisitor> {
     return Ok;
   }
 
-  const Stmt* unboundedLoop() const {
+  const LoopInfo* unboundedLoop() const {
     for (const LoopInfo& L : llvm::reverse(Contexts.back().Loops))
-      if (L.Unbounded) return L.Loop;
+      if (L.Unbounded) return &L;
     return nullptr;
   }
 
@@ -259,11 +341,58 @@ class FanoutVisitor : public RecursiveASTVisitor<FanoutVisitor> {
     return std::nullopt;
   }
 
-  /// True when the loop's trip count is a compile-time constant <= MaxTrip.
-  bool isSmallConstantLoop(const Stmt* Loop) const {
+  /// True when a range has a compile-time size <= MaxTrip: a braced list, a C array or a
+  /// std::array.
+  bool isSmallConstantRange(const Expr* Range) const {
     auto small = [&](const llvm::APSInt& N) {
       return N.isNonNegative() && N.getZExtValue() <= MaxTrip;
     };
+    if (!Range) return false;
+    Range = Range->IgnoreParenImpCasts();
+    if (const auto* MT = llvm::dyn_cast<MaterializeTemporaryExpr>(Range))
+      Range = MT->getSubExpr()->IgnoreParenImpCasts();
+    if (const auto* IL = llvm::dyn_cast<CXXStdInitializerListExpr>(Range))
+      Range = IL->getSubExpr()->IgnoreParenImpCasts();
+    if (const auto* MT = llvm::dyn_cast<MaterializeTemporaryExpr>(Range))
+      Range = MT->getSubExpr()->IgnoreParenImpCasts();
+    if (const auto* ILE = llvm::dyn_cast<InitListExpr>(Range))
+      return ILE->getNumInits() <= MaxTrip;
+    QualType T = Range->getType().getNonReferenceType();
+    if (const auto* CAT = Ctx.getAsConstantArrayType(T))
+      return CAT->getSize().getZExtValue() <= MaxTrip;
+    if (const auto* RD = recordOf(T))
+      if (const auto* Spec = llvm::dyn_cast<ClassTemplateSpecializationDecl>(RD))
+        if (qualifiedNameForRules(Spec) == "std::array" && Spec->getTemplateArgs().size() == 2 &&
+            Spec->getTemplateArgs()[1].getKind() == TemplateArgument::Integral)
+          return small(Spec->getTemplateArgs()[1].getAsIntegral());
+    return false;
+  }
+
+  /// The range an algorithm walks: its first argument (ranges form), or the container of a
+  /// `c.begin()` / `std::begin(c)` iterator (iterator form).
+  static const Expr* algorithmRange(const CallExpr* CE, llvm::StringRef Algo) {
+    llvm::SmallVector<const Expr*, 6> Args = algorithmArgs(CE);
+    if (Args.empty()) return nullptr;
+    const Expr* First = stripMoves(Args[0]);
+    if (Algo.starts_with("std::ranges::") &&
+        !llvm::isa<CXXMemberCallExpr>(First) && !llvm::isa<CallExpr>(First))
+      return First;
+    if (const auto* MC = llvm::dyn_cast<CXXMemberCallExpr>(First)) {
+      const CXXMethodDecl* M = MC->getMethodDecl();
+      if (M && M->getIdentifier() && (M->getName() == "begin" || M->getName() == "cbegin"))
+        return MC->getImplicitObjectArgument();
+    }
+    if (const auto* C = llvm::dyn_cast<CallExpr>(First))
+      if (const FunctionDecl* FD = C->getDirectCallee())
+        if (FD->isInStdNamespace() && FD->getIdentifier() &&
+            (FD->getName() == "begin" || FD->getName() == "cbegin") && C->getNumArgs() == 1)
+          return C->getArg(0);
+    if (Algo.starts_with("std::ranges::")) return First;
+    return nullptr;
+  }
+
+  /// True when the loop's trip count is a compile-time constant <= MaxTrip.
+  bool isSmallConstantLoop(const Stmt* Loop) const {
     if (const auto* W = llvm::dyn_cast<WhileStmt>(Loop)) {
       auto C = constant(W->getCond());
       return C && C->isZero();
@@ -272,28 +401,8 @@ class FanoutVisitor : public RecursiveASTVisitor<FanoutVisitor> {
       auto C = constant(D->getCond());
       return C && C->isZero();
     }
-    if (const auto* RF = llvm::dyn_cast<CXXForRangeStmt>(Loop)) {
-      const Expr* Range = RF->getRangeInit();
-      if (!Range) return false;
-      Range = Range->IgnoreParenImpCasts();
-      if (const auto* MT = llvm::dyn_cast<MaterializeTemporaryExpr>(Range))
-        Range = MT->getSubExpr()->IgnoreParenImpCasts();
-      if (const auto* IL = llvm::dyn_cast<CXXStdInitializerListExpr>(Range))
-        Range = IL->getSubExpr()->IgnoreParenImpCasts();
-      if (const auto* MT = llvm::dyn_cast<MaterializeTemporaryExpr>(Range))
-        Range = MT->getSubExpr()->IgnoreParenImpCasts();
-      if (const auto* ILE = llvm::dyn_cast<InitListExpr>(Range))
-        return ILE->getNumInits() <= MaxTrip;
-      QualType T = Range->getType().getNonReferenceType();
-      if (const auto* CAT = Ctx.getAsConstantArrayType(T))
-        return CAT->getSize().getZExtValue() <= MaxTrip;
-      if (const auto* RD = recordOf(T))
-        if (const auto* Spec = llvm::dyn_cast<ClassTemplateSpecializationDecl>(RD))
-          if (qualifiedNameForRules(Spec) == "std::array" && Spec->getTemplateArgs().size() == 2 &&
-              Spec->getTemplateArgs()[1].getKind() == TemplateArgument::Integral)
-            return small(Spec->getTemplateArgs()[1].getAsIntegral());
-      return false;
-    }
+    if (const auto* RF = llvm::dyn_cast<CXXForRangeStmt>(Loop))
+      return isSmallConstantRange(RF->getRangeInit());
     const auto* F = llvm::dyn_cast<ForStmt>(Loop);
     if (!F || !F->getCond()) return false;
     // for (T i = A; i < B; ++i) / i <= B / i != B, also with the operands swapped (B > i).
@@ -421,10 +530,17 @@ class FanoutVisitor : public RecursiveASTVisitor<FanoutVisitor> {
   /// directly (`co_await rill::spawn(...)`), or its handle / thread is a variable of the loop
   /// body that is awaited or joined in the body (`auto h = spawn(...); co_await h;`,
   /// `std::thread t(f); t.join();`). Then at most one runs at a time.
-  static bool finishedInIteration(const Expr* Call, const Stmt* Loop) {
+  static bool finishedInIteration(const Expr* Call, const Stmt* Loop, const Rules& R) {
     // A set's spawn (JoinSet::spawn) returns when the task is registered, not when it is done:
-    // awaiting it does not join the task.
-    if (llvm::isa<CXXMemberCallExpr>(Call)) return false;
+    // awaiting it does not join the task. Other member spawns (rill::task::Builder::spawn,
+    // rill::Runtime::spawn) return the task's JoinHandle like rill::spawn.
+    if (const auto* MC = llvm::dyn_cast<CXXMemberCallExpr>(Call)) {
+      const CXXMethodDecl* M = MC->getMethodDecl();
+      if (!M || !M->getIdentifier() || !M->getName().starts_with("spawn")) return false;
+      if (const CXXRecordDecl* RD = MC->getRecordDecl();
+          !RD || Rules::contains(R.LimitedSpawners, qualifiedNameForRules(RD)))
+        return false;
+    }
     struct Finder : RecursiveASTVisitor<Finder> {
       const Expr* Call;
       const VarDecl* Var = nullptr;
@@ -454,15 +570,17 @@ class FanoutVisitor : public RecursiveASTVisitor<FanoutVisitor> {
     return F.Done;
   }
 
-  void checkSpawn(const Expr* Call, llvm::StringRef Name, const CallExpr* CE) {
-    const Stmt* Loop = unboundedLoop();
-    if (!Loop) return;
-    if (CE && (limitedReceiver(CE) || drainedInLoop(CE, Loop))) return;
-    if (finishedInIteration(Call, Loop)) return;
+  void checkSpawn(const Expr* Call, llvm::StringRef Name, const CallExpr* CE,
+                  SourceLocation At = {}) {
+    const LoopInfo* L = unboundedLoop();
+    if (!L) return;
+    const Stmt* Loop = L->Loop;
+    if (CE && (limitedReceiver(CE) || drainedInLoop(CE, L->scope()))) return;
+    if (finishedInIteration(Call, L->scope(), R)) return;
     PermitFinder PF(R, Permits);
     PF.TraverseStmt(const_cast<Expr*>(Call));
     if (PF.Found) return;
-    SourceLocation Loc = Call->getBeginLoc();
+    SourceLocation Loc = At.isValid() ? At : Call->getBeginLoc();
     if (const auto* MC = llvm::dyn_cast_or_null<CXXMemberCallExpr>(CE)) Loc = MC->getExprLoc();
     report(Loc, [&] {
       Check.diag(Loc,
@@ -471,9 +589,89 @@ class FanoutVisitor : public RecursiveASTVisitor<FanoutVisitor> {
                  "into each task, a rill::JoinSet constructed with a limit, or "
                  "rill::for_each_concurrent(range, limit, f)")
           << Name << current();
-      Check.diag(Loop->getBeginLoc(), "loop without a constant bound is here", DiagnosticIDs::Note);
+      noteLoop(Loop);
     });
   }
+
+  void noteLoop(const Stmt* Loop) {
+    if (const auto* CE = llvm::dyn_cast<CallExpr>(Loop))
+      Check.diag(CE->getBeginLoc(), "'%0' runs it for every element of a range without a small "
+                 "constant size here", DiagnosticIDs::Note)
+          << algorithmName(CE);
+    else
+      Check.diag(Loop->getBeginLoc(), "loop without a constant bound is here",
+                 DiagnosticIDs::Note);
+  }
+
+  /// `v.emplace_back(f)` on a container of a spawn-like class (std::thread, std::jthread)
+  /// constructs, and so starts, one per call. Emplacing an existing object (a move) starts none.
+  void checkEmplacedSpawn(const CXXMemberCallExpr* MC) {
+    const CXXMethodDecl* M = MC->getMethodDecl();
+    if (!M || !M->getIdentifier() || MC->getNumArgs() == 0) return;
+    llvm::StringRef N = M->getName();
+    if (N != "emplace_back" && N != "emplace" && N != "emplace_front") return;
+    const auto* Spec = llvm::dyn_cast_or_null<ClassTemplateSpecializationDecl>(
+        recordOf(MC->getImplicitObjectArgument()->getType()));
+    if (!Spec || Spec->getTemplateArgs().size() == 0 ||
+        Spec->getTemplateArgs()[0].getKind() != TemplateArgument::Type)
+      return;
+    QualType Elem = Spec->getTemplateArgs()[0].getAsType();
+    const CXXRecordDecl* ElemRD = recordOf(Elem);
+    if (!ElemRD) return;
+    std::string Name = qualifiedNameForRules(ElemRD);
+    if (!Rules::contains(R.SpawnFunctions, Name)) return;
+    const Expr* First = stripMoves(MC->getArg(0));
+    if (MC->getNumArgs() == 1 && recordOf(First->getType()) == ElemRD) return;
+    checkSpawn(MC, Name, nullptr, MC->getExprLoc());
+  }
+
+  /// `rill::for_each_concurrent(range, 0, f)`: a limit of 0 means "no limit".
+  void checkConcurrencyLimit(const CallExpr* CE, llvm::StringRef Name) {
+    const FunctionDecl* FD = CE->getDirectCallee();
+    if (!FD) return;
+    // The limit: the parameter named `limit` (or `max_in_flight`), else the first integer
+    // parameter after the range.
+    int Index = -1;
+    for (unsigned I = 0; I < FD->getNumParams(); ++I) {
+      const ParmVarDecl* P = FD->getParamDecl(I);
+      if (P->getIdentifier() && (P->getName() == "limit" || P->getName() == "max_in_flight")) {
+        Index = static_cast<int>(I);
+        break;
+      }
+    }
+    for (unsigned I = 1; Index < 0 && I < FD->getNumParams(); ++I)
+      if (FD->getParamDecl(I)->getType()->isIntegerType()) Index = static_cast<int>(I);
+    if (Index < 0 || static_cast<unsigned>(Index) >= CE->getNumArgs()) return;
+    const Expr* Arg = CE->getArg(Index);
+    if (const auto* DA = llvm::dyn_cast<CXXDefaultArgExpr>(Arg)) Arg = DA->getExpr();
+    auto C = constant(Arg);
+    if (!C || !C->isZero()) return;
+    report(CE->getArg(Index)->getBeginLoc(), [&] {
+      Check.diag(CE->getArg(Index)->getBeginLoc(),
+                 "'%0' with a limit of 0 runs the work for every element at once in '%1' (0 "
+                 "means no limit); pass a positive limit")
+          << Name << current();
+    });
+  }
+
+  /// std::for_each / std::ranges::for_each with a lambda: the lambda body runs once per element
+  /// (remembered for TraverseLambdaExpr). std::transform / std::ranges::transform into
+  /// `std::back_inserter(v)`: v is filled with one element per input element.
+  void notePerElementLambdas(const CallExpr* CE) {
+    std::string Algo = algorithmName(CE);
+    if (Algo.empty()) return;
+    bool ForEach = isForEachAlgorithm(Algo);
+    if (!ForEach && !isTransformAlgorithm(Algo)) return;
+    bool Unbounded = !isSmallConstantRange(algorithmRange(CE, Algo));
+    for (const Expr* A : algorithmArgs(CE)) {
+      if (ForEach) {
+        if (const LambdaExpr* LE = lambdaArg(A)) PerElementLambdas[LE] = {CE, Unbounded};
+      } else if (const VarDecl* V = insertedContainer(A); V && Unbounded) {
+        FilledInLoop.try_emplace(V, CE->getBeginLoc(), CE);
+      }
+    }
+  }
+
 
   void checkJoinAll(const CallExpr* CE, llvm::StringRef Name) {
     for (const Expr* Arg : CE->arguments()) {
@@ -481,13 +679,16 @@ class FanoutVisitor : public RecursiveASTVisitor<FanoutVisitor> {
       if (!VD) continue;
       auto It = FilledInLoop.find(VD);
       if (It == FilledInLoop.end()) continue;
+      const auto* ByAlgorithm = llvm::dyn_cast<CallExpr>(It->second.second);
       report(CE->getBeginLoc(), [&] {
         Check.diag(
             CE->getBeginLoc(),
-            "'%0' awaits every task in '%1' at once, and '%1' is filled in a loop without a "
-            "small constant trip count in '%2'; use rill::for_each_concurrent(range, limit, f) "
-            "or a rill::JoinSet constructed with a limit")
-            << Name << VD->getName() << current();
+            "'%0' awaits every task in '%1' at once, and '%1' is filled %select{in a loop "
+            "without a small constant trip count|by '%4' over a range without a small constant "
+            "size}3 in '%2'; use rill::for_each_concurrent(range, limit, f) or a rill::JoinSet "
+            "constructed with a limit")
+            << Name << VD->getName() << current() << (ByAlgorithm ? 1 : 0)
+            << (ByAlgorithm ? algorithmName(ByAlgorithm) : std::string());
         Check.diag(It->second.first, "'%0' is filled here", DiagnosticIDs::Note) << VD->getName();
       });
       return;
@@ -502,10 +703,10 @@ class FanoutVisitor : public RecursiveASTVisitor<FanoutVisitor> {
     if (M != "push_back" && M != "emplace_back" && M != "insert" && M != "emplace" &&
         M != "push_front" && M != "emplace_front" && M != "push")
       return;
-    const Stmt* Loop = unboundedLoop();
-    if (!Loop) return;
+    const LoopInfo* L = unboundedLoop();
+    if (!L) return;
     if (const VarDecl* VD = referencedVar(MC->getImplicitObjectArgument()))
-      FilledInLoop.try_emplace(VD, MC->getExprLoc(), Loop);
+      FilledInLoop.try_emplace(VD, MC->getExprLoc(), L->Loop);
   }
 };
 
@@ -528,11 +729,29 @@ void UnboundedFanoutCheck::registerMatchers(MatchFinder* Finder) {
   Finder->addMatcher(
       functionDecl(isDefinition(), hasBody(stmt()), unless(isExpansionInSystemHeader())).bind("fn"),
       this);
+  // Default member initializers (`Chan ch = unbounded_channel<T>();`) run in every constructor.
+  Finder->addMatcher(fieldDecl(hasInClassInitializer(expr()), unless(isExpansionInSystemHeader()))
+                         .bind("field"),
+                     this);
 }
 
 void UnboundedFanoutCheck::check(const MatchFinder::MatchResult& Result) {
+  if (const auto* FD = Result.Nodes.getNodeAs<FieldDecl>("field")) {
+    const auto* RD = llvm::dyn_cast<CXXRecordDecl>(FD->getParent());
+    if (!RD || RD->isLambda()) return;
+    FanoutVisitor V(*this, *RulesPtr, *Result.Context, MaxConstantTripCount, Reported, nullptr,
+                    RD->getQualifiedNameAsString());
+    V.TraverseStmt(FD->getInClassInitializer());
+    return;
+  }
   const auto* Fn = Result.Nodes.getNodeAs<FunctionDecl>("fn");
   if (!Fn || !Fn->getBody()) return;
+  // A constructor's member initializers run before its body.
+  if (const auto* Ctor = llvm::dyn_cast<CXXConstructorDecl>(Fn)) {
+    FanoutVisitor V(*this, *RulesPtr, *Result.Context, MaxConstantTripCount, Reported, Fn);
+    for (const CXXCtorInitializer* Init : Ctor->inits())
+      if (Init->isWritten() && Init->getInit()) V.TraverseStmt(Init->getInit());
+  }
   // Lambdas inside a function are walked from that function; only lambdas at namespace or class
   // scope (e.g. `auto f = [] {...};` globals) are walked on their own.
   if (const auto* MD = llvm::dyn_cast<CXXMethodDecl>(Fn); MD && MD->getParent()->isLambda())

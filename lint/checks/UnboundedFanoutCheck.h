@@ -13,9 +13,13 @@ struct Rules;
 
 /// Flags (1) a spawn-like call (rules: spawn_functions) inside a loop whose trip count is not a
 /// compile-time constant <= MaxConstantTripCount, unless concurrency is bounded (a semaphore
-/// permit moved into the spawned task, a limited JoinSet); (2) a join_all over a container that
-/// is filled in such a loop; (3) the creation of an unbounded channel. Like Tokio's advice to
-/// bound fan-out with a Semaphore / JoinSet and to prefer bounded mpsc channels.
+/// permit moved into the spawned task, a limited JoinSet), also inside a lambda run per element
+/// by std::for_each / std::ranges::for_each and a std::thread emplaced into a container per item;
+/// (2) a join_all over a container that is filled in such a loop or by std::transform /
+/// std::ranges::transform over such a range; (3) the creation of an unbounded channel (also in
+/// member initializers); (4) a concurrent algorithm (rill::for_each_concurrent) given a limit of
+/// 0, which means no limit. Like Tokio's advice to bound fan-out with a Semaphore / JoinSet and to
+/// prefer bounded mpsc channels.
 ///
 /// Options:
 ///  - MaxConstantTripCount (unsigned, default 16): loops with a constant trip count up to this

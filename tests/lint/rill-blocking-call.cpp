@@ -389,11 +389,20 @@ Task<> calls_blocking_coroutine() {
 }
 
 // 9. std::mutex::lock is a 'strict' rule (off by default); rill-lock-across-await owns locks.
+// A guard's constructor follows the same policy as m.lock() (reported with Strict: see
+// rill-blocking-call-strict.cpp).
 Task<> short_critical_section(std::mutex& m, int& counter) {
   {
     std::lock_guard<std::mutex> g(m);
     ++counter;
   }
+  {
+    std::scoped_lock g(m);
+    ++counter;
+  }
+  m.lock();
+  ++counter;
+  m.unlock();
   co_return;
 }
 

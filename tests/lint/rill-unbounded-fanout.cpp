@@ -1,9 +1,11 @@
 // Fixture for rill-unbounded-fanout. Expectations are inline in clang-tidy style;
 // tests/lint/check_fixture.py fails on any missing or unexpected diagnostic.
+#include <algorithm>
 #include <array>
 #include <coroutine>
 #include <cstddef>
 #include <future>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <thread>
@@ -68,6 +70,18 @@ struct JoinSet {
 };
 template <typename T>
 Task<std::vector<int>> join_all(std::vector<Task<T>>) { return {}; }
+struct Handle {};
+namespace task {
+// Like the runtime's: configures, then spawns (returns the task's JoinHandle).
+class Builder {
+ public:
+  Builder& name(const char*) { return *this; }
+  template <typename T>
+  JoinHandle<T> spawn(Task<T>) const { return {}; }
+  template <typename T>
+  JoinHandle<T> spawn_on(Task<T>, const Handle&) const { return {}; }
+};
+}  // namespace task
 template <typename Range, typename F>
 Task<> for_each_concurrent(Range&&, std::size_t limit, F) { return {}; }
 namespace sync {
@@ -230,7 +244,7 @@ template Task<> spawn_all<long>(std::vector<long>);
 // A loop inside a lambda.
 auto spawner = [](std::vector<Conn> cs) {
   for (auto& c : cs) rill::spawn(handle(c));
-  // CHECK-MESSAGES: :[[@LINE-1]]:22: warning: 'rill::spawn' in a loop without a small constant trip count spawns unbounded concurrent work in 'lambda at rill-unbounded-fanout.cpp:231'
+  // CHECK-MESSAGES: :[[@LINE-1]]:22: warning: 'rill::spawn' in a loop without a small constant trip count spawns unbounded concurrent work in 'lambda at rill-unbounded-fanout.cpp:245'
   // CHECK-NOTES: :[[@LINE-2]]:3: note: loop without a constant bound is here
 };
 
@@ -345,3 +359,119 @@ Task<> spawn_then_await_later(std::vector<Conn> conns) {
   // CHECK-NOTES: :[[@LINE-2]]:3: note: loop without a constant bound is here
   co_await last;
 }
+
+// ---- Fan-out that is not a spawn call written in a loop ----------------------------------------
+
+// for_each_concurrent's limit 0 means "no limit": every element's work starts at once.
+Task<> for_each_concurrent_unlimited(std::vector<Conn> conns) {
+  co_await rill::for_each_concurrent(conns, 0, [](Conn c) { return handle(c); });
+  // CHECK-MESSAGES: :[[@LINE-1]]:45: warning: 'rill::for_each_concurrent' with a limit of 0 runs the work for every element at once in 'for_each_concurrent_unlimited' (0 means no limit); pass a positive limit [rill-unbounded-fanout]
+}
+Task<> for_each_concurrent_limited(std::vector<Conn> conns, std::size_t limit) {
+  co_await rill::for_each_concurrent(conns, 16, [](Conn c) { return handle(c); });
+  co_await rill::for_each_concurrent(conns, limit, [](Conn c) { return handle(c); });
+}
+
+// rill::task::Builder spawns like rill::spawn.
+Task<> builder_spawn_per_item(std::vector<Conn> conns, const rill::Handle& h) {
+  for (const Conn& c : conns) rill::task::Builder().name("conn").spawn(handle(c));
+  // CHECK-MESSAGES: :[[@LINE-1]]:66: warning: 'rill::task::Builder::spawn' in a loop without a small constant trip count spawns unbounded concurrent work in 'builder_spawn_per_item'
+  // CHECK-NOTES: :[[@LINE-2]]:3: note: loop without a constant bound is here
+  for (const Conn& c : conns) rill::task::Builder().spawn_on(handle(c), h);
+  // CHECK-MESSAGES: :[[@LINE-1]]:53: warning: 'rill::task::Builder::spawn_on' in a loop without a small constant trip count
+  // CHECK-NOTES: :[[@LINE-2]]:3: note: loop without a constant bound is here
+  co_return;
+}
+// ... but awaiting each Builder spawn before the next is concurrency 1.
+Task<> builder_spawn_awaited_each(std::vector<Conn> conns) {
+  for (const Conn& c : conns) co_await rill::task::Builder().name("conn").spawn(handle(c));
+  for (const Conn& c : conns) {
+    auto h = rill::task::Builder().name("conn").spawn(handle(c));
+    co_await h;
+  }
+}
+
+// A std::thread per input item, constructed inside the container.
+void thread_per_item_in_vector(const std::vector<int>& items) {
+  std::vector<std::thread> threads;
+  for (int item : items) threads.emplace_back(worker);
+  // CHECK-MESSAGES: :[[@LINE-1]]:34: warning: 'std::thread' in a loop without a small constant trip count spawns unbounded concurrent work in 'thread_per_item_in_vector'
+  // CHECK-NOTES: :[[@LINE-2]]:3: note: loop without a constant bound is here
+  for (int item : items) threads.push_back(std::thread(worker));
+  // CHECK-MESSAGES: :[[@LINE-1]]:44: warning: 'std::thread' in a loop without a small constant trip count
+  // CHECK-NOTES: :[[@LINE-2]]:3: note: loop without a constant bound is here
+  std::vector<std::jthread> workers;
+  for (int item : items) workers.emplace_back([item] { (void)item; });
+  // CHECK-MESSAGES: :[[@LINE-1]]:34: warning: 'std::jthread' in a loop without a small constant trip count
+  // CHECK-NOTES: :[[@LINE-2]]:3: note: loop without a constant bound is here
+  for (auto& t : threads) t.join();
+}
+void threads_bounded_or_moved(const std::vector<int>& items) {
+  std::vector<std::thread> pool;
+  for (int i = 0; i < kWorkers; ++i) pool.emplace_back(worker);
+  std::vector<std::thread> moved;
+  for (auto& t : pool) moved.emplace_back(std::move(t));  // moves running threads, starts none
+  std::vector<int> copies;
+  for (int item : items) copies.emplace_back(item);
+  for (auto& t : moved) t.join();
+}
+
+// Spawning from a std::for_each / std::ranges::for_each lambda: once per element.
+Task<> spawn_in_for_each(std::vector<Conn> conns) {
+  std::for_each(conns.begin(), conns.end(), [](const Conn& c) { rill::spawn(handle(c)); });
+  // CHECK-MESSAGES: :[[@LINE-1]]:65: warning: 'rill::spawn' in a loop without a small constant trip count spawns unbounded concurrent work in 'lambda at rill-unbounded-fanout.cpp:421'
+  // CHECK-NOTES: :[[@LINE-2]]:3: note: 'std::for_each' runs it for every element of a range without a small constant size here
+  std::ranges::for_each(conns, [](const Conn& c) { rill::spawn(handle(c)); });
+  // CHECK-MESSAGES: :[[@LINE-1]]:52: warning: 'rill::spawn' in a loop without a small constant trip count
+  // CHECK-NOTES: :[[@LINE-2]]:3: note: 'std::ranges::for_each' runs it for every element of a range without a small constant size here
+  co_return;
+}
+Task<> for_each_bounded(std::vector<int> items) {
+  std::array<Conn, 4> shards{};
+  std::ranges::for_each(shards, [](const Conn& c) { rill::spawn(handle(c)); });
+  std::for_each(std::begin(shards), std::end(shards), [](const Conn& c) { rill::spawn(handle(c)); });
+  std::for_each(items.begin(), items.end(), [](int) {
+    std::thread t(worker);
+    t.join();
+  });
+  std::ranges::for_each(items, [](int i) { (void)i; });
+  co_return;
+}
+
+// join_all over a vector filled by a transform of the input.
+Task<> join_all_transformed(std::vector<std::string> urls) {
+  std::vector<Task<int>> tasks;
+  std::ranges::transform(urls, std::back_inserter(tasks), [](const std::string& u) { return fetch(u); });
+  co_await rill::join_all(std::move(tasks));
+  // CHECK-MESSAGES: :[[@LINE-1]]:12: warning: 'rill::join_all' awaits every task in 'tasks' at once, and 'tasks' is filled by 'std::ranges::transform' over a range without a small constant size in 'join_all_transformed'; use rill::for_each_concurrent(range, limit, f) or a rill::JoinSet constructed with a limit [rill-unbounded-fanout]
+  // CHECK-NOTES: :[[@LINE-3]]:3: note: 'tasks' is filled here
+  std::vector<Task<int>> more;
+  std::transform(urls.begin(), urls.end(), std::back_inserter(more), fetch);
+  co_await rill::join_all(std::move(more));
+  // CHECK-MESSAGES: :[[@LINE-1]]:12: warning: 'rill::join_all' awaits every task in 'more' at once, and 'more' is filled by 'std::transform' over a range without a small constant size
+  // CHECK-NOTES: :[[@LINE-3]]:3: note: 'more' is filled here
+}
+Task<> join_all_transformed_small(std::array<std::string, 3> mirrors, std::vector<std::string> urls) {
+  std::vector<Task<int>> tasks;
+  std::ranges::transform(mirrors, std::back_inserter(tasks), fetch);
+  co_await rill::join_all(std::move(tasks));
+  std::vector<std::size_t> sizes;  // not tasks: nothing is awaited at once
+  std::ranges::transform(urls, std::back_inserter(sizes), [](const std::string& u) { return u.size(); });
+}
+
+// An unbounded channel created in a member initializer.
+using IntChannel = std::pair<rill::sync::mpsc::Sender<int>, rill::sync::mpsc::Receiver<int>>;
+struct Hub {
+  Hub() : events(rill::sync::mpsc::unbounded_channel<int>()) {}
+  // CHECK-MESSAGES: :[[@LINE-1]]:18: warning: 'rill::sync::mpsc::unbounded_channel' creates an unbounded channel with no backpressure in 'Hub::Hub'; use a bounded channel such as rill::sync::mpsc::channel<T>(capacity) [rill-unbounded-fanout]
+  IntChannel events;
+};
+struct Bus {
+  IntChannel ch = rill::sync::mpsc::unbounded_channel<int>();
+  // CHECK-MESSAGES: :[[@LINE-1]]:19: warning: 'rill::sync::mpsc::unbounded_channel' creates an unbounded channel with no backpressure in 'Bus'
+};
+struct BoundedHub {
+  BoundedHub() : events(rill::sync::mpsc::channel<int>(64)) {}
+  IntChannel events;
+  IntChannel more = rill::sync::mpsc::channel<int>(8);
+};
