@@ -279,7 +279,8 @@ class FanoutVisitor : public RecursiveASTVisitor<FanoutVisitor> {
     const CXXConstructorDecl* Ctor = CE->getConstructor();
     if (!Ctor || Ctor->isCopyOrMoveConstructor() || CE->getNumArgs() == 0) return true;
     std::string Name = qualifiedNameForRules(Ctor->getParent());
-    if (Rules::contains(R.SpawnFunctions, Name)) checkSpawn(CE, Name, nullptr);
+    if (Rules::contains(R.SpawnFunctions, Name) && !startsAPoolOfThreads())
+      checkSpawn(CE, Name, nullptr);
     return true;
   }
 
@@ -321,6 +322,36 @@ class FanoutVisitor : public RecursiveASTVisitor<FanoutVisitor> {
     bool Ok = Body();
     Contexts.back().Loops.pop_back();
     return Ok;
+  }
+
+  /// A `for` loop counting up to a number held in a variable or field, or returned by a plain
+  /// function (`for (i = 0; i < thread_count; ++i)`, `i < std::thread::hardware_concurrency()`):
+  /// the count is a configuration value, not one per input element. A bound taken from a
+  /// container (`i < v.size()`) or a range-for is per element.
+  static bool countsToAConfiguredNumber(const Stmt* Loop) {
+    const auto* FS = llvm::dyn_cast<ForStmt>(Loop);
+    if (!FS || !FS->getCond()) return false;
+    const auto* BO = llvm::dyn_cast<BinaryOperator>(FS->getCond()->IgnoreParenImpCasts());
+    if (!BO || (BO->getOpcode() != BO_LT && BO->getOpcode() != BO_LE && BO->getOpcode() != BO_NE))
+      return false;
+    const Expr* Bound = BO->getRHS()->IgnoreParenImpCasts();
+    if (!BO->getLHS()->getType()->isIntegerType() || !Bound->getType()->isIntegerType())
+      return false;
+    if (llvm::isa<DeclRefExpr>(Bound) || llvm::isa<MemberExpr>(Bound)) return true;
+    const auto* Call = llvm::dyn_cast<CallExpr>(Bound);
+    return Call && !llvm::isa<CXXMemberCallExpr>(Call) && Call->getDirectCallee();
+  }
+
+  /// Every unbounded loop around this point counts up to a configured number: a thread pool
+  /// starting its workers, not a thread per item.
+  bool startsAPoolOfThreads() const {
+    bool Any = false;
+    for (const LoopInfo& L : Contexts.back().Loops) {
+      if (!L.Unbounded) continue;
+      if (!countsToAConfiguredNumber(L.Loop)) return false;
+      Any = true;
+    }
+    return Any;
   }
 
   const LoopInfo* unboundedLoop() const {
@@ -622,6 +653,7 @@ class FanoutVisitor : public RecursiveASTVisitor<FanoutVisitor> {
     if (!Rules::contains(R.SpawnFunctions, Name)) return;
     const Expr* First = stripMoves(MC->getArg(0));
     if (MC->getNumArgs() == 1 && recordOf(First->getType()) == ElemRD) return;
+    if (startsAPoolOfThreads()) return;
     checkSpawn(MC, Name, nullptr, MC->getExprLoc());
   }
 

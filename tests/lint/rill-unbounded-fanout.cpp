@@ -416,10 +416,38 @@ void threads_bounded_or_moved(const std::vector<int>& items) {
   for (auto& t : moved) t.join();
 }
 
+// A thread pool starting its workers: the count is configured, not one per input element.
+struct WorkerPool {
+  explicit WorkerPool(std::size_t n) : size_(n) {
+    for (std::size_t i = 0; i < size_; ++i) threads_.emplace_back(worker);
+    for (unsigned i = 0; i < std::thread::hardware_concurrency(); ++i)
+      threads_.push_back(std::thread(worker));
+  }
+  void grow(int extra) {
+    for (int i = 0; i != extra; ++i) threads_.emplace_back(worker);
+  }
+  std::size_t size_;
+  std::vector<std::thread> threads_;
+};
+
+// Counting up to a container's size is one thread per element, and so is a pool loop nested in
+// a loop over items.
+void threads_per_index(const std::vector<int>& items, int per_item) {
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < items.size(); ++i) threads.emplace_back(worker);
+  // CHECK-MESSAGES: :[[@LINE-1]]:58: warning: 'std::thread' in a loop without a small constant trip count
+  // CHECK-NOTES: :[[@LINE-2]]:3: note: loop without a constant bound is here
+  for (int item : items)
+    for (int k = 0; k < per_item; ++k) threads.emplace_back(worker);
+  // CHECK-MESSAGES: :[[@LINE-1]]:48: warning: 'std::thread' in a loop without a small constant trip count
+  // CHECK-NOTES: :[[@LINE-2]]:5: note: loop without a constant bound is here
+  for (auto& t : threads) t.join();
+}
+
 // Spawning from a std::for_each / std::ranges::for_each lambda: once per element.
 Task<> spawn_in_for_each(std::vector<Conn> conns) {
   std::for_each(conns.begin(), conns.end(), [](const Conn& c) { rill::spawn(handle(c)); });
-  // CHECK-MESSAGES: :[[@LINE-1]]:65: warning: 'rill::spawn' in a loop without a small constant trip count spawns unbounded concurrent work in 'lambda at rill-unbounded-fanout.cpp:421'
+  // CHECK-MESSAGES: :[[@LINE-1]]:65: warning: 'rill::spawn' in a loop without a small constant trip count spawns unbounded concurrent work in 'lambda at rill-unbounded-fanout.cpp:449'
   // CHECK-NOTES: :[[@LINE-2]]:3: note: 'std::for_each' runs it for every element of a range without a small constant size here
   std::ranges::for_each(conns, [](const Conn& c) { rill::spawn(handle(c)); });
   // CHECK-MESSAGES: :[[@LINE-1]]:52: warning: 'rill::spawn' in a loop without a small constant trip count
