@@ -17,43 +17,16 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 
-WAIT = 20.0  # seconds a client waits for anything before declaring failure
-failures = []
+from netutil import WAIT, ServerProcess, check, failures
 
 
-def check(cond, what):
-    if cond:
-        print(f"ok   {what}")
-    else:
-        print(f"FAIL {what}")
-        failures.append(what)
-
-
-class Server:
+class Server(ServerProcess):
     def __init__(self, binary, *flags):
-        self.proc = subprocess.Popen(
+        super().__init__(
             [binary, "--port", "0", "--workers", "2", "--long-poll-ms", "0", *flags],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        self.lines = []
-        line = self.proc.stdout.readline()
-        self.lines.append(line)
-        if "listening on 127.0.0.1:" not in line:
-            raise RuntimeError(f"demo_server did not start: {line!r}")
-        self.port = int(line.split("127.0.0.1:")[1].split()[0])
-        self.reader = threading.Thread(target=self._drain, daemon=True)
-        self.reader.start()
-
-    def _drain(self):
-        for line in self.proc.stdout:
-            self.lines.append(line)
-
-    def connect(self):
-        s = socket.create_connection(("127.0.0.1", self.port), timeout=WAIT)
-        s.settimeout(WAIT)
-        return s
+            "demo_server")
 
     def stop(self):
         if self.proc.poll() is None:

@@ -16,47 +16,20 @@ import resource
 import socket
 import subprocess
 import sys
-import threading
 import time
 
-WAIT = 20.0
+from netutil import WAIT, ServerProcess, check, failures
+
 NOFILE = 64
 FLOOD = 150
-failures = []
 
 
-def check(cond, what):
-    if cond:
-        print(f"ok   {what}")
-    else:
-        print(f"FAIL {what}")
-        failures.append(what)
-
-
-class Server:
+class Server(ServerProcess):
     def __init__(self, binary, *flags, nofile=None):
         def limit():
             if nofile:
                 resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
-        self.proc = subprocess.Popen([binary, "0", *flags], stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True, preexec_fn=limit)
-        self.lines = []
-        line = self.proc.stdout.readline()
-        self.lines.append(line)
-        if "listening on 127.0.0.1:" not in line:
-            raise RuntimeError(f"echo_server did not start: {line!r}")
-        self.port = int(line.split("127.0.0.1:")[1].split()[0])
-        self.reader = threading.Thread(target=self._drain, daemon=True)
-        self.reader.start()
-
-    def _drain(self):
-        for line in self.proc.stdout:
-            self.lines.append(line)
-
-    def connect(self):
-        s = socket.create_connection(("127.0.0.1", self.port), timeout=WAIT)
-        s.settimeout(WAIT)
-        return s
+        super().__init__([binary, "0", *flags], "echo_server", preexec_fn=limit)
 
     def cpu_seconds(self):
         with open(f"/proc/{self.proc.pid}/stat") as f:
