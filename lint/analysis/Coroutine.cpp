@@ -42,6 +42,11 @@ std::string coroutineDisplayName(const FunctionDecl* FD) {
   return Out;
 }
 
+std::string functionDisplayName(const FunctionDecl* FD) {
+  if (isLambdaCallOperator(FD)) return coroutineDisplayName(FD);
+  return FD->getQualifiedNameAsString();
+}
+
 bool isSuspensionPoint(const Stmt* S) {
   if (!S) return false;
   if (const auto* A = dyn_cast<CoawaitExpr>(S)) return !A->isImplicit();

@@ -27,6 +27,10 @@ bool isLambdaCallOperator(const clang::FunctionDecl* FD);
 /// name without directories) for a coroutine lambda. Template arguments are not printed, so instantiations share one name.
 std::string coroutineDisplayName(const clang::FunctionDecl* FD);
 
+/// Name of any function for diagnostics: "lambda at FILE:LINE" for a lambda's call operator (as
+/// coroutineDisplayName), otherwise the qualified name. Pure query; thread-compatible.
+std::string functionDisplayName(const clang::FunctionDecl* FD);
+
 /// True when `S` is a user-written suspension point: a `co_await` (CoawaitExpr or
 /// DependentCoawaitExpr) or `co_yield` (CoyieldExpr) that is not one of the implicit
 /// initial/final suspends clang synthesizes.

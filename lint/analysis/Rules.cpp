@@ -383,6 +383,15 @@ std::string normalizeRuleName(llvm::StringRef Name) {
   return Name.str();
 }
 
+std::vector<std::string> splitRuleNames(llvm::StringRef Value) {
+  llvm::SmallVector<llvm::StringRef, 16> Parts;
+  Value.split(Parts, ';', -1, false);
+  std::vector<std::string> Out;
+  for (llvm::StringRef P : Parts)
+    if (!P.trim().empty()) Out.push_back(normalizeRuleName(P));
+  return Out;
+}
+
 bool parseRulesInto(Rules& Into, llvm::StringRef Buffer, llvm::StringRef FileName,
                     std::string* Error) {
   llvm::SourceMgr SM;

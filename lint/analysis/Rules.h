@@ -165,4 +165,8 @@ std::string qualifiedNameForRules(const clang::NamedDecl* D);
 /// Normalizes a user-written name: strips a leading "::" and surrounding blanks.
 std::string normalizeRuleName(llvm::StringRef Name);
 
+/// Splits a check option's ';'-separated list of names, each normalized as normalizeRuleName;
+/// empty entries are dropped.
+std::vector<std::string> splitRuleNames(llvm::StringRef Value);
+
 }  // namespace rill::lint

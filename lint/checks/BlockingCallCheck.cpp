@@ -81,14 +81,6 @@ std::string typeDisplay(QualType T, const ASTContext& Ctx) {
 
 }  // namespace
 
-/// Name of a function for messages: qualified, "lambda at FILE:LINE" for a lambda's call
-/// operator.
-std::string displayName(const FunctionDecl* FD) {
-  if (const auto* MD = llvm::dyn_cast<CXXMethodDecl>(FD); MD && MD->getParent()->isLambda())
-    return coroutineDisplayName(FD);
-  return FD->getQualifiedNameAsString();
-}
-
 namespace {
 
 /// Strips parentheses, implicit casts, cleanups and constant wrappers.
@@ -1265,7 +1257,7 @@ void BlockingCallCheck::check(const MatchFinder::MatchResult& Result) {
   A.reset(Result.Context);
   if (!A.CheckedCoroutines.insert(Fn).second) return;
 
-  std::string Coro = displayName(Fn);
+  std::string Coro = functionDisplayName(Fn);
 
   // The coroutine itself is scanned under a distinct key (its body is not a helper's body).
   const FunctionInfo& Info = A.scan(Fn, Body->getBody());
@@ -1280,13 +1272,13 @@ void BlockingCallCheck::check(const MatchFinder::MatchResult& Result) {
     if (!P) continue;
     if (!A.Reported.insert({E.Loc.getRawEncoding(), P->Hit.Rule}).second) continue;
     diag(E.Loc, "blocking %0 '%1' reached through call to '%2' in coroutine '%3'; %4")
-        << P->Hit.Rule->Category << P->Hit.Name << displayName(E.Callee) << Coro
+        << P->Hit.Rule->Category << P->Hit.Name << functionDisplayName(E.Callee) << Coro
         << A.fixFor(*P->Hit.Rule);
     for (const auto& [Caller, Hop] : P->Hops)
       diag(Hop.Loc, "'%0' calls '%1' here", DiagnosticIDs::Note)
-          << displayName(Caller) << displayName(Hop.Callee);
+          << functionDisplayName(Caller) << functionDisplayName(Hop.Callee);
     diag(P->Hit.Loc, "'%0' calls blocking %1 '%2' here", DiagnosticIDs::Note)
-        << displayName(P->Last) << P->Hit.Rule->Category << P->Hit.Name;
+        << functionDisplayName(P->Last) << P->Hit.Rule->Category << P->Hit.Name;
   }
 }
 

@@ -17,15 +17,6 @@ namespace rill::lint {
 
 namespace {
 
-std::vector<std::string> splitNames(llvm::StringRef Value) {
-  llvm::SmallVector<llvm::StringRef, 8> Parts;
-  Value.split(Parts, ';', -1, false);
-  std::vector<std::string> Out;
-  for (llvm::StringRef P : Parts)
-    if (!P.trim().empty()) Out.push_back(normalizeRuleName(P));
-  return Out;
-}
-
 /// Finds a member named \p Name in RD or its bases (depth-limited).
 bool hasMemberNamed(const CXXRecordDecl* RD, llvm::StringRef Name, unsigned Depth = 0) {
   RD = RD ? RD->getDefinition() : nullptr;
@@ -77,8 +68,8 @@ DiscardedAwaitableCheck::DiscardedAwaitableCheck(llvm::StringRef Name,
     : ClangTidyCheck(Name, Context),
       IgnoredTypesOption(Options.get("IgnoredTypes", "")),
       IgnoredFunctionsOption(Options.get("IgnoredFunctions", "")),
-      IgnoredTypes(splitNames(IgnoredTypesOption)),
-      IgnoredFunctions(splitNames(IgnoredFunctionsOption)) {
+      IgnoredTypes(splitRuleNames(IgnoredTypesOption)),
+      IgnoredFunctions(splitRuleNames(IgnoredFunctionsOption)) {
   std::string Err;
   RulesPtr = getRules(*Context, &Err);
   if (!Err.empty()) configurationDiag("%0") << Err;

@@ -33,16 +33,6 @@ constexpr const char* kDefaultViewTypes = "std::basic_string_view;std::span";
 constexpr const char* kDefaultJoinMethods = "join;join_all;join_next;wait;shutdown";
 constexpr const char* kDefaultTaskOwners = "rill::Runtime;rill::runtime::Runtime";
 constexpr unsigned kMaxDepth = 6;
-
-std::vector<std::string> splitNames(llvm::StringRef Value) {
-  llvm::SmallVector<llvm::StringRef, 16> Parts;
-  Value.split(Parts, ';', -1, false);
-  std::vector<std::string> Out;
-  for (llvm::StringRef P : Parts)
-    if (!P.trim().empty()) Out.push_back(normalizeRuleName(P));
-  return Out;
-}
-
 /// What a reference, pointer or view bound by the task refers to.
 struct Referent {
   enum Kind { None, Local, Temporary, TemporaryClosure } K = None;
@@ -109,12 +99,6 @@ const VarDecl* declRefVar(const Expr* E) {
     return llvm::dyn_cast<VarDecl>(DRE->getDecl());
   return nullptr;
 }
-
-std::string displayName(const FunctionDecl* FD) {
-  if (isLambdaCallOperator(FD)) return coroutineDisplayName(FD);
-  return FD->getQualifiedNameAsString();
-}
-
 /// Walks the AST parents of a node.
 const Stmt* parentStmt(ASTContext& Ctx, const DynTypedNode& N) {
   auto Parents = Ctx.getParents(N);
@@ -171,7 +155,7 @@ class Analyzer {
         std::string PName =
             PVD->getName().empty() ? "#" + std::to_string(P + 1) : "'" + PVD->getName().str() + "'";
         add(R, Arg->getBeginLoc(),
-            "parameter " + PName + " of '" + displayName(FD) + "' (" +
+            "parameter " + PName + " of '" + functionDisplayName(FD) + "' (" +
                 PVD->getType().getAsString(printingPolicy()) + ")");
       }
     }
@@ -213,7 +197,7 @@ class Analyzer {
       return;
     }
     Referent R = Arrow ? pointerReferent(Obj, 0) : lvalueReferent(Obj, 0);
-    if (R) add(R, Obj->getBeginLoc(), "'this' of '" + displayName(MD) + "'");
+    if (R) add(R, Obj->getBeginLoc(), "'this' of '" + functionDisplayName(MD) + "'");
   }
 
   void analyzeCaptures(const LambdaExpr* LE, bool ClosureIsTemporary) {
@@ -553,10 +537,10 @@ SpawnDanglingReferenceCheck::SpawnDanglingReferenceCheck(llvm::StringRef Name,
       ViewTypesOption(Options.get("ViewTypes", kDefaultViewTypes)),
       JoinMethodsOption(Options.get("JoinMethods", kDefaultJoinMethods)),
       TaskOwnersOption(Options.get("TaskOwners", kDefaultTaskOwners)),
-      SpawnFunctions(splitNames(SpawnFunctionsOption)),
-      ViewTypes(splitNames(ViewTypesOption)),
-      JoinMethods(splitNames(JoinMethodsOption)),
-      TaskOwners(splitNames(TaskOwnersOption)) {}
+      SpawnFunctions(splitRuleNames(SpawnFunctionsOption)),
+      ViewTypes(splitRuleNames(ViewTypesOption)),
+      JoinMethods(splitRuleNames(JoinMethodsOption)),
+      TaskOwners(splitRuleNames(TaskOwnersOption)) {}
 
 void SpawnDanglingReferenceCheck::storeOptions(clang::tidy::ClangTidyOptions::OptionMap& Opts) {
   Options.store(Opts, "SpawnFunctions", SpawnFunctionsOption);
@@ -651,7 +635,7 @@ void SpawnDanglingReferenceCheck::check(const MatchFinder::MatchResult& Result) 
   }
   if (DirectlyAwaited) return;
 
-  std::string SpawnerName = displayName(Spawner);
+  std::string SpawnerName = functionDisplayName(Spawner);
   for (const Finding& F : A.Findings) {
     // Joined in the referent's scope after the spawn?
     if (F.R.K == Referent::Local && Owner &&

@@ -31,13 +31,6 @@ const CXXRecordDecl* recordOf(QualType T) {
       return llvm::dyn_cast_or_null<CXXRecordDecl>(TD->getTemplatedDecl());
   return nullptr;
 }
-
-std::string displayName(const FunctionDecl* FD) {
-  if (const auto* MD = llvm::dyn_cast<CXXMethodDecl>(FD); MD && MD->getParent()->isLambda())
-    return coroutineDisplayName(FD);  // "lambda at FILE:LINE"
-  return FD->getQualifiedNameAsString();
-}
-
 /// Strips std::move / std::forward, implicit casts, temporaries and parentheses.
 const Expr* stripMoves(const Expr* E) {
   while (E) {
@@ -313,7 +306,7 @@ class FanoutVisitor : public RecursiveASTVisitor<FanoutVisitor> {
   std::string current() const {
     if (!Owner.empty() && Contexts.size() == 1) return Owner;
     const FunctionDecl* Fn = Contexts.back().Fn;
-    return Fn ? displayName(Fn) : std::string("<unknown>");
+    return Fn ? functionDisplayName(Fn) : std::string("<unknown>");
   }
 
   template <typename Fn>
