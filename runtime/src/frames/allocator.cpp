@@ -2,8 +2,13 @@
 // rill/frames.hpp for the contract.
 //
 // Layout of a block: [Header (16 bytes)][frame ...]. Blocks of up to 64 KiB (header included)
-// are rounded up to one of 32 size classes and recycled through per-thread free lists; larger
-// ones go straight to ::operator new. Accounting is per (thread, site) in single-writer
+// are rounded up to one of 32 size classes and recycled; larger ones go straight to
+// ::operator new. Recycling is Bonwick's magazine design (as in Solaris' kmem and tcmalloc's
+// transfer cache): each thread holds two magazines per class (a bounded free list each), and full
+// magazines move through a shared depot. A task is often allocated by one worker and freed by
+// another (spawned, then stolen), so without the depot one thread's lists only fill and the
+// other's only empty, and every block goes through malloc, whose arena lock then serialises the
+// workers. Accounting is per (thread, site) in single-writer
 // relaxed atomics that snapshot() sums under the registry mutex; a thread's counters are
 // folded into per-site "retired" totals when it exits.
 #include "rill/detail/frame_alloc.hpp"
@@ -51,8 +56,12 @@ constexpr std::size_t kHeader = sizeof(Header);
 constexpr unsigned kNumClasses = 32;
 constexpr unsigned kNoClass = kNumClasses;
 constexpr std::size_t kMaxClassSize = 64 * 1024;
-// Per-class cache budget; each class keeps at most clamp(kClassBudget / size, 2, 256) blocks.
-constexpr std::size_t kClassBudget = 64 * 1024;
+// Magazine budget; a magazine of class c holds at most clamp(kClassBudget / size, 2, 256)
+// blocks, and a thread holds two per class.
+constexpr std::size_t kClassBudget = 32 * 1024;
+// Bytes of free blocks the shared depot may hold, all classes together; a full magazine that
+// does not fit is returned to ::operator delete.
+constexpr std::size_t kDepotBudget = 4 * 1024 * 1024;
 
 constexpr unsigned class_of(std::size_t total) {
   if (total <= 1024) return total == 0 ? 0 : static_cast<unsigned>((total - 1) / 64);
@@ -189,10 +198,88 @@ std::atomic<std::size_t> g_threshold{16384};
 std::atomic<void (*)(const rill::frames::SiteStats&)> g_hook{nullptr};
 
 // ---- per-thread cache -------------------------------------------------------------------
+// A magazine: an intrusive singly linked list of free blocks (the link is the block's first
+// word).
 struct FreeList {
   void* head = nullptr;
   std::size_t count = 0;
+
+  void push(void* block) noexcept {
+    *static_cast<void**>(block) = head;
+    head = block;
+    ++count;
+  }
+  void* pop() noexcept {
+    void* block = head;
+    head = *static_cast<void**>(block);
+    --count;
+    return block;
+  }
+  void release() noexcept {
+    while (count) ::operator delete(pop());
+  }
 };
+
+// ---- shared depot of full magazines -----------------------------------------------------
+// Per class, a stack of full magazines under a mutex taken once per magazine (tens to hundreds
+// of blocks). A magazine's first block holds, after the free-list link, the next magazine and
+// the block count (blocks are at least 64 bytes).
+struct MagazineLink {
+  void* link;  // the free-list link (FreeList's first word)
+  void* next_magazine;
+  std::size_t count;
+};
+
+struct DepotClass {
+  std::mutex mu;
+  void* top = nullptr;  // first block of the top magazine
+};
+
+struct Depot {
+  DepotClass classes[kNumClasses];
+  std::atomic<std::size_t> bytes{0};
+
+  // Takes ownership of a full magazine; frees its blocks if the depot is at its budget.
+  void put(unsigned cls, FreeList& m) noexcept {
+    const std::size_t size = m.count * class_size(cls);
+    if (bytes.fetch_add(size, std::memory_order_relaxed) + size > kDepotBudget) {
+      bytes.fetch_sub(size, std::memory_order_relaxed);
+      m.release();
+      return;
+    }
+    auto* first = static_cast<MagazineLink*>(m.head);
+    first->count = m.count;
+    DepotClass& d = classes[cls];
+    {
+      std::lock_guard lock(d.mu);
+      first->next_magazine = d.top;
+      d.top = first;
+    }
+    m = FreeList{};
+  }
+
+  // Moves a full magazine into the empty `m`; false if the depot has none of this class.
+  bool take(unsigned cls, FreeList& m) noexcept {
+    DepotClass& d = classes[cls];
+    MagazineLink* first;
+    {
+      std::lock_guard lock(d.mu);
+      first = static_cast<MagazineLink*>(d.top);
+      if (!first) return false;
+      d.top = first->next_magazine;
+    }
+    m.head = first;
+    m.count = first->count;
+    bytes.fetch_sub(m.count * class_size(cls), std::memory_order_relaxed);
+    return true;
+  }
+};
+
+// Intentionally leaked, like the registry: exiting threads hand their magazines to it.
+Depot& depot() {
+  static Depot* d = new Depot;
+  return *d;
+}
 
 struct LookupEntry {
   Key key{nullptr, nullptr, 0};
@@ -202,7 +289,8 @@ struct LookupEntry {
 struct ThreadCache {
   static constexpr std::size_t kLookup = 64;  // direct-mapped, power of two
 
-  FreeList lists[kNumClasses];
+  FreeList loaded[kNumClasses];    // allocations pop from, frees push to, this magazine
+  FreeList previous[kNumClasses];  // the other magazine: full, empty or in between
   LookupEntry lookup[kLookup];
   std::unordered_map<Key, Site*, KeyHash> local;  // second-level, avoids the registry mutex
   std::atomic<Counters*> chunks[kMaxChunks] = {};
@@ -240,12 +328,43 @@ struct ThreadCache {
   ~ThreadCache() {
     for (auto& c : chunks)
       delete[] c.load(std::memory_order_relaxed);
-    for (auto& l : lists) {
-      while (void* p = l.head) {
-        l.head = *static_cast<void**>(p);
-        ::operator delete(p);
+    for (unsigned c = 0; c < kNumClasses; ++c) {
+      for (FreeList* m : {&loaded[c], &previous[c]}) {
+        if (m->count == class_cap(c))
+          depot().put(c, *m);
+        else
+          m->release();
       }
     }
+  }
+
+  // A free block of class `cls`, or nullptr when this thread and the depot have none.
+  void* pop(unsigned cls) noexcept {
+    FreeList& l = loaded[cls];
+    if (l.count) [[likely]]
+      return l.pop();
+    FreeList& p = previous[cls];
+    if (p.count) {
+      std::swap(l, p);
+      return l.pop();
+    }
+    if (depot().take(cls, l)) return l.pop();
+    return nullptr;
+  }
+
+  // Keeps a free block of class `cls`; a full magazine goes to the depot to make room.
+  void push(unsigned cls, void* block) noexcept {
+    FreeList& l = loaded[cls];
+    const std::size_t cap = class_cap(cls);
+    if (l.count < cap) [[likely]] {
+      l.push(block);
+      return;
+    }
+    FreeList& p = previous[cls];
+    if (p.count == cap) depot().put(cls, p);
+    if (p.count != 0) p.release();  // partial magazines are not shared
+    std::swap(l, p);                // the full one becomes `previous`, the empty one is loaded
+    l.push(block);
   }
 };
 
@@ -314,7 +433,10 @@ inline ThreadCache* cache() noexcept {
   return cache_slow();
 }
 
+std::atomic<std::uint64_t> g_from_system{0};
+
 void* block_alloc(std::size_t total, unsigned cls) {
+  g_from_system.fetch_add(1, std::memory_order_relaxed);
   return ::operator new(cls < kNumClasses ? class_size(cls) : total);
 }
 
@@ -405,15 +527,8 @@ void* alloc_impl(std::size_t n, const Key& k) {
 
   const std::size_t total = n + kHeader;
   const unsigned cls = class_of(total);
-  void* block;
-  if (cls < kNumClasses && tc->lists[cls].head) {
-    FreeList& l = tc->lists[cls];
-    block = l.head;
-    l.head = *static_cast<void**>(block);
-    --l.count;
-  } else {
-    block = block_alloc(total, cls);
-  }
+  void* block = cls < kNumClasses ? tc->pop(cls) : nullptr;
+  if (!block) block = block_alloc(total, cls);
   Header* h = ::new (block) Header{site, n};
 
   bump(c.total, 1);
@@ -461,6 +576,10 @@ void* frame_alloc(std::size_t n, const void* return_address) {
   return alloc_impl(n, Key{return_address, nullptr, kAddressLine});
 }
 
+std::uint64_t frame_blocks_from_system() noexcept {
+  return g_from_system.load(std::memory_order_relaxed);
+}
+
 void frame_free(void* p, std::size_t n) noexcept {
   if (!p) return;
   Header* h = static_cast<Header*>(p) - 1;
@@ -499,13 +618,8 @@ void frame_free(void* p, std::size_t n) noexcept {
   }
 
   if (cls < kNumClasses) {
-    FreeList& l = tc->lists[cls];
-    if (l.count < class_cap(cls)) {
-      *reinterpret_cast<void**>(h) = l.head;
-      l.head = h;
-      ++l.count;
-      return;
-    }
+    tc->push(cls, h);
+    return;
   }
   ::operator delete(h);
 }

@@ -22,6 +22,7 @@
 #include "rill/detail/compiler.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <source_location>
 #include <type_traits>
 
@@ -55,9 +56,10 @@ struct FrameSite {
 ///
 /// The block is aligned to __STDCPP_DEFAULT_NEW_ALIGNMENT__ (16). It comes from a per-thread
 /// size-class cache (64-byte classes up to 1 KiB, 256-byte classes up to 4 KiB, powers of two
-/// up to 64 KiB, each including a 16-byte header); larger blocks come from ::operator new.
-/// Thread-safe and lock-free on the fast path (a per-thread cache hit for the site and the
-/// size class). Throws std::bad_alloc when the system allocator fails (nothing is recorded
+/// up to 64 KiB, each including a 16-byte header), refilled from a process-wide depot of free
+/// blocks that other threads returned (up to 4 MiB), then from ::operator new; larger blocks
+/// come from ::operator new. Thread-safe and lock-free on the fast path (a per-thread cache hit
+/// for the site and the size class); the depot takes a mutex once per batch of blocks. Throws std::bad_alloc when the system allocator fails (nothing is recorded
 /// then). May call the large-frame hook (rill/frames.hpp) before returning.
 void* frame_alloc(std::size_t n, std::source_location where);
 
@@ -71,9 +73,15 @@ void* frame_alloc(std::size_t n, FrameSite site);
 void* frame_alloc(std::size_t n, const void* return_address);
 
 /// Frees a block returned by either frame_alloc overload, on any thread (the block goes to
-/// the calling thread's cache, or back to the system when that cache's class is full).
+/// the calling thread's cache; a full batch of the cache moves to the shared depot, or back to
+/// the system when the depot is at its budget).
 /// `n` must be the size passed to frame_alloc (checked in debug builds); nullptr is a no-op.
 /// Never throws.
 void frame_free(void* p, std::size_t n) noexcept;
+
+/// Number of blocks frame_alloc has obtained from ::operator new since the process started
+/// (every thread; blocks reused from a cache or the depot are not counted). For tests and
+/// diagnostics of the cache's hit rate. Thread-safe; relaxed (may lag other threads slightly).
+std::uint64_t frame_blocks_from_system() noexcept;
 
 }  // namespace rill::detail
