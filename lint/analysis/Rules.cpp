@@ -179,6 +179,7 @@ class RulesParser {
       if (Key == "unbounded_channel_constructors")
         return nameList(V, Key, Out.UnboundedChannelConstructors), true;
       if (Key == "async_safe_types") return nameList(V, Key, Out.AsyncSafeTypes), true;
+      if (Key == "logging_functions") return nameList(V, Key, Out.LoggingFunctions), true;
       return false;
     });
   }
@@ -195,6 +196,7 @@ class RulesParser {
       std::vector<std::string> Names;
       std::optional<std::string> Category, Fix, GenericFix;
       bool Strict = false, Logging = false;
+      std::optional<long long> Priority;
       std::vector<NonBlockingCondition> Conds;
       forEachKey(*Map, "a 'blocking' entry", [&](llvm::StringRef Key, llvm::yaml::Node* V) {
         if (Key == "name" || Key == "functions") return nameList(V, Key, Names), true;
@@ -210,6 +212,12 @@ class RulesParser {
           return true;
         }
         if (Key == "nonblocking_when") return parseConditions(V, Conds), true;
+        if (Key == "priority") {
+          Priority = integer(V, Key);
+          if (Priority && (*Priority < 0 || *Priority > 1000))
+            fail(V, "'priority' must be between 0 and 1000");
+          return true;
+        }
         return false;
       });
       if (Failed) return;
@@ -225,6 +233,7 @@ class RulesParser {
         B.Origin = origin(&Item);
         if (GenericFix) B.GenericFix = *GenericFix;
         B.Logging = Logging;
+        if (Priority) B.Priority = static_cast<int>(*Priority);
         B.NonBlockingWhen = Conds;
         // A later definition (e.g. a user file) replaces an earlier one of the same name.
         auto It =
@@ -343,7 +352,7 @@ void finalize(Rules& R) {
   for (auto* L : {&R.LockTypes, &R.LockMethods, &R.UnlockMethods, &R.MutexTypes,
                   &R.OffloadFunctions, &R.SpawnFunctions, &R.JoinAllFunctions, &R.PermitTypes,
                   &R.PermitAcquireFunctions, &R.LimitedSpawners, &R.ConcurrentAlgorithms,
-                  &R.UnboundedChannelConstructors, &R.AsyncSafeTypes})
+                  &R.UnboundedChannelConstructors, &R.AsyncSafeTypes, &R.LoggingFunctions})
     dedupe(*L);
   R.BoundingConstructs.clear();
   for (auto* L :
@@ -364,6 +373,16 @@ std::map<std::string, std::shared_ptr<const Rules>>& cache() {
 const BlockingFunction* Rules::findBlocking(llvm::StringRef QualifiedName) const {
   auto It = BlockingIndex.find(QualifiedName);
   return It == BlockingIndex.end() ? nullptr : &Blocking[It->second];
+}
+
+bool Rules::isLoggingEntry(llvm::StringRef QualifiedName) const {
+  QualifiedName.consume_front("::");
+  for (const std::string& E : LoggingFunctions)
+    if (QualifiedName == E ||
+        (QualifiedName.size() > E.size() + 2 && QualifiedName.starts_with(E) &&
+         QualifiedName.substr(E.size()).starts_with("::")))
+      return true;
+  return false;
 }
 
 bool Rules::contains(const std::vector<std::string>& List, llvm::StringRef QualifiedName) {

@@ -69,6 +69,11 @@ struct BlockingFunction {
   /// Reported only when rill-blocking-call's option `Logging` is true (console logging:
   /// printf, fprintf(stderr), std::cerr, fmt::print). Rules key `logging`.
   bool Logging = false;
+  /// How telling the call is when several blocking calls are reached through one call (the
+  /// highest is reported): deadlocks 100, thread joins and synchronous waits 80, sleeps 70,
+  /// process control 60, network, DNS and database calls 50 (the default), file I/O 40,
+  /// CPU-heavy work 30, Strict-only calls 20, console logging 10. Rules key `priority`.
+  int Priority = 50;
   /// Argument conditions that make a call non-blocking (rules key `nonblocking_when`).
   std::vector<NonBlockingCondition> NonBlockingWhen;
   /// "file:line" of the YAML entry that defined it (for diagnostics about the rules themselves).
@@ -110,9 +115,17 @@ struct Rules {
   std::vector<std::string> UnboundedChannelConstructors;
   /// Guard types that are safe to hold across co_await (the runtime's async mutex guards).
   std::vector<std::string> AsyncSafeTypes;
+  /// Entry points of logging libraries: a function, or a class / namespace standing for
+  /// everything declared in it (spdlog, easylog, google::LogMessage, boost::log). A blocking call
+  /// reached through one is logging (rill-blocking-call's `Logging` option). Rules key
+  /// `logging_functions`.
+  std::vector<std::string> LoggingFunctions;
 
   /// Looks up a blocking entry by normalized qualified name; nullptr when absent.
   const BlockingFunction* findBlocking(llvm::StringRef QualifiedName) const;
+  /// True when \p QualifiedName is a logging entry point: it is in LoggingFunctions or is
+  /// declared in a class or namespace that is.
+  bool isLoggingEntry(llvm::StringRef QualifiedName) const;
   /// True when \p QualifiedName is in \p List (normalized comparison, leading "::" ignored).
   static bool contains(const std::vector<std::string>& List, llvm::StringRef QualifiedName);
 

@@ -19,6 +19,7 @@
 #include <llvm/Support/Path.h>
 #include <llvm/ADT/DenseSet.h>
 
+#include <cctype>
 #include <deque>
 #include <map>
 #include <optional>
@@ -34,12 +35,21 @@ namespace rill::lint {
 
 namespace {
 
+/// The fix shown for a blocking call reached through a logging library (Logging on).
+constexpr llvm::StringLiteral kLoggingFix =
+    "the logger does this when it writes synchronously; configure it to log asynchronously "
+    "(or set Logging: false to accept logging)";
+
 /// A direct call to a blocking function found in a body.
 struct DirectHit {
   SourceLocation Loc;
   const Stmt* S = nullptr;  ///< the call / construction
   const BlockingFunction* Rule = nullptr;
   std::string Name;  ///< as displayed, e.g. "std::ifstream" or "sleep"
+  /// The rule makes an fd call non-blocking on a non-blocking fd (`fd_nonblocking`), and this
+  /// call was not shown non-blocking where it is: a caller that handles would-block results
+  /// still makes it non-blocking (the recv -> EAGAIN -> poll pattern split over functions).
+  bool FdGuardable = false;
 };
 
 /// A call from a body to a TU function with a body (a call-graph edge).
@@ -47,6 +57,8 @@ struct Edge {
   SourceLocation Loc;
   const FunctionDecl* Callee = nullptr;
   const Expr* Call = nullptr;  ///< CallExpr or CXXConstructExpr (for argument bindings)
+  /// The callee is a logging library's entry point (rules: `logging_functions`).
+  bool Logging = false;
 };
 
 /// Constant values of a function's parameters at one call (by parameter index); nullopt where
@@ -207,7 +219,8 @@ bool equalsConstant(const APValue& Val, int64_t V) {
 
 /// Per-function facts for argument-aware rules, computed once per body on demand.
 struct BodyFacts {
-  /// The body names EAGAIN / EWOULDBLOCK: the code handles a non-blocking fd itself.
+  /// The body handles would-block results (EAGAIN / EWOULDBLOCK, `status.try_again()`, ...;
+  /// isWouldBlockName): the code works on a non-blocking fd.
   bool HandlesEagain = false;
   /// Calls in the body, for `after` conditions: (callee simple name, qualified name, object or
   /// first-argument identity, location).
@@ -220,6 +233,18 @@ struct BodyFacts {
   /// Values assigned to local variables (`flags |= O_NONBLOCK`).
   llvm::DenseMap<const VarDecl*, llvm::SmallVector<const Expr*, 2>> Assigns;
 };
+
+/// A name that stands for a would-block result: EAGAIN / EWOULDBLOCK, std::errc's
+/// resource_unavailable_try_again / operation_would_block, asio's error::would_block, or a
+/// status query such as `status.try_again()` / `would_block()` (compared without case and
+/// underscores).
+bool isWouldBlockName(llvm::StringRef Name) {
+  std::string N;
+  for (char C : Name)
+    if (C != '_') N.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(C))));
+  llvm::StringRef R(N);
+  return R == "eagain" || R == "ewouldblock" || R.contains("wouldblock") || R.contains("tryagain");
+}
 
 /// The object of a member call, else the first argument: what an `after` condition compares.
 const Decl* callSubjectKey(const CallExpr* CE) {
@@ -280,9 +305,20 @@ class BlockingAnalysis {
     std::vector<std::pair<const FunctionDecl*, Edge>> Hops;  ///< (caller, edge) from Fn onward
     const FunctionDecl* Last = nullptr;                      ///< function containing the hit
     DirectHit Hit;
+    /// The first logging entry point on the path (a hop's callee), or null.
+    const FunctionDecl* LoggingEntry = nullptr;
   };
-  /// Path-sensitive "may block" for a call of Fn with argument constants \p B.
-  std::optional<Path> mayBlock(const FunctionDecl* Fn, const Bindings& B);
+  /// Path-sensitive "may block" for a call of Fn with argument constants \p B; \p Guard > 0
+  /// when a caller at most Guard levels up handles would-block results (fd calls below it are
+  /// on a non-blocking fd). Of several blocking calls reached, the path to the most telling one
+  /// is returned: not through a logging entry first, then the highest rule priority.
+  std::optional<Path> mayBlock(const FunctionDecl* Fn, const Bindings& B, unsigned Guard);
+
+  /// The guard level for the callees of a function whose body is \p Body (see mayBlock).
+  unsigned guardBelow(const Stmt* Body, unsigned Guard) {
+    if (Body && factsFor(Body).HandlesEagain) return 2;
+    return Guard > 0 ? Guard - 1 : 0;
+  }
 
   /// Argument constants of an edge's call, evaluated in the caller (whose own parameters are
   /// bound to \p CallerB; pass an empty list for the coroutine).
@@ -334,6 +370,16 @@ class BlockingAnalysis {
     int HitIndex = -1;
     int EdgeIndex = -1;
     Bindings Next;  ///< bindings of the edge's callee
+    unsigned NextGuard = 0;   ///< guard level of the edge's callee
+    bool ViaLogging = false;  ///< the path crosses a logging entry point
+    int Priority = 0;         ///< the reached rule's priority
+    /// Ordering of candidate paths: a path outside logging libraries first, then priority.
+    bool betterThan(const PreciseEntry& O) const {
+      if (!O.Blocks) return Blocks;
+      if (!Blocks) return false;
+      if (ViaLogging != O.ViaLogging) return !ViaLogging;
+      return Priority > O.Priority;
+    }
   };
   std::map<std::pair<const FunctionDecl*, std::string>, PreciseEntry> Precise;
   std::set<std::pair<const FunctionDecl*, std::string>> InProgress;
@@ -359,7 +405,8 @@ class BlockingAnalysis {
 
   /// Path-insensitive reachability of a blocking call (BFS over the call graph).
   bool reachesBlocking(const FunctionDecl* Start);
-  bool preciseBlocks(const FunctionDecl* Fn, Bindings B, unsigned Depth);
+  const PreciseEntry* preciseBlocks(const FunctionDecl* Fn, Bindings B, unsigned Guard,
+                                    unsigned Depth);
 
   FnCfg& cfgFor(const FunctionDecl* Fn) {
     auto& Slot = Cfgs[Fn];
@@ -395,6 +442,9 @@ class BlockingAnalysis {
     std::string K;
     for (const auto& V : B) K += V ? std::to_string(*V) + "," : "?,";
     return K;
+  }
+  static std::string keyOf(const Bindings& B, unsigned Guard) {
+    return keyOf(B) + "g" + std::to_string(Guard);
   }
 
   /// Evaluates an integer/boolean expression of Fn's body with Fn's parameters bound to \p B.
@@ -540,9 +590,17 @@ class BlockingAnalysis {
         }
         return true;
       }
+      bool VisitDeclRefExpr(DeclRefExpr* DRE) {
+        const ValueDecl* D = DRE->getDecl();
+        if (!F.HandlesEagain && llvm::isa<EnumConstantDecl, VarDecl>(D) && D->getIdentifier() &&
+            isWouldBlockName(D->getName()))
+          F.HandlesEagain = true;
+        return true;
+      }
       bool VisitCallExpr(CallExpr* CE) {
         const FunctionDecl* FD = CE->getDirectCallee();
         if (!FD || !FD->getIdentifier()) return true;
+        if (!F.HandlesEagain && isWouldBlockName(FD->getName())) F.HandlesEagain = true;
         F.Calls.push_back({FD->getName().str(), qualifiedNameForRules(FD), callSubjectKey(CE),
                            CE->getBeginLoc()});
         return true;
@@ -932,8 +990,15 @@ class BlockingAnalysis {
 
     void addHit(SourceLocation Loc, const Stmt* S, const BlockingFunction* B, std::string Name) {
       if (!A.enabled(*B)) return;
-      if (const auto* E = llvm::dyn_cast<Expr>(S); E && A.nonBlockingByArgs(*B, E, Root)) return;
-      Info.Hits.push_back({Loc, S, B, std::move(Name)});
+      const auto* E = llvm::dyn_cast<Expr>(S);
+      if (E && A.nonBlockingByArgs(*B, E, Root)) return;
+      bool FdGuardable = false;
+      if (E)
+        for (const NonBlockingCondition& C : B->NonBlockingWhen)
+          if (C.K == NonBlockingCondition::Kind::FdNonBlocking && C.Arg >= 0 &&
+              static_cast<size_t>(C.Arg) < calleeArgs(E).size())
+            FdGuardable = true;
+      Info.Hits.push_back({Loc, S, B, std::move(Name), FdGuardable});
     }
 
     bool VisitCallExpr(CallExpr* CE) {
@@ -1102,7 +1167,7 @@ class BlockingAnalysis {
       // Library code is followed whether its headers come with -I or -isystem; the standard
       // library and compiler internals are not (their blocking entry points are in the rules).
       if (isStdLibrary(Def)) return;
-      Info.Edges.push_back({Loc, Def, Call});
+      Info.Edges.push_back({Loc, Def, Call, A.R.isLoggingEntry(qualifiedNameForRules(Def))});
     }
 
     static bool isStdLibrary(const FunctionDecl* FD) {
@@ -1158,15 +1223,18 @@ bool BlockingAnalysis::reachesBlocking(const FunctionDecl* Start) {
   return Found;
 }
 
-bool BlockingAnalysis::preciseBlocks(const FunctionDecl* Fn, Bindings B, unsigned Depth) {
-  if (!reachesBlocking(Fn)) return false;
+const BlockingAnalysis::PreciseEntry* BlockingAnalysis::preciseBlocks(const FunctionDecl* Fn,
+                                                                      Bindings B, unsigned Guard,
+                                                                      unsigned Depth) {
+  if (!reachesBlocking(Fn)) return nullptr;
   FnCfg& C = cfgFor(Fn);
   for (size_t I = 0; I < B.size(); ++I)
     if (I >= 64 || !(C.ParamMask & (uint64_t(1) << I))) B[I].reset();
   std::string Key = keyOf(B);
-  auto MK = std::make_pair(Fn, Key);
-  if (auto It = Precise.find(MK); It != Precise.end()) return It->second.Blocks;
-  if (Depth > 256 || !InProgress.insert(MK).second) return false;  // recursion: assume not
+  auto MK = std::make_pair(Fn, keyOf(B, Guard));
+  if (auto It = Precise.find(MK); It != Precise.end())
+    return It->second.Blocks ? &It->second : nullptr;
+  if (Depth > 256 || !InProgress.insert(MK).second) return nullptr;  // recursion: assume not
   const FunctionInfo& Info = scanDefinition(Fn);
   const std::vector<char>* Live = C.G ? &liveBlocks(C, Fn, B, Key) : nullptr;
   ++OnStack[Fn];
@@ -1175,37 +1243,52 @@ bool BlockingAnalysis::preciseBlocks(const FunctionDecl* Fn, Bindings B, unsigne
     auto It = C.BlockOf.find(S);
     return It == C.BlockOf.end() || (*Live)[It->second];
   };
+  // The most telling path (PreciseEntry::betterThan); the first one found wins a tie, so direct
+  // calls come before calls reached through helpers.
   PreciseEntry Result;
-  for (size_t I = 0; I < Info.Hits.size() && !Result.Blocks; ++I)
-    if (IsLive(Info.Hits[I].S)) Result = {true, static_cast<int>(I), -1, {}};
-  for (size_t I = 0; I < Info.Edges.size() && !Result.Blocks; ++I) {
+  auto Done = [&] { return Result.Blocks && !Result.ViaLogging && Result.Priority >= 100; };
+  for (size_t I = 0; I < Info.Hits.size() && !Done(); ++I) {
+    const DirectHit& H = Info.Hits[I];
+    if (!IsLive(H.S) || (H.FdGuardable && Guard > 0)) continue;
+    PreciseEntry Cand{true, static_cast<int>(I), -1, {}, 0, false, H.Rule->Priority};
+    if (Cand.betterThan(Result)) Result = std::move(Cand);
+  }
+  const FunctionDecl* Def = Fn->getDefinition();
+  unsigned NextGuard = guardBelow(Def ? Def->getBody() : nullptr, Guard);
+  for (size_t I = 0; I < Info.Edges.size() && !Done(); ++I) {
     const Edge& E = Info.Edges[I];
     if (!IsLive(E.Call)) continue;
+    if (E.Logging && !Logging) continue;  // logging is off: the logger's own I/O is not reported
     Bindings Next = bindingsFor(E, Fn, B);
     // Recursion: constants do not follow a call back into a function already being searched
     // (a counter argument would unroll the recursion one binding at a time).
     if (OnStack.count(E.Callee)) Next.clear();
-    if (preciseBlocks(E.Callee, Next, Depth + 1))
-      Result = {true, -1, static_cast<int>(I), std::move(Next)};
+    const PreciseEntry* Sub = preciseBlocks(E.Callee, Next, NextGuard, Depth + 1);
+    if (!Sub) continue;
+    PreciseEntry Cand{true, -1, static_cast<int>(I), std::move(Next), NextGuard,
+                      Sub->ViaLogging || E.Logging, Sub->Priority};
+    if (Cand.betterThan(Result)) Result = std::move(Cand);
   }
   InProgress.erase(MK);
   if (--OnStack[Fn] == 0) OnStack.erase(Fn);
-  bool Blocks = Result.Blocks;
-  Precise[MK] = std::move(Result);
-  return Blocks;
+  auto& Slot = Precise[MK];
+  Slot = std::move(Result);
+  return Slot.Blocks ? &Slot : nullptr;
 }
 
 std::optional<BlockingAnalysis::Path> BlockingAnalysis::mayBlock(const FunctionDecl* Start,
-                                                                 const Bindings& StartB) {
-  if (!preciseBlocks(Start, StartB, 0)) return std::nullopt;
+                                                                 const Bindings& StartB,
+                                                                 unsigned StartGuard) {
+  if (!preciseBlocks(Start, StartB, StartGuard, 0)) return std::nullopt;
   Path P;
   const FunctionDecl* Fn = Start;
   Bindings B = StartB;
-  for (unsigned Guard = 0; Guard < 1024; ++Guard) {
+  unsigned Guard = StartGuard;
+  for (unsigned Steps = 0; Steps < 1024; ++Steps) {
     FnCfg& C = cfgFor(Fn);
     for (size_t I = 0; I < B.size(); ++I)
       if (I >= 64 || !(C.ParamMask & (uint64_t(1) << I))) B[I].reset();
-    auto It = Precise.find({Fn, keyOf(B)});
+    auto It = Precise.find({Fn, keyOf(B, Guard)});
     if (It == Precise.end() || !It->second.Blocks) return std::nullopt;
     const PreciseEntry& M = It->second;
     const FunctionInfo& I = Infos[Fn];
@@ -1216,8 +1299,10 @@ std::optional<BlockingAnalysis::Path> BlockingAnalysis::mayBlock(const FunctionD
     }
     const Edge& E = I.Edges[M.EdgeIndex];
     P.Hops.push_back({Fn, E});
+    if (E.Logging && !P.LoggingEntry) P.LoggingEntry = E.Callee;
     Fn = E.Callee;
     B = M.Next;
+    Guard = M.NextGuard;
   }
   return std::nullopt;
 }
@@ -1267,13 +1352,28 @@ void BlockingCallCheck::check(const MatchFinder::MatchResult& Result) {
         << H.Rule->Category << H.Name << Coro << A.fixFor(*H.Rule);
   }
   if (!Transitive) return;
+  unsigned Guard = A.guardBelow(Body->getBody(), 0);
   for (const Edge& E : Info.Edges) {
-    std::optional<BlockingAnalysis::Path> P = A.mayBlock(E.Callee, A.bindingsFor(E, Fn, {}));
+    if (E.Logging && !Logging) continue;
+    std::optional<BlockingAnalysis::Path> P =
+        A.mayBlock(E.Callee, A.bindingsFor(E, Fn, {}), Guard);
     if (!P) continue;
     if (!A.Reported.insert({E.Loc.getRawEncoding(), P->Hit.Rule}).second) continue;
-    diag(E.Loc, "blocking %0 '%1' reached through call to '%2' in coroutine '%3'; %4")
-        << P->Hit.Rule->Category << P->Hit.Name << functionDisplayName(E.Callee) << Coro
-        << A.fixFor(*P->Hit.Rule);
+    const FunctionDecl* Entry = E.Logging ? E.Callee : P->LoggingEntry;
+    if (Entry == E.Callee)
+      diag(E.Loc, "blocking %0 '%1' reached through logging call '%2' in coroutine '%3'; %4")
+          << P->Hit.Rule->Category << P->Hit.Name << functionDisplayName(E.Callee) << Coro
+          << kLoggingFix;
+    else if (Entry)
+      diag(E.Loc,
+           "blocking %0 '%1' reached through call to '%2' (logging call '%3') in coroutine "
+           "'%4'; %5")
+          << P->Hit.Rule->Category << P->Hit.Name << functionDisplayName(E.Callee)
+          << functionDisplayName(Entry) << Coro << kLoggingFix;
+    else
+      diag(E.Loc, "blocking %0 '%1' reached through call to '%2' in coroutine '%3'; %4")
+          << P->Hit.Rule->Category << P->Hit.Name << functionDisplayName(E.Callee) << Coro
+          << A.fixFor(*P->Hit.Rule);
     for (const auto& [Caller, Hop] : P->Hops)
       diag(Hop.Loc, "'%0' calls '%1' here", DiagnosticIDs::Note)
           << functionDisplayName(Caller) << functionDisplayName(Hop.Callee);

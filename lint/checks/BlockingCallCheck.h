@@ -23,7 +23,14 @@ class BlockingAnalysis;
 ///  - Transitive (bool, default true): follow calls into functions defined in the TU.
 ///  - Logging (bool, default false): also report console logging (rules marked
 ///    `logging: true`: printf, puts, fprintf/fputs/fwrite to stdout/stderr, std::cout/cerr/clog,
-///    fmt::print, std::print).
+///    fmt::print, std::print, syslog) and blocking calls reached through a logging library's
+///    entry point (rules: `logging_functions`; spdlog, easylog, glog, ...), named in the message.
+///
+/// When one call reaches several blocking calls, the most telling is named: a path outside
+/// logging libraries first, then the highest rule `priority` (deadlocks, joins and waits, sleeps,
+/// ..., file I/O, CPU-heavy work, Strict-only calls, console logging). Socket/fd calls in a
+/// function whose caller (at most two calls up) handles would-block results (EAGAIN,
+/// `status.try_again()`, ...) are on a non-blocking fd and not reported.
 ///
 /// Not thread-safe (one instance per TU, like every ClangTidyCheck).
 class BlockingCallCheck : public clang::tidy::ClangTidyCheck {

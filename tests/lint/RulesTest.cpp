@@ -232,6 +232,65 @@ blocking:
   EXPECT_TRUE(R.findBlocking("my_log")->Logging);
 }
 
+TEST(ParseRules, PriorityAndLoggingFunctions) {
+  Rules R;
+  std::string Err;
+  ASSERT_TRUE(parseRulesInto(R, R"(
+version: 1
+blocking:
+  - functions: [my_join]
+    category: "thread join"
+    fix: "f"
+    priority: 90
+  - functions: [my_read]
+    category: "file I/O"
+    fix: "f"
+logging_functions: [mylog, "::other::Logger::write", mylog]
+)",
+                             "t.yaml", &Err))
+      << Err;
+  EXPECT_EQ(R.findBlocking("my_join")->Priority, 90);
+  EXPECT_EQ(R.findBlocking("my_read")->Priority, 50);  // the default
+  EXPECT_EQ(R.LoggingFunctions.size(), 2u);            // de-duplicated
+  // A namespace or class covers what is declared in it; a function only itself.
+  EXPECT_TRUE(R.isLoggingEntry("mylog"));
+  EXPECT_TRUE(R.isLoggingEntry("mylog::logger::operator+="));
+  EXPECT_TRUE(R.isLoggingEntry("::mylog::info"));
+  EXPECT_FALSE(R.isLoggingEntry("mylogger::info"));
+  EXPECT_TRUE(R.isLoggingEntry("other::Logger::write"));
+  EXPECT_FALSE(R.isLoggingEntry("other::Logger::flush"));
+  EXPECT_FALSE(R.isLoggingEntry("other::Logger"));
+
+  Rules Bad;
+  EXPECT_FALSE(parseRulesInto(Bad, "blocking:\n  - name: x\n    category: c\n    fix: f\n"
+                                   "    priority: high\n",
+                              "bad.yaml", &Err));
+  EXPECT_EQ(Err, "bad.yaml:5:15: error: expected an integer for 'priority'");
+  EXPECT_FALSE(parseRulesInto(Bad, "blocking:\n  - name: x\n    category: c\n    fix: f\n"
+                                   "    priority: -1\n",
+                              "bad.yaml", &Err));
+  EXPECT_EQ(Err, "bad.yaml:5:15: error: 'priority' must be between 0 and 1000");
+}
+
+TEST(BuiltinRules, LoggingLibrariesAndPriorities) {
+  auto R = builtinRules();
+  for (const char* N : {"spdlog::info", "spdlog::logger::log", "easylog::logger::operator+=",
+                        "google::LogMessage::LogMessage", "boost::log::core::push_record"})
+    EXPECT_TRUE(R->isLoggingEntry(N)) << N;
+  EXPECT_FALSE(R->isLoggingEntry("google::protobuf::Message::ParseFromString"));
+  EXPECT_FALSE(R->isLoggingEntry("fmt::print"));
+  EXPECT_TRUE(R->findBlocking("syslog")->Logging);
+  // The order that picks the most telling of several blocking calls.
+  EXPECT_GT(R->findBlocking("coro::sync_wait")->Priority,
+            R->findBlocking("std::thread::join")->Priority);
+  EXPECT_GT(R->findBlocking("std::thread::join")->Priority, R->findBlocking("sleep")->Priority);
+  EXPECT_GT(R->findBlocking("sleep")->Priority, R->findBlocking("recv")->Priority);
+  EXPECT_GT(R->findBlocking("recv")->Priority, R->findBlocking("std::basic_ofstream")->Priority);
+  EXPECT_GT(R->findBlocking("std::basic_ofstream")->Priority, R->findBlocking("deflate")->Priority);
+  EXPECT_GT(R->findBlocking("deflate")->Priority, R->findBlocking("std::mutex::lock")->Priority);
+  EXPECT_GT(R->findBlocking("close")->Priority, R->findBlocking("printf")->Priority);
+}
+
 TEST(BuiltinRules, ConsistentLockRulesAndRuntimeBridges) {
   auto R = builtinRules();
   // pthread_mutex_lock and std::mutex::lock follow the same (Strict) policy.

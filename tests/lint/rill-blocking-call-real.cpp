@@ -6,15 +6,18 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cerrno>
 #include <exception>
 #include <future>
 #include <iostream>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/file.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -108,6 +111,73 @@ task connection_loop(Connection& c, int raw_fd, char* buf) {
   co_await coro::poll(c.native_handle());
   c.read_some(buf, 16);                // ok: fd_ is set O_NONBLOCK in view
   c.read_or_eagain(raw_fd, buf, 16);   // ok: the helper handles EAGAIN
+  co_return;
+}
+
+// A libcoro-like client: the fd is made non-blocking in another translation unit; the helpers
+// call recv/send and return a status, and the coroutine handles the would-block status
+// (`status.try_again()`) by awaiting readiness and retrying: the recv -> EAGAIN -> poll pattern
+// split over two functions, so the socket calls in the helpers are non-blocking.
+namespace net {
+struct io_status {
+  enum class kind { ok, closed, would_block_or_try_again, error } type;
+  bool try_again() const { return type == kind::would_block_or_try_again; }
+};
+io_status make_io_status_from_native(int err);  // maps EAGAIN; defined in another TU
+class client {
+ public:
+  task read_some(char* b, unsigned long n) {
+    io_status st = recv(b, n);  // ok: the caller handles the would-block status
+    if (st.try_again()) {
+      co_await coro::poll(fd_);
+      recv(b, n);  // ok
+    }
+    co_return;
+  }
+  task write_some(const char* b, unsigned long n) {
+    if (send(b, n).try_again()) co_await coro::poll(fd_);  // ok
+    co_return;
+  }
+  task write_unchecked(const char* b, unsigned long n) {
+    send(b, n);
+    // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: blocking socket/fd I/O 'send' reached through call to 'net::client::send' in coroutine 'net::client::write_unchecked'
+    co_return;
+  }
+
+ private:
+  io_status recv(char* b, unsigned long n) {
+    long r = ::recv(fd_, b, n, 0);
+    if (r > 0) return {io_status::kind::ok};
+    return make_io_status_from_native(errno);
+  }
+  io_status send(const char* b, unsigned long n) {
+    long r = ::send(fd_, b, n, 0);
+    if (r >= 0) return {io_status::kind::ok};
+    return make_io_status_from_native(errno);
+  }
+  int fd_ = -1;
+};
+}  // namespace net
+
+// std::errc's would-block value in the coroutine; a read three calls away is not covered.
+long read_raw(int fd, char* b) { return ::read(fd, b, 1); }
+long read_level2(int fd, char* b) { return read_raw(fd, b); }
+long read_level3(int fd, char* b) { return read_level2(fd, b); }
+task errc_loop(int fd, char* b) {
+  std::error_code ec(static_cast<int>(read_raw(fd, b)), std::generic_category());
+  if (ec == std::errc::resource_unavailable_try_again) co_await coro::poll(fd);  // ok: guarded
+  read_level2(fd, b);  // ok: two levels below the function that handles it
+  read_level3(fd, b);
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking socket/fd I/O 'read' reached through call to 'read_level3' in coroutine 'errc_loop'
+  co_return;
+}
+
+// sendfile on a non-blocking socket still reads its input file synchronously.
+task send_file(int sock, int file_fd, off_t* off, char* buf) {
+  long n = ::sendfile(sock, file_fd, off, 65536);
+  // CHECK-MESSAGES: :[[@LINE-1]]:12: warning: blocking file I/O 'sendfile' in coroutine 'send_file'; move it to a blocking thread pool (the file read blocks even on a non-blocking socket) [rill-blocking-call]
+  if (n < 0 && errno == EAGAIN) co_await coro::poll(sock);
+  send(sock, buf, 1, 0);  // ok: the same function handles EAGAIN
   co_return;
 }
 

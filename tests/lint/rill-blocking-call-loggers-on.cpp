@@ -1,0 +1,145 @@
+// Fixture for rill-blocking-call and logging libraries with the option Logging on: a blocking
+// call reached through a logging library's entry point (rules: logging_functions) is reported at
+// each log statement, naming the logging call, with the logging fix; a path outside the logging
+// library is still preferred when a call reaches both. Console logging is reported too. The same
+// code with Logging off (the default): rill-blocking-call-loggers.cpp.
+// FIXTURE-ARGS: '--config={CheckOptions: {rill-blocking-call.Logging: true}}'
+#include <coroutine>
+#include <cstddef>
+#include <fstream>
+#include <string>
+#include <thread>
+
+namespace rill {
+struct Task {
+  struct promise_type {
+    Task get_return_object() { return {}; }
+    std::suspend_always initial_suspend() noexcept { return {}; }
+    std::suspend_always final_suspend() noexcept { return {}; }
+    void return_void() {}
+    void unhandled_exception() {}
+  };
+  bool await_ready() const noexcept { return true; }
+  void await_suspend(std::coroutine_handle<>) noexcept {}
+  void await_resume() {}
+};
+}  // namespace rill
+
+// ---- An easylog-like logger (yalantinglibs): asynchronous by default; in synchronous mode the
+// appender writes the file itself and rolls it when it is full.
+namespace easylog {
+struct record_t {
+  std::string msg;
+  record_t& ref() { return *this; }
+};
+class appender {
+ public:
+  void write_record(record_t& r) {
+    if (size_ > max_size_) roll_log_files();
+    size_ += r.msg.size();
+    file_.write(r.msg.data(), static_cast<std::streamsize>(r.msg.size()));
+  }
+  void roll_log_files() {
+    file_.close();
+    file_.open("app.log");
+  }
+
+ private:
+  std::ofstream file_;
+  std::size_t size_ = 0, max_size_ = 1 << 20;
+};
+template <std::size_t Id = 0>
+class logger {
+ public:
+  static logger& instance() {
+    static logger l;
+    return l;
+  }
+  void operator+=(record_t& r) {
+    if (async_)
+      enqueue(r);
+    else
+      appender_.write_record(r);
+  }
+
+ private:
+  void enqueue(record_t&) {}
+  bool async_ = true;
+  appender appender_;
+};
+}  // namespace easylog
+#define ELOG(text) easylog::logger<>::instance() += easylog::record_t{text}.ref()
+
+// ---- A spdlog-like logger.
+namespace spdlog {
+class logger {
+ public:
+  void info(const std::string& msg) {
+    if (sync_) file_ << msg << '\n';
+  }
+
+ private:
+  bool sync_ = false;
+  std::ofstream file_;
+};
+inline logger& default_logger() {
+  static logger l;
+  return l;
+}
+inline void info(const std::string& msg) { default_logger().info(msg); }
+}  // namespace spdlog
+
+#include <cstdio>
+
+rill::Task next_request();
+
+void on_error(const std::string& what) { spdlog::info("error: " + what); }
+
+void persist(const std::string& state) {
+  ELOG("saving state");
+  std::ofstream out("state.txt");
+  out << state;
+}
+
+class Server {
+ public:
+  Server() : worker_([] {}) {}
+  ~Server() {
+    ELOG("server will quit");
+    stop();
+  }
+  void stop() {
+    if (worker_.joinable()) worker_.join();
+  }
+
+ private:
+  std::thread worker_;
+};
+
+// ============================== must flag (logging is on) ====================================
+
+rill::Task handle() {
+  ELOG("request");
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking file I/O 'std::ofstream::write' reached through logging call 'easylog::logger<>::operator+=' in coroutine 'handle'; the logger does this when it writes synchronously; configure it to log asynchronously (or set Logging: false to accept logging) [rill-blocking-call]
+  spdlog::info("request done");
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking file I/O 'std::ofstream::operator<<' reached through logging call 'spdlog::info' in coroutine 'handle'
+  on_error("timeout");
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking file I/O 'std::ofstream::operator<<' reached through call to 'on_error' (logging call 'spdlog::info') in coroutine 'handle'
+  printf("request %d\n", 1);
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking console logging 'printf' in coroutine 'handle'
+  co_await next_request();
+}
+
+// ============================== a path outside the logging library wins =====================
+
+rill::Task save(std::string state) {
+  persist(state);
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking file I/O 'std::ofstream' reached through call to 'persist' in coroutine 'save'; use rill::fs or move it into rill::spawn_blocking [rill-blocking-call]
+  co_await next_request();
+}
+
+rill::Task serve_once() {
+  Server server;
+  // CHECK-MESSAGES: :[[@LINE-1]]:10: warning: blocking thread join 'std::thread::join' reached through call to 'Server::~Server' in coroutine 'serve_once'
+  co_await next_request();
+}

@@ -1,0 +1,137 @@
+// Fixture for rill-blocking-call and logging libraries, with the option Logging off (the
+// default): a blocking call reached only through a logging library's entry point (rules:
+// logging_functions; here easylog's file appender that rolls its file, and a spdlog-like logger
+// that writes synchronously in one mode) is the logging category and is not reported; blocking
+// next to a log statement still is. The same code with Logging on: rill-blocking-call-loggers-on.cpp.
+#include <coroutine>
+#include <cstddef>
+#include <fstream>
+#include <string>
+#include <thread>
+
+namespace rill {
+struct Task {
+  struct promise_type {
+    Task get_return_object() { return {}; }
+    std::suspend_always initial_suspend() noexcept { return {}; }
+    std::suspend_always final_suspend() noexcept { return {}; }
+    void return_void() {}
+    void unhandled_exception() {}
+  };
+  bool await_ready() const noexcept { return true; }
+  void await_suspend(std::coroutine_handle<>) noexcept {}
+  void await_resume() {}
+};
+}  // namespace rill
+
+// ---- An easylog-like logger (yalantinglibs): asynchronous by default; in synchronous mode the
+// appender writes the file itself and rolls it when it is full.
+namespace easylog {
+struct record_t {
+  std::string msg;
+  record_t& ref() { return *this; }
+};
+class appender {
+ public:
+  void write_record(record_t& r) {
+    if (size_ > max_size_) roll_log_files();
+    size_ += r.msg.size();
+    file_.write(r.msg.data(), static_cast<std::streamsize>(r.msg.size()));
+  }
+  void roll_log_files() {
+    file_.close();
+    file_.open("app.log");
+  }
+
+ private:
+  std::ofstream file_;
+  std::size_t size_ = 0, max_size_ = 1 << 20;
+};
+template <std::size_t Id = 0>
+class logger {
+ public:
+  static logger& instance() {
+    static logger l;
+    return l;
+  }
+  void operator+=(record_t& r) {
+    if (async_)
+      enqueue(r);
+    else
+      appender_.write_record(r);
+  }
+
+ private:
+  void enqueue(record_t&) {}
+  bool async_ = true;
+  appender appender_;
+};
+}  // namespace easylog
+#define ELOG(text) easylog::logger<>::instance() += easylog::record_t{text}.ref()
+
+// ---- A spdlog-like logger.
+namespace spdlog {
+class logger {
+ public:
+  void info(const std::string& msg) {
+    if (sync_) file_ << msg << '\n';
+  }
+
+ private:
+  bool sync_ = false;
+  std::ofstream file_;
+};
+inline logger& default_logger() {
+  static logger l;
+  return l;
+}
+inline void info(const std::string& msg) { default_logger().info(msg); }
+}  // namespace spdlog
+
+rill::Task next_request();
+
+void on_error(const std::string& what) { spdlog::info("error: " + what); }
+
+void persist(const std::string& state) {
+  ELOG("saving state");
+  std::ofstream out("state.txt");
+  out << state;
+}
+
+class Server {
+ public:
+  Server() : worker_([] {}) {}
+  ~Server() {
+    ELOG("server will quit");
+    stop();
+  }
+  void stop() {
+    if (worker_.joinable()) worker_.join();
+  }
+
+ private:
+  std::thread worker_;
+};
+
+// ============================== must not flag (logging is off) ===============================
+
+rill::Task handle() {
+  ELOG("request");               // ok: the file appender is the logger's business
+  spdlog::info("request done");  // ok
+  on_error("timeout");           // ok: blocking only inside the logging library
+  co_await next_request();
+}
+
+// ============================== must flag ====================================================
+
+rill::Task save(std::string state) {
+  persist(state);
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking file I/O 'std::ofstream' reached through call to 'persist' in coroutine 'save'; use rill::fs or move it into rill::spawn_blocking [rill-blocking-call]
+  co_await next_request();
+}
+
+rill::Task serve_once() {
+  Server server;
+  // CHECK-MESSAGES: :[[@LINE-1]]:10: warning: blocking thread join 'std::thread::join' reached through call to 'Server::~Server' in coroutine 'serve_once'
+  co_await next_request();
+}
