@@ -562,7 +562,22 @@ class Receiver {
         c_->rx_waker.reset();
       }
     }
-    bool await_ready() { return ready() && ready_spend(); }
+    /// Takes a queued value at once, under the same lock as the readiness check (nothing can
+    /// cancel the awaiter between await_ready returning true and await_resume).
+    bool await_ready() {
+      rill::detail::Waker w;
+      {
+        std::lock_guard lk(c_->mu);
+        if (c_->q.empty() && !c_->drained()) return false;
+        if (!ready_spend()) return false;  // out of budget: await_suspend yields first
+        if (c_->q.empty()) return true;    // drained: await_resume yields nullopt
+        taken_.emplace(std::move(c_->q.front()));
+        c_->q.pop_front();
+        w = c_->admit_waiter();
+      }
+      w.wake();
+      return true;
+    }
     bool await_suspend(std::coroutine_handle<> h) {
       if (must_yield) {
         suspend_yield(h);
@@ -581,6 +596,7 @@ class Receiver {
       return true;
     }
     std::optional<T> await_resume() {
+      if (taken_) return std::move(taken_);
       rill::detail::Waker w;
       std::optional<T> v;
       {
@@ -605,6 +621,7 @@ class Receiver {
     }
     detail::Chan<T>* c_;
     bool registered_ = false;  // our waker is in c_->rx_waker (guarded by c_->mu)
+    std::optional<T> taken_;   // the value await_ready took
   };
 
   /// Receives the next value (see the class comment). Cancel-safe. Mirrors Receiver::recv.
