@@ -87,6 +87,7 @@ bool io_op_arm(IoOp* op) noexcept {
       // A socket read waits behind its socket's orphaned reads (or takes what they left).
       if (const int r = sock_arm(op, t); r != 0) return r == 2;
       op->waker = task_waker(t);
+      if (op->h && !op->h->socket) op->keep = op->h->weak_from_this().lock();  // see IoOp::keep
       op->state.store(opstate::PENDING, std::memory_order_relaxed);
       submit_uring(s, op);
       return true;

@@ -92,9 +92,10 @@ struct Registration {
 /// Closes `r`'s registration (deregisters from its driver, or frees it if the driver is gone).
 void registration_close(Registration* r) noexcept;
 
-/// An open fd plus how the runtime drives it. Owned by a shared_ptr in the public types; the
+/// An open fd plus how the runtime drives it. Owned by a shared_ptr in the public types and by
+/// every io_uring operation on a file while the kernel may still use its fd (IoOp::keep); the
 /// destructor deregisters and closes the fd.
-struct IoHandle {
+struct IoHandle : std::enable_shared_from_this<IoHandle> {
   int fd = -1;
   DriverKind kind = DriverKind::Uring;
   bool socket = false;
@@ -116,6 +117,7 @@ struct IoOp {
   OpKind kind{};
   OpMode mode{};
   bool all = false;       // write_all / read_exact: keep going until len bytes
+  bool to_eof = false;    // with `all` (file reads): end of file ends the read, not an error
   bool taken = false;     // an fd result was handed out
   std::uint8_t dir = 0;   // Ready mode: 0 read, 1 write
   std::uint8_t cls = 0;   // allocation class
@@ -140,6 +142,12 @@ struct IoOp {
   msghdr msg;
   iovec iov;
   BlockingJob job;
+  /// A Uring-mode file operation keeps its file's handle (so its fd stays open) until its last
+  /// CQE: an SQE names the fd by number, and a close before the kernel took the file would let
+  /// a new open reuse the number and this operation (one that is still queued, or a read_exact
+  /// continuing after a partial read) act on that other file. Sockets are shut down and closed
+  /// at once instead (sock_state.cpp).
+  std::shared_ptr<IoHandle> keep;
 
   std::byte* data() noexcept { return reinterpret_cast<std::byte*>(this + 1); }
   std::uint64_t key() const noexcept {
@@ -149,6 +157,11 @@ struct IoOp {
     return reinterpret_cast<IoOp*>(static_cast<std::uintptr_t>(k & ((std::uint64_t{1} << 48) - 1)));
   }
 };
+
+/// A file read at the current position that keeps reading (inside the driver, or in one blocking
+/// job) until `cap` bytes are in or a read returns 0 (end of file); its result is the bytes read,
+/// which is fewer than `cap` only at the end of the file. fs::read uses it.
+IoOp* io_read_to_end(IoHandle* h, std::size_t cap);
 
 /// Allocates an op with `cap` bytes of data (per-thread cache; any thread may free it).
 IoOp* op_alloc(std::uint32_t cap);

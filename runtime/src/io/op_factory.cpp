@@ -194,6 +194,12 @@ IoOp* io_read_at(IoHandle* h, std::size_t cap, std::int64_t off, bool exact) {
   return op;
 }
 
+IoOp* io_read_to_end(IoHandle* h, std::size_t cap) {
+  IoOp* op = io_read_at(h, cap, -1, true);
+  op->to_eof = true;
+  return op;
+}
+
 IoOp* io_write_at(IoHandle* h, const void* data, std::size_t len, std::int64_t off) {
   IoOp* op = new_op(OpKind::WriteAt, h, len);
   op->len = static_cast<std::uint32_t>(std::min<std::size_t>(len, op->cap));

@@ -100,7 +100,7 @@ std::int64_t exec_sync(IoOp* op) noexcept {
       return -errno;
     }
     if (n == 0 && op->len > op->done) {
-      if (!op->all) return op->done;  // EOF (reads) or a 0-byte write
+      if (!op->all || op->to_eof) return op->done;  // EOF (reads) or a 0-byte write
       return enc(is_stream_write(op->kind) ? io::Errc::write_zero : io::Errc::unexpected_eof);
     }
     op->done += static_cast<std::uint32_t>(n);

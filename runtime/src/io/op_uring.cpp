@@ -2,10 +2,10 @@
 // (or, from a thread without a core, handed to some core's ring through its remote queue), and
 // only that ring's owner thread prepares its SQE (op_prep) and handles its CQEs (op_on_cqe). The
 // op's key (address + generation) is the SQE's user_data. A partial write_all / read_exact
-// resubmits itself on the same ring until done; everything else completes with its first CQE
-// (op_complete, op.cpp). Cancelling from any thread issues IORING_OP_ASYNC_CANCEL on the op's
-// ring (locally, or through the remote queue); the op is freed by its own final CQE. CQEs of a
-// listener's multishot accept go to accept_queue.cpp.
+// (or a read to the end of a file, io_read_to_end) resubmits itself on the same ring until done;
+// everything else completes with its first CQE (op_complete, op.cpp). Cancelling from any thread
+// issues IORING_OP_ASYNC_CANCEL on the op's ring (locally, or through the remote queue); the op is
+// freed by its own final CQE. CQEs of a listener's multishot accept go to accept_queue.cpp.
 #include "io/op_internal.hpp"
 
 #include <fcntl.h>
@@ -145,7 +145,9 @@ void op_on_cqe(Driver* d, IoOp* op, std::int32_t res, std::uint32_t flags) noexc
     op_complete(op, op->done);
     return;
   }
-  if (res == 0)
+  if (res == 0 && op->to_eof)
+    op_complete(op, op->done);  // end of file: what was read so far
+  else if (res == 0)
     op_complete(op,
                 enc(is_stream_write(op->kind) ? io::Errc::write_zero : io::Errc::unexpected_eof));
   else
