@@ -128,6 +128,43 @@ TEST_P(Fs, ReadWholeFilesOfAnySize) {
   }(dir_));
 }
 
+namespace {
+bool fd_open(int fd) {
+  return ::fcntl(fd, F_GETFD) >= 0;
+}
+}  // namespace
+
+// A File dropped in a task is closed (on io_uring: by a close request on the worker's ring, not
+// awaited): by the time block_on returns on a current_thread runtime, and soon after on a
+// multi_thread worker, which submits it with its next tick or park.
+TEST_P(Fs, DroppedFileIsClosed) {
+  for (int threads : {0, 2}) {
+    auto rt = threads == 0 ? rill::Builder::new_current_thread().io_backend(GetParam()).build()
+                           : rill::Builder::new_multi_thread()
+                                 .worker_threads(threads)
+                                 .io_backend(GetParam())
+                                 .build();
+    const int fd = rt.block_on([](std::string dir) -> rill::Task<int> {
+      EXPECT_TRUE(co_await rill::fs::create_dir_all(dir));
+      EXPECT_TRUE(co_await rill::fs::write(dir + "/c", "x"));
+      auto f = co_await rill::fs::File::open(dir + "/c");
+      EXPECT_TRUE(f);
+      const int raw = f ? f->as_raw_fd() : -1;
+      EXPECT_TRUE(fd_open(raw));
+      co_return raw;  // `f` is dropped here
+    }(dir_));
+    ASSERT_GE(fd, 0);
+    if (threads == 0) {
+      EXPECT_FALSE(fd_open(fd));
+    } else {
+      // Counts, not a time limit: the worker submits the close with its next tick or park.
+      for (int i = 0; i < 5000 && fd_open(fd); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      EXPECT_FALSE(fd_open(fd));
+    }
+  }
+}
+
 // fs::read dropped at every stage (before its open, during it, during its reads): the kernel's
 // requests finish into memory the operations own, and every one is freed.
 TEST_P(Fs, ReadCancelledLosesNothing) {

@@ -50,6 +50,7 @@ enum class OpKind : std::uint8_t {
   UnlinkAt,
   RenameAt,
   AcceptMulti,  // a listener's multishot accept (owned by its AcceptQueue, not by an awaiter)
+  Close,        // a file handle's close, owned by the driver (close_on_ring), never awaited
 };
 /// Uring: an SQE on a ring. Ready: epoll readiness + non-blocking syscall. Blocking: the
 /// blocking pool. Sync: done at once. Queue: an accept served from the listener's multishot
@@ -162,6 +163,13 @@ struct IoOp {
 /// job) until `cap` bytes are in or a read returns 0 (end of file); its result is the bytes read,
 /// which is fewer than `cap` only at the end of the file. fs::read uses it.
 IoOp* io_read_to_end(IoHandle* h, std::size_t cap);
+
+/// Closes file `fd` with an IORING_OP_CLOSE on the ring of the core this thread drives, without
+/// waiting: the SQE goes out with the ring's next submission (this tick, the next park, or the
+/// end of a current_thread block_on) and its CQE frees the op. The fd number stays taken until
+/// then, so nothing can reuse it early. False (the caller closes with close(2)) off a worker, on
+/// epoll, on a ring that is shutting down or lacks the opcode, or when out of memory.
+bool close_on_ring(int fd) noexcept;
 
 /// Allocates an op with `cap` bytes of data (per-thread cache; any thread may free it).
 IoOp* op_alloc(std::uint32_t cap);

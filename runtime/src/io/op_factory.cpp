@@ -62,6 +62,8 @@ std::uint8_t uring_opcode(OpKind k) noexcept {
       return IORING_OP_RENAMEAT;
     case OpKind::AcceptMulti:
       return IORING_OP_ACCEPT;
+    case OpKind::Close:
+      return IORING_OP_CLOSE;
   }
   return 0;
 }

@@ -93,6 +93,8 @@ std::int64_t exec_sync(IoOp* op) noexcept {
         return ::renameat(AT_FDCWD, path1(op), AT_FDCWD, path1(op) + op->path2) < 0 ? -errno : 0;
       case OpKind::AcceptMulti:
         return -EINVAL;  // io_uring only
+      case OpKind::Close:
+        return ::close(op->fd) < 0 ? -errno : 0;
     }
     // Byte-stream kinds.
     if (n < 0) {
