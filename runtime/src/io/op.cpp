@@ -94,6 +94,7 @@ bool io_op_arm(IoOp* op) noexcept {
     }
     case OpMode::Blocking: {
       op->waker = task_waker(t);
+      if (op->h && !op->h->socket) op->keep = op->h->weak_from_this().lock();  // see IoOp::keep
       op->state.store(opstate::PENDING, std::memory_order_relaxed);
       op->job.run = &run_job;
       op->job.cancel = &cancel_job;

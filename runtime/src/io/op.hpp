@@ -94,8 +94,8 @@ struct Registration {
 void registration_close(Registration* r) noexcept;
 
 /// An open fd plus how the runtime drives it. Owned by a shared_ptr in the public types and by
-/// every io_uring operation on a file while the kernel may still use its fd (IoOp::keep); the
-/// destructor deregisters and closes the fd.
+/// every operation on a file while the kernel or a pool thread may still use its fd
+/// (IoOp::keep); the destructor deregisters and closes the fd.
 struct IoHandle : std::enable_shared_from_this<IoHandle> {
   int fd = -1;
   DriverKind kind = DriverKind::Uring;
@@ -143,11 +143,11 @@ struct IoOp {
   msghdr msg;
   iovec iov;
   BlockingJob job;
-  /// A Uring-mode file operation keeps its file's handle (so its fd stays open) until its last
-  /// CQE: an SQE names the fd by number, and a close before the kernel took the file would let
-  /// a new open reuse the number and this operation (one that is still queued, or a read_exact
-  /// continuing after a partial read) act on that other file. Sockets are shut down and closed
-  /// at once instead (sock_state.cpp).
+  /// A file operation in the kernel or on the blocking pool keeps its file's handle (so its fd
+  /// stays open) until it completes: an SQE or a queued blocking job names the fd by number, and
+  /// a close before the kernel took the file would let a new open reuse the number and this
+  /// operation (one that is still queued, or a read_exact continuing after a partial read) act
+  /// on that other file. Sockets are shut down and closed at once instead (sock_state.cpp).
   std::shared_ptr<IoHandle> keep;
 
   std::byte* data() noexcept { return reinterpret_cast<std::byte*>(this + 1); }
