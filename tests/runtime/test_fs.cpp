@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -132,6 +133,12 @@ namespace {
 bool fd_open(int fd) {
   return ::fcntl(fd, F_GETFD) >= 0;
 }
+std::size_t open_fds() {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd"))
+    ++n;
+  return n;
+}
 }  // namespace
 
 // A File dropped in a task is closed (on io_uring: by a close request on the worker's ring, not
@@ -168,18 +175,22 @@ TEST_P(Fs, DroppedFileIsClosed) {
 // fs::read dropped at every stage (before its open, during it, during its reads): the kernel's
 // requests finish into memory the operations own, and every one is freed.
 TEST_P(Fs, ReadCancelledLosesNothing) {
+  const std::size_t fds_before = open_fds();
   auto rt = rill::Builder::new_multi_thread().worker_threads(2).io_backend(GetParam()).build();
   rt.block_on([](std::string dir) -> rill::Task<void> {
     EXPECT_TRUE(co_await rill::fs::create_dir_all(dir));
     EXPECT_TRUE(co_await rill::fs::write(dir + "/big", std::string(1 << 20, 'b')));
+    EXPECT_TRUE(co_await rill::fs::write(dir + "/small", std::string(100, 's')));
     for (int round = 0; round < 50; ++round) {
       std::vector<rill::JoinHandle<void>> hs;
-      for (int i = 0; i < 8; ++i)
-        hs.push_back(rill::spawn([](std::string p) -> rill::Task<void> {
+      for (int i = 0; i < 8; ++i) {
+        const std::size_t size = i % 2 ? 100 : (1u << 20);
+        hs.push_back(rill::spawn([](std::string p, std::size_t size) -> rill::Task<void> {
           auto r = co_await rill::fs::read(std::move(p));
-          EXPECT_TRUE(r && r->size() == (1u << 20))
+          EXPECT_TRUE(r && r->size() == size)
               << (r ? std::to_string(r->size()) : r.error().message());
-        }(dir + "/big")));
+        }(dir + (i % 2 ? "/small" : "/big"), size)));
+      }
       for (int i = 0; i < round % 8; ++i)
         co_await rill::yield_now();
       for (auto& h : hs)
@@ -197,4 +208,5 @@ TEST_P(Fs, ReadCancelledLosesNothing) {
   }(dir_));
   std::move(rt).shutdown_timeout(std::chrono::seconds(10));
   EXPECT_EQ(rill::detail::io_orphaned_ops(), 0u);
+  EXPECT_EQ(open_fds(), fds_before);  // every file closed, whoever ended up owning its fd
 }

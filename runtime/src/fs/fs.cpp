@@ -3,10 +3,12 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "io/op.hpp"
 
@@ -82,6 +84,37 @@ class ReadToEnd : public rill::detail::IoLeaf {
   std::vector<std::byte>* out_;
 };
 
+/// Awaitable io_open_read: opens `path` and reads up to `cap` bytes, appended to `*out` when the
+/// awaiting coroutine resumes. Yields the bytes read (fewer than `cap` only at the end); fd()
+/// then hands over the opened fd (-1 when the open failed), which the caller must close. A
+/// cancelled one appends nothing and its operation closes the fd.
+class OpenRead : public rill::detail::IoLeaf {
+ public:
+  OpenRead(const std::string* path, std::size_t cap, std::vector<std::byte>* out) noexcept
+      : path_(path), cap_(cap), out_(out) {}
+  bool await_ready() { return start(rill::detail::io_open_read(path_->c_str(), cap_)); }
+  io::Result<std::size_t> await_resume() {
+    const std::int64_t r = result();
+    fd_ = std::exchange(op_->fd, -1);
+    if (r < 0) return Unexpected{rill::detail::io_error(r)};
+    const std::byte* d = rill::detail::io_op_data(op_);
+    out_->insert(out_->end(), d, d + r);
+    return static_cast<std::size_t>(r);
+  }
+  int fd() const noexcept { return fd_; }
+
+ private:
+  const std::string* path_;
+  std::size_t cap_;
+  std::vector<std::byte>* out_;
+  int fd_ = -1;
+};
+
+/// Closes an fd fs::read owns: on the worker's ring when it can, else close(2).
+void close_fd(int fd) noexcept {
+  if (fd >= 0 && !rill::detail::close_on_ring(fd)) ::close(fd);
+}
+
 }  // namespace
 
 Task<io::Result<File>> OpenOptions::open(std::string path) const {
@@ -120,18 +153,23 @@ Task<io::Result<Metadata>> File::metadata() const {
 }
 
 Task<io::Result<std::vector<std::byte>>> read(std::string path) {
-  io::RawOp op(rill::detail::io_openat(path.c_str(), O_RDONLY, 0));
-  const std::int64_t fd = co_await op;
-  if (fd < 0) co_return Unexpected{rill::detail::io_error(fd)};
-  auto h = rill::detail::make_handle(static_cast<int>(fd), false);
-  if (!h) co_return Unexpected{h.error()};
   // No metadata first: a stat is no io_uring fast path (IORING_OP_STATX always runs on the
   // kernel's worker threads) and a size says nothing about /proc, /sys or pipes anyway. Each
   // request reads on inside the driver until its buffer is full or a read returns 0, so a
-  // result short of the buffer means the end of the file: a small file costs one request (two
-  // reads in the kernel, one resume here). Buffers grow from 16 KiB, doubling up to 2 MiB.
+  // result short of the buffer means the end of the file. The first one also opens the file
+  // (the driver submits its read from the open's CQE), so a small file costs one operation and
+  // one resume here. Buffers grow from 16 KiB, doubling up to 2 MiB.
   std::vector<std::byte> out;
-  for (std::size_t want = kFirstRead;; want = std::min(want * 2, kMaxRead)) {
+  OpenRead first(&path, kFirstRead, &out);
+  auto n0 = co_await first;
+  if (!n0 || *n0 < kFirstRead) {
+    close_fd(first.fd());
+    if (!n0) co_return Unexpected{n0.error()};
+    co_return out;
+  }
+  auto h = rill::detail::make_handle(first.fd(), false);  // closes the fd on failure
+  if (!h) co_return Unexpected{h.error()};
+  for (std::size_t want = kFirstRead * 2;; want = std::min(want * 2, kMaxRead)) {
     ReadToEnd r(h->get(), want, &out);
     auto n = co_await r;
     if (!n) co_return Unexpected{n.error()};

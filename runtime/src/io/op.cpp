@@ -46,6 +46,7 @@ void op_complete(IoOp* op, std::int64_t res) noexcept {
   if (op->ss) sock_orphan_done(op, res);
   if ((op->kind == OpKind::Accept || op->kind == OpKind::OpenAt) && res >= 0)
     ::close(static_cast<int>(res));
+  if (op->kind == OpKind::OpenRead && op->fd >= 0) ::close(op->fd);
   op_free(op);
   g_orphans.fetch_sub(1, std::memory_order_release);
 }
@@ -196,6 +197,8 @@ void io_op_release(IoOp* op) noexcept {
   if (s == opstate::DONE && !op->taken && op->res >= 0 &&
       (op->kind == OpKind::Accept || op->kind == OpKind::OpenAt))
     ::close(static_cast<int>(op->res));  // woken but never resumed: the fd is nobody's
+  if (op->kind == OpKind::OpenRead && s == opstate::DONE && op->fd >= 0)
+    ::close(op->fd);  // not taken by the awaiter
   op_free(op);
 }
 

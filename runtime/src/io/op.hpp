@@ -51,6 +51,7 @@ enum class OpKind : std::uint8_t {
   RenameAt,
   AcceptMulti,  // a listener's multishot accept (owned by its AcceptQueue, not by an awaiter)
   Close,        // a file handle's close, owned by the driver (close_on_ring), never awaited
+  OpenRead,     // fs::read's first step: OPENAT, then a read to the end on the new fd (op->fd)
 };
 /// Uring: an SQE on a ring. Ready: epoll readiness + non-blocking syscall. Blocking: the
 /// blocking pool. Sync: done at once. Queue: an accept served from the listener's multishot
@@ -163,6 +164,12 @@ struct IoOp {
 /// job) until `cap` bytes are in or a read returns 0 (end of file); its result is the bytes read,
 /// which is fewer than `cap` only at the end of the file. fs::read uses it.
 IoOp* io_read_to_end(IoHandle* h, std::size_t cap);
+/// Opens `path` read-only and reads up to `cap` bytes from it as io_read_to_end does, in one
+/// operation: on io_uring the driver submits the read from the open's CQE (no task resume in
+/// between); on the blocking pool both run in one job. The result is the bytes read (or the
+/// error); the new fd is in op->fd (-1 when the open failed), owned by the op until the awaiter
+/// takes it (sets op->fd to -1): an op released or orphaned with an fd closes it.
+IoOp* io_open_read(const char* path, std::size_t cap);
 
 /// Closes file `fd` with an IORING_OP_CLOSE on the ring of the core this thread drives, without
 /// waiting: the SQE goes out with the ring's next submission (this tick, the next park, or the

@@ -95,6 +95,14 @@ std::int64_t exec_sync(IoOp* op) noexcept {
         return -EINVAL;  // io_uring only
       case OpKind::Close:
         return ::close(op->fd) < 0 ? -errno : 0;
+      case OpKind::OpenRead:
+        if (op->fd < 0) {
+          const int fd = ::openat(AT_FDCWD, path1(op), op->flags | O_CLOEXEC, 0);
+          if (fd < 0) return -errno;
+          op->fd = fd;
+        }
+        n = ::read(op->fd, base + op->done, op->len - op->done);
+        break;
     }
     // Byte-stream kinds.
     if (n < 0) {

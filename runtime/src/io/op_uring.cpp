@@ -119,6 +119,12 @@ void op_prep(IoOp* op, io_uring_sqe* sqe) noexcept {
     case OpKind::Close:
       io_uring_prep_close(sqe, fd);
       break;
+    case OpKind::OpenRead:
+      if (fd < 0)
+        io_uring_prep_openat(sqe, AT_FDCWD, path1(op), op->flags | O_CLOEXEC, 0);
+      else
+        io_uring_prep_read(sqe, fd, base + op->done, op->len - op->done, static_cast<__u64>(-1));
+      break;
     case OpKind::AcceptMulti:
       if (multishot_accept_supported())
         io_uring_prep_multishot_accept(sqe, fd, nullptr, nullptr, SOCK_CLOEXEC);
@@ -155,6 +161,19 @@ void op_on_cqe(Driver* d, IoOp* op, std::int32_t res, std::uint32_t flags) noexc
   }
   if (op->kind == OpKind::Close) {  // nobody waits for it (close_on_ring); errors are dropped
     op_free(op);                    // like close(2)'s in a destructor
+    return;
+  }
+  if (op->kind == OpKind::OpenRead && op->fd < 0) {  // the open's CQE
+    if (res < 0) {
+      op_complete(op, res);
+      return;
+    }
+    op->fd = res;
+    if (op->state.load(std::memory_order_acquire) == opstate::PENDING) {
+      d->push(op);  // now the read, on this ring
+      return;
+    }
+    op_complete(op, 0);  // the awaiter is gone: the completion closes the fd
     return;
   }
   op->cqe_flags = flags;
