@@ -182,7 +182,8 @@ class File {
 
 /// Reads a whole file: opens it and reads until a read returns 0 (no metadata is asked for, so
 /// /proc files and pipes read whole too), in requests of 16 KiB doubling up to 2 MiB that each
-/// keep reading until full or at the end. Errors: those of open and read (ENOENT, EACCES,
+/// keep reading until full or at the end; the first one opens the file too (one operation and
+/// one resume for a file under 16 KiB). Errors: those of open and read (ENOENT, EACCES,
 /// EISDIR, ...). Cancel-safe in the sense that dropping it leaves nothing behind (the file is
 /// closed once the kernel is done with it). Mirrors tokio::fs::read.
 Task<io::Result<std::vector<std::byte>>> read(std::string path);

@@ -2,7 +2,8 @@
 // (or, from a thread without a core, handed to some core's ring through its remote queue), and
 // only that ring's owner thread prepares its SQE (op_prep) and handles its CQEs (op_on_cqe). The
 // op's key (address + generation) is the SQE's user_data. A partial write_all / read_exact
-// (or a read to the end of a file, io_read_to_end) resubmits itself on the same ring until done;
+// (or a read to the end of a file, io_read_to_end) resubmits itself on the same ring until done,
+// and an open-read (io_open_read) resubmits itself as its read after the open's CQE;
 // everything else completes with its first CQE (op_complete, op.cpp), except a file handle's close
 // (close_on_ring), which nobody awaits: its CQE just frees it. Cancelling from any thread issues
 // IORING_OP_ASYNC_CANCEL on the op's ring (locally, or through the remote queue); the op is freed
