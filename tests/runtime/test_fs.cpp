@@ -1,11 +1,16 @@
 // Tests for rill::fs on both backends (io_uring opcodes vs the blocking pool).
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 #include <rill/fs.hpp>
 #include <rill/rill.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <filesystem>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace {
 class Fs : public ::testing::TestWithParam<rill::IoBackend> {
@@ -93,14 +98,17 @@ TEST_P(Fs, FileReadAtWriteAtSyncMetadata) {
   }(dir_));
 }
 
-// fs::read: a regular file in one request of its size (+1, whose short read marks the end);
-// an empty file; a file whose metadata size is not its content (/proc), read on until 0.
+// fs::read reads until a read returns 0, in requests of 16 KiB doubling up to 2 MiB, each of
+// which reads on inside the driver until full or at the end: sizes on both sides of the first
+// request and across the doubling; an empty file; a file whose metadata size is not its content
+// (/proc).
 TEST_P(Fs, ReadWholeFilesOfAnySize) {
   auto rt = rill::Builder::new_current_thread().io_backend(GetParam()).build();
   rt.block_on([](std::string dir) -> rill::Task<void> {
     EXPECT_TRUE(co_await rill::fs::create_dir_all(dir));
     for (std::size_t size :
-         {std::size_t{0}, std::size_t{1}, std::size_t{4096}, std::size_t{(1 << 16) + 3}}) {
+         {std::size_t{0}, std::size_t{1}, std::size_t{4096}, std::size_t{16 << 10},
+          std::size_t{(16 << 10) + 1}, std::size_t{(1 << 16) + 3}, std::size_t{(600 << 10) + 5}}) {
       std::string bytes(size, '\0');
       for (std::size_t i = 0; i < size; ++i)
         bytes[i] = static_cast<char>(i % 251);
@@ -116,5 +124,89 @@ TEST_P(Fs, ReadWholeFilesOfAnySize) {
     }
     auto proc = co_await rill::fs::read_to_string("/proc/self/status");  // statx size: 0
     EXPECT_TRUE(proc && proc->find("Pid:") != std::string::npos);
+    auto isdir = co_await rill::fs::read(dir);
+    EXPECT_EQ(isdir.error(), std::error_code(EISDIR, std::system_category()));
   }(dir_));
+}
+
+namespace {
+bool fd_open(int fd) {
+  return ::fcntl(fd, F_GETFD) >= 0;
+}
+std::size_t open_fds() {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd"))
+    ++n;
+  return n;
+}
+}  // namespace
+
+// A File dropped in a task is closed (on io_uring: by a close request on the worker's ring, not
+// awaited): by the time block_on returns on a current_thread runtime, and soon after on a
+// multi_thread worker, which submits it with its next tick or park.
+TEST_P(Fs, DroppedFileIsClosed) {
+  for (int threads : {0, 2}) {
+    auto rt = threads == 0 ? rill::Builder::new_current_thread().io_backend(GetParam()).build()
+                           : rill::Builder::new_multi_thread()
+                                 .worker_threads(threads)
+                                 .io_backend(GetParam())
+                                 .build();
+    const int fd = rt.block_on([](std::string dir) -> rill::Task<int> {
+      EXPECT_TRUE(co_await rill::fs::create_dir_all(dir));
+      EXPECT_TRUE(co_await rill::fs::write(dir + "/c", "x"));
+      auto f = co_await rill::fs::File::open(dir + "/c");
+      EXPECT_TRUE(f);
+      const int raw = f ? f->as_raw_fd() : -1;
+      EXPECT_TRUE(fd_open(raw));
+      co_return raw;  // `f` is dropped here
+    }(dir_));
+    ASSERT_GE(fd, 0);
+    if (threads == 0) {
+      EXPECT_FALSE(fd_open(fd));
+    } else {
+      // Counts, not a time limit: the worker submits the close with its next tick or park.
+      for (int i = 0; i < 5000 && fd_open(fd); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      EXPECT_FALSE(fd_open(fd));
+    }
+  }
+}
+
+// fs::read dropped at every stage (before its open, during it, during its reads): the kernel's
+// requests finish into memory the operations own, and every one is freed.
+TEST_P(Fs, ReadCancelledLosesNothing) {
+  const std::size_t fds_before = open_fds();
+  auto rt = rill::Builder::new_multi_thread().worker_threads(2).io_backend(GetParam()).build();
+  rt.block_on([](std::string dir) -> rill::Task<void> {
+    EXPECT_TRUE(co_await rill::fs::create_dir_all(dir));
+    EXPECT_TRUE(co_await rill::fs::write(dir + "/big", std::string(1 << 20, 'b')));
+    EXPECT_TRUE(co_await rill::fs::write(dir + "/small", std::string(100, 's')));
+    for (int round = 0; round < 50; ++round) {
+      std::vector<rill::JoinHandle<void>> hs;
+      for (int i = 0; i < 8; ++i) {
+        const std::size_t size = i % 2 ? 100 : (1u << 20);
+        hs.push_back(rill::spawn([](std::string p, std::size_t size) -> rill::Task<void> {
+          auto r = co_await rill::fs::read(std::move(p));
+          EXPECT_TRUE(r && r->size() == size)
+              << (r ? std::to_string(r->size()) : r.error().message());
+        }(dir + (i % 2 ? "/small" : "/big"), size)));
+      }
+      for (int i = 0; i < round % 8; ++i)
+        co_await rill::yield_now();
+      for (auto& h : hs)
+        h.abort();
+      for (auto& h : hs) {
+        try {
+          co_await h;
+        } catch (const rill::JoinError& e) {
+          EXPECT_TRUE(e.is_cancelled());
+        }
+      }
+    }
+    auto r = co_await rill::fs::read(dir + "/big");  // still readable, whole
+    EXPECT_TRUE(r && r->size() == (1u << 20));
+  }(dir_));
+  std::move(rt).shutdown_timeout(std::chrono::seconds(10));
+  EXPECT_EQ(rill::detail::io_orphaned_ops(), 0u);
+  EXPECT_EQ(open_fds(), fds_before);  // every file closed, whoever ended up owning its fd
 }

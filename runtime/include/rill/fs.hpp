@@ -1,6 +1,6 @@
 // rill/fs.hpp: asynchronous file-system access. On the io_uring backend every operation is an
-// io_uring request (OPENAT, READ, WRITE, FSYNC, STATX, MKDIRAT, UNLINKAT, RENAMEAT) when the
-// kernel supports the opcode; otherwise (and on the epoll backend) the blocking syscall runs on
+// io_uring request (OPENAT, READ, WRITE, FSYNC, STATX, MKDIRAT, UNLINKAT, RENAMEAT, CLOSE) when
+// the kernel supports the opcode; otherwise (and on the epoll backend) the blocking syscall runs on
 // the runtime's blocking pool, like Tokio does for every fs call. Mirrors tokio::fs.
 //
 // Paths are taken by value (std::string) so a lazily started coroutine never reads a dangling
@@ -81,8 +81,10 @@ class OpenOptions {
   unsigned mode_ = 0666;
 };
 
-/// An open file. Move-only; the destructor closes it (close(2) is not awaited; call sync_all()
-/// first when durability matters). One operation at a time on the shared file position
+/// An open file. Move-only; the destructor closes it without waiting (on an io_uring worker, by a
+/// close request its ring submits with its next tick; elsewhere close(2)); an operation still in
+/// the kernel keeps the fd open until it completes. Call sync_all() first when durability
+/// matters. One operation at a time on the shared file position
 /// (read()/write_all()); read_at/write_at may run concurrently. Mirrors tokio::fs::File.
 class File {
  public:
@@ -178,7 +180,12 @@ class File {
   std::shared_ptr<rill::detail::IoHandle> h_;
 };
 
-/// Reads a whole file. Mirrors tokio::fs::read.
+/// Reads a whole file: opens it and reads until a read returns 0 (no metadata is asked for, so
+/// /proc files and pipes read whole too), in requests of 16 KiB doubling up to 2 MiB that each
+/// keep reading until full or at the end; the first one opens the file too (one operation and
+/// one resume for a file under 16 KiB). Errors: those of open and read (ENOENT, EACCES,
+/// EISDIR, ...). Cancel-safe in the sense that dropping it leaves nothing behind (the file is
+/// closed once the kernel is done with it). Mirrors tokio::fs::read.
 Task<io::Result<std::vector<std::byte>>> read(std::string path);
 /// Reads a whole file as text (bytes as they are; no UTF-8 check). Mirrors read_to_string.
 Task<io::Result<std::string>> read_to_string(std::string path);

@@ -3,9 +3,12 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "io/op.hpp"
 
@@ -56,6 +59,62 @@ Task<io::Result<File>> open_impl(std::string path, int flags, unsigned mode) {
   co_return File(std::move(*h));
 }
 
+constexpr std::size_t kFirstRead = 16 << 10;
+constexpr std::size_t kMaxRead = 2 << 20;
+
+/// Awaitable io_read_to_end of up to `cap` bytes at the file position, appended to `*out` when
+/// the awaiting coroutine resumes (a cancelled one appends nothing; the operation owns its
+/// buffer until the kernel is done). Yields the bytes read: fewer than `cap` only at the end.
+class ReadToEnd : public rill::detail::IoLeaf {
+ public:
+  ReadToEnd(rill::detail::IoHandle* h, std::size_t cap, std::vector<std::byte>* out) noexcept
+      : h_(h), cap_(cap), out_(out) {}
+  bool await_ready() { return start(rill::detail::io_read_to_end(h_, cap_)); }
+  io::Result<std::size_t> await_resume() {
+    const std::int64_t r = result();
+    if (r < 0) return Unexpected{rill::detail::io_error(r)};
+    const std::byte* d = rill::detail::io_op_data(op_);
+    out_->insert(out_->end(), d, d + r);
+    return static_cast<std::size_t>(r);
+  }
+
+ private:
+  rill::detail::IoHandle* h_;
+  std::size_t cap_;
+  std::vector<std::byte>* out_;
+};
+
+/// Awaitable io_open_read: opens `path` and reads up to `cap` bytes, appended to `*out` when the
+/// awaiting coroutine resumes. Yields the bytes read (fewer than `cap` only at the end); fd()
+/// then hands over the opened fd (-1 when the open failed), which the caller must close. A
+/// cancelled one appends nothing and its operation closes the fd.
+class OpenRead : public rill::detail::IoLeaf {
+ public:
+  OpenRead(const std::string* path, std::size_t cap, std::vector<std::byte>* out) noexcept
+      : path_(path), cap_(cap), out_(out) {}
+  bool await_ready() { return start(rill::detail::io_open_read(path_->c_str(), cap_)); }
+  io::Result<std::size_t> await_resume() {
+    const std::int64_t r = result();
+    fd_ = std::exchange(op_->fd, -1);
+    if (r < 0) return Unexpected{rill::detail::io_error(r)};
+    const std::byte* d = rill::detail::io_op_data(op_);
+    out_->insert(out_->end(), d, d + r);
+    return static_cast<std::size_t>(r);
+  }
+  int fd() const noexcept { return fd_; }
+
+ private:
+  const std::string* path_;
+  std::size_t cap_;
+  std::vector<std::byte>* out_;
+  int fd_ = -1;
+};
+
+/// Closes an fd fs::read owns: on the worker's ring when it can, else close(2).
+void close_fd(int fd) noexcept {
+  if (fd >= 0 && !rill::detail::close_on_ring(fd)) ::close(fd);
+}
+
 }  // namespace
 
 Task<io::Result<File>> OpenOptions::open(std::string path) const {
@@ -94,26 +153,27 @@ Task<io::Result<Metadata>> File::metadata() const {
 }
 
 Task<io::Result<std::vector<std::byte>>> read(std::string path) {
-  auto f = co_await File::open(std::move(path));
-  if (!f) co_return Unexpected{f.error()};
-  auto md = co_await f->metadata();
-  // A regular file is read with one request of its size + 1: when exactly its size comes back,
-  // the read stopped at the end (a regular file returns fewer bytes than asked only there), so
-  // no extra read must return 0. Anything else (a file that grew or shrank, /proc and /sys files
-  // whose size says nothing about their content, pipes) reads on in chunks until 0.
-  const bool regular = md && md->is_file;
-  const std::size_t size = regular ? static_cast<std::size_t>(md->len) : 0;
-  constexpr std::size_t kChunk = 1 << 16;
-  std::size_t want = regular ? size + 1 : kChunk;
+  // No metadata first: a stat is no io_uring fast path (IORING_OP_STATX always runs on the
+  // kernel's worker threads) and a size says nothing about /proc, /sys or pipes anyway. Each
+  // request reads on inside the driver until its buffer is full or a read returns 0, so a
+  // result short of the buffer means the end of the file. The first one also opens the file
+  // (the driver submits its read from the open's CQE), so a small file costs one operation and
+  // one resume here. Buffers grow from 16 KiB, doubling up to 2 MiB.
   std::vector<std::byte> out;
-  for (;;) {
-    const std::size_t at = out.size();
-    out.resize(at + want);
-    auto n = co_await f->read(std::span<std::byte>(out.data() + at, want));
+  OpenRead first(&path, kFirstRead, &out);
+  auto n0 = co_await first;
+  if (!n0 || *n0 < kFirstRead) {
+    close_fd(first.fd());
+    if (!n0) co_return Unexpected{n0.error()};
+    co_return out;
+  }
+  auto h = rill::detail::make_handle(first.fd(), false);  // closes the fd on failure
+  if (!h) co_return Unexpected{h.error()};
+  for (std::size_t want = kFirstRead * 2;; want = std::min(want * 2, kMaxRead)) {
+    ReadToEnd r(h->get(), want, &out);
+    auto n = co_await r;
     if (!n) co_return Unexpected{n.error()};
-    out.resize(at + *n);
-    if (*n == 0 || (regular && at == 0 && *n == size)) break;
-    want = kChunk;
+    if (*n < want) break;
   }
   co_return out;
 }

@@ -362,6 +362,12 @@ void Driver::poll() noexcept {
   reap();
 }
 
+void Driver::flush() noexcept {
+  if (kind_ != DriverKind::Uring || !ring_ok_ || io_uring_sq_ready(&ring_) == 0) return;
+  enter_thread();
+  io_uring_submit(&ring_);
+}
+
 void Driver::shutdown() noexcept {
   if (shut_) return;
   shut_ = true;

@@ -65,6 +65,10 @@ class Driver {
   /// Submits queued operations and handles ready completions without blocking; a few loads
   /// when nothing is queued or in flight. Owner thread only.
   void poll() noexcept;
+  /// Submits queued operations without handling completions (a current_thread block_on that
+  /// returns: a file close queued by its last poll must not wait for the next block_on).
+  /// Owner thread only.
+  void flush() noexcept;
   /// Cancels every in-flight operation and waits (up to 2 s) for their completions, freeing
   /// orphaned operations; operations still in flight after that are leaked, never freed under
   /// the kernel. Called by Scheduler::shutdown after every task was cancelled, and by the

@@ -46,6 +46,7 @@ void op_complete(IoOp* op, std::int64_t res) noexcept {
   if (op->ss) sock_orphan_done(op, res);
   if ((op->kind == OpKind::Accept || op->kind == OpKind::OpenAt) && res >= 0)
     ::close(static_cast<int>(res));
+  if (op->kind == OpKind::OpenRead && op->fd >= 0) ::close(op->fd);
   op_free(op);
   g_orphans.fetch_sub(1, std::memory_order_release);
 }
@@ -87,12 +88,14 @@ bool io_op_arm(IoOp* op) noexcept {
       // A socket read waits behind its socket's orphaned reads (or takes what they left).
       if (const int r = sock_arm(op, t); r != 0) return r == 2;
       op->waker = task_waker(t);
+      if (op->h && !op->h->socket) op->keep = op->h->weak_from_this().lock();  // see IoOp::keep
       op->state.store(opstate::PENDING, std::memory_order_relaxed);
       submit_uring(s, op);
       return true;
     }
     case OpMode::Blocking: {
       op->waker = task_waker(t);
+      if (op->h && !op->h->socket) op->keep = op->h->weak_from_this().lock();  // see IoOp::keep
       op->state.store(opstate::PENDING, std::memory_order_relaxed);
       op->job.run = &run_job;
       op->job.cancel = &cancel_job;
@@ -194,6 +197,8 @@ void io_op_release(IoOp* op) noexcept {
   if (s == opstate::DONE && !op->taken && op->res >= 0 &&
       (op->kind == OpKind::Accept || op->kind == OpKind::OpenAt))
     ::close(static_cast<int>(op->res));  // woken but never resumed: the fd is nobody's
+  if (op->kind == OpKind::OpenRead && s == opstate::DONE && op->fd >= 0)
+    ::close(op->fd);  // not taken by the awaiter
   op_free(op);
 }
 

@@ -50,6 +50,8 @@ enum class OpKind : std::uint8_t {
   UnlinkAt,
   RenameAt,
   AcceptMulti,  // a listener's multishot accept (owned by its AcceptQueue, not by an awaiter)
+  Close,        // a file handle's close, owned by the driver (close_on_ring), never awaited
+  OpenRead,     // fs::read's first step: OPENAT, then a read to the end on the new fd (op->fd)
 };
 /// Uring: an SQE on a ring. Ready: epoll readiness + non-blocking syscall. Blocking: the
 /// blocking pool. Sync: done at once. Queue: an accept served from the listener's multishot
@@ -92,9 +94,10 @@ struct Registration {
 /// Closes `r`'s registration (deregisters from its driver, or frees it if the driver is gone).
 void registration_close(Registration* r) noexcept;
 
-/// An open fd plus how the runtime drives it. Owned by a shared_ptr in the public types; the
-/// destructor deregisters and closes the fd.
-struct IoHandle {
+/// An open fd plus how the runtime drives it. Owned by a shared_ptr in the public types and by
+/// every operation on a file while the kernel or a pool thread may still use its fd
+/// (IoOp::keep); the destructor deregisters and closes the fd.
+struct IoHandle : std::enable_shared_from_this<IoHandle> {
   int fd = -1;
   DriverKind kind = DriverKind::Uring;
   bool socket = false;
@@ -116,6 +119,7 @@ struct IoOp {
   OpKind kind{};
   OpMode mode{};
   bool all = false;       // write_all / read_exact: keep going until len bytes
+  bool to_eof = false;    // with `all` (file reads): end of file ends the read, not an error
   bool taken = false;     // an fd result was handed out
   std::uint8_t dir = 0;   // Ready mode: 0 read, 1 write
   std::uint8_t cls = 0;   // allocation class
@@ -140,6 +144,12 @@ struct IoOp {
   msghdr msg;
   iovec iov;
   BlockingJob job;
+  /// A file operation in the kernel or on the blocking pool keeps its file's handle (so its fd
+  /// stays open) until it completes: an SQE or a queued blocking job names the fd by number, and
+  /// a close before the kernel took the file would let a new open reuse the number and this
+  /// operation (one that is still queued, or a read_exact continuing after a partial read) act
+  /// on that other file. Sockets are shut down and closed at once instead (sock_state.cpp).
+  std::shared_ptr<IoHandle> keep;
 
   std::byte* data() noexcept { return reinterpret_cast<std::byte*>(this + 1); }
   std::uint64_t key() const noexcept {
@@ -149,6 +159,24 @@ struct IoOp {
     return reinterpret_cast<IoOp*>(static_cast<std::uintptr_t>(k & ((std::uint64_t{1} << 48) - 1)));
   }
 };
+
+/// A file read at the current position that keeps reading (inside the driver, or in one blocking
+/// job) until `cap` bytes are in or a read returns 0 (end of file); its result is the bytes read,
+/// which is fewer than `cap` only at the end of the file. fs::read uses it.
+IoOp* io_read_to_end(IoHandle* h, std::size_t cap);
+/// Opens `path` read-only and reads up to `cap` bytes from it as io_read_to_end does, in one
+/// operation: on io_uring the driver submits the read from the open's CQE (no task resume in
+/// between); on the blocking pool both run in one job. The result is the bytes read (or the
+/// error); the new fd is in op->fd (-1 when the open failed), owned by the op until the awaiter
+/// takes it (sets op->fd to -1): an op released or orphaned with an fd closes it.
+IoOp* io_open_read(const char* path, std::size_t cap);
+
+/// Closes file `fd` with an IORING_OP_CLOSE on the ring of the core this thread drives, without
+/// waiting: the SQE goes out with the ring's next submission (this tick, the next park, or the
+/// end of a current_thread block_on) and its CQE frees the op. The fd number stays taken until
+/// then, so nothing can reuse it early. False (the caller closes with close(2)) off a worker, on
+/// epoll, on a ring that is shutting down or lacks the opcode, or when out of memory.
+bool close_on_ring(int fd) noexcept;
 
 /// Allocates an op with `cap` bytes of data (per-thread cache; any thread may free it).
 IoOp* op_alloc(std::uint32_t cap);

@@ -62,6 +62,10 @@ std::uint8_t uring_opcode(OpKind k) noexcept {
       return IORING_OP_RENAMEAT;
     case OpKind::AcceptMulti:
       return IORING_OP_ACCEPT;
+    case OpKind::Close:
+      return IORING_OP_CLOSE;
+    case OpKind::OpenRead:
+      return IORING_OP_OPENAT;  // then IORING_OP_READ, as old as OPENAT (Linux 5.6)
   }
   return 0;
 }
@@ -194,6 +198,12 @@ IoOp* io_read_at(IoHandle* h, std::size_t cap, std::int64_t off, bool exact) {
   return op;
 }
 
+IoOp* io_read_to_end(IoHandle* h, std::size_t cap) {
+  IoOp* op = io_read_at(h, cap, -1, true);
+  op->to_eof = true;
+  return op;
+}
+
 IoOp* io_write_at(IoHandle* h, const void* data, std::size_t len, std::int64_t off) {
   IoOp* op = new_op(OpKind::WriteAt, h, len);
   op->len = static_cast<std::uint32_t>(std::min<std::size_t>(len, op->cap));
@@ -225,6 +235,18 @@ IoOp* io_openat(const char* path, int flags, unsigned mode) {
   copy_path(op, 0, path, n);
   op->flags = flags;
   op->mode_bits = mode;
+  return op;
+}
+
+IoOp* io_open_read(const char* path, std::size_t cap) {
+  const std::size_t n = std::strlen(path);
+  IoOp* op = new_op(OpKind::OpenRead, nullptr, std::max(cap, n + 1));
+  copy_path(op, 0, path, n);  // the read overwrites it: the kernel copied it at the open
+  op->flags = O_RDONLY;
+  op->len = static_cast<std::uint32_t>(std::min<std::size_t>(cap, op->cap));
+  op->off = -1;
+  op->all = true;
+  op->to_eof = true;
   return op;
 }
 

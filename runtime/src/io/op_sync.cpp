@@ -93,6 +93,16 @@ std::int64_t exec_sync(IoOp* op) noexcept {
         return ::renameat(AT_FDCWD, path1(op), AT_FDCWD, path1(op) + op->path2) < 0 ? -errno : 0;
       case OpKind::AcceptMulti:
         return -EINVAL;  // io_uring only
+      case OpKind::Close:
+        return ::close(op->fd) < 0 ? -errno : 0;
+      case OpKind::OpenRead:
+        if (op->fd < 0) {
+          const int fd = ::openat(AT_FDCWD, path1(op), op->flags | O_CLOEXEC, 0);
+          if (fd < 0) return -errno;
+          op->fd = fd;
+        }
+        n = ::read(op->fd, base + op->done, op->len - op->done);
+        break;
     }
     // Byte-stream kinds.
     if (n < 0) {
@@ -100,7 +110,7 @@ std::int64_t exec_sync(IoOp* op) noexcept {
       return -errno;
     }
     if (n == 0 && op->len > op->done) {
-      if (!op->all) return op->done;  // EOF (reads) or a 0-byte write
+      if (!op->all || op->to_eof) return op->done;  // EOF (reads) or a 0-byte write
       return enc(is_stream_write(op->kind) ? io::Errc::write_zero : io::Errc::unexpected_eof);
     }
     op->done += static_cast<std::uint32_t>(n);

@@ -2,10 +2,12 @@
 // (or, from a thread without a core, handed to some core's ring through its remote queue), and
 // only that ring's owner thread prepares its SQE (op_prep) and handles its CQEs (op_on_cqe). The
 // op's key (address + generation) is the SQE's user_data. A partial write_all / read_exact
-// resubmits itself on the same ring until done; everything else completes with its first CQE
-// (op_complete, op.cpp). Cancelling from any thread issues IORING_OP_ASYNC_CANCEL on the op's
-// ring (locally, or through the remote queue); the op is freed by its own final CQE. CQEs of a
-// listener's multishot accept go to accept_queue.cpp.
+// (or a read to the end of a file, io_read_to_end) resubmits itself on the same ring until done,
+// and an open-read (io_open_read) resubmits itself as its read after the open's CQE;
+// everything else completes with its first CQE (op_complete, op.cpp), except a file handle's close
+// (close_on_ring), which nobody awaits: its CQE just frees it. Cancelling from any thread issues
+// IORING_OP_ASYNC_CANCEL on the op's ring (locally, or through the remote queue); the op is freed
+// by its own final CQE. CQEs of a listener's multishot accept go to accept_queue.cpp.
 #include "io/op_internal.hpp"
 
 #include <fcntl.h>
@@ -115,6 +117,15 @@ void op_prep(IoOp* op, io_uring_sqe* sqe) noexcept {
     case OpKind::RenameAt:
       io_uring_prep_renameat(sqe, AT_FDCWD, path1(op), AT_FDCWD, path1(op) + op->path2, 0);
       break;
+    case OpKind::Close:
+      io_uring_prep_close(sqe, fd);
+      break;
+    case OpKind::OpenRead:
+      if (fd < 0)
+        io_uring_prep_openat(sqe, AT_FDCWD, path1(op), op->flags | O_CLOEXEC, 0);
+      else
+        io_uring_prep_read(sqe, fd, base + op->done, op->len - op->done, static_cast<__u64>(-1));
+      break;
     case OpKind::AcceptMulti:
       if (multishot_accept_supported())
         io_uring_prep_multishot_accept(sqe, fd, nullptr, nullptr, SOCK_CLOEXEC);
@@ -124,9 +135,46 @@ void op_prep(IoOp* op, io_uring_sqe* sqe) noexcept {
   }
 }
 
+bool close_on_ring(int fd) noexcept {
+  Core* c = t_ctx.core;
+  if (!c) return false;
+  Driver* d = &c->driver;
+  if (d->kind() != DriverKind::Uring || d->shutting_down() || !d->supports(IORING_OP_CLOSE))
+    return false;
+  IoOp* op;
+  try {
+    op = op_alloc(0);
+  } catch (...) {
+    return false;
+  }
+  op->kind = OpKind::Close;
+  op->mode = OpMode::Uring;
+  op->fd = fd;
+  op->drv = d;
+  d->push(op);
+  return true;
+}
+
 void op_on_cqe(Driver* d, IoOp* op, std::int32_t res, std::uint32_t flags) noexcept {
   if (op->kind == OpKind::AcceptMulti) {
     accept_multi_cqe(d, op, res, flags);
+    return;
+  }
+  if (op->kind == OpKind::Close) {  // nobody waits for it (close_on_ring); errors are dropped
+    op_free(op);                    // like close(2)'s in a destructor
+    return;
+  }
+  if (op->kind == OpKind::OpenRead && op->fd < 0) {  // the open's CQE
+    if (res < 0) {
+      op_complete(op, res);
+      return;
+    }
+    op->fd = res;
+    if (op->state.load(std::memory_order_acquire) == opstate::PENDING) {
+      d->push(op);  // now the read, on this ring
+      return;
+    }
+    op_complete(op, 0);  // the awaiter is gone: the completion closes the fd
     return;
   }
   op->cqe_flags = flags;
@@ -145,7 +193,9 @@ void op_on_cqe(Driver* d, IoOp* op, std::int32_t res, std::uint32_t flags) noexc
     op_complete(op, op->done);
     return;
   }
-  if (res == 0)
+  if (res == 0 && op->to_eof)
+    op_complete(op, op->done);  // end of file: what was read so far
+  else if (res == 0)
     op_complete(op,
                 enc(is_stream_write(op->kind) ? io::Errc::write_zero : io::Errc::unexpected_eof));
   else

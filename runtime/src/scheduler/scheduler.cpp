@@ -793,6 +793,7 @@ void Scheduler::block_until(TaskHeader* t) {
     core->owner_thread.store(pthread_self(), std::memory_order_release);
     core->owner_tid.store(static_cast<int>(gettid()), std::memory_order_release);
     run_core(core, t);
+    core->driver.flush();  // e.g. a file's close queued by the last poll (close_on_ring)
     t_ctx = saved;
     {
       std::lock_guard lk(ct_mu_);
