@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <bit>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -210,7 +209,12 @@ void Scheduler::flush_poll_stats(Core* core) noexcept {
   // batch's mean poll time and weight 1 - 0.9^n (metrics/batch.rs).
   constexpr double kAlpha = 0.1;
   const double mean = static_cast<double>(core->batch_poll_ns) / core->batch_polls;
-  const double w = 1.0 - std::pow(1.0 - kAlpha, static_cast<double>(core->batch_polls));
+  // (1 - alpha)^n by squaring, as Tokio's powi (libm's pow cost 2% of an echo server's user
+  // time: this runs on every park).
+  double p = 1.0, b = 1.0 - kAlpha;
+  for (std::uint64_t n = core->batch_polls; n != 0 && p > 1e-300; n >>= 1, b *= b)
+    if (n & 1) p *= b;
+  const double w = 1.0 - p;
   const double prev = static_cast<double>(core->stats.mean_poll_ns.load(std::memory_order_relaxed));
   core->stats.mean_poll_ns.store(static_cast<std::uint64_t>(w * mean + (1.0 - w) * prev),
                                  std::memory_order_relaxed);
