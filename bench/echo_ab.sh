@@ -11,8 +11,14 @@ set -euo pipefail
 rounds=${1:?usage: echo_ab.sh ROUNDS NAME=CMD...}
 shift
 here=$(cd "$(dirname "$0")" && pwd)
-load=$here/../../shared/peers/.echo_load
-[[ -x $load ]] || gcc -O2 -o "$load" "$here/../../shared/peers/echo_load.c"
+# The peers directory (echo_load.c) is ../shared/peers beside the checkout; PEERS overrides it
+# (e.g. from a worktree). The load client is built next to it, or in /tmp if that is read-only.
+peers=${PEERS:-$here/../../shared/peers}
+load=$peers/.echo_load
+if [[ ! -x $load ]]; then
+  [[ -w $peers ]] || load=${TMPDIR:-/tmp}/rill-echo_load
+  [[ -x $load ]] || gcc -O2 -o "$load" "$peers/echo_load.c"
+fi
 port=$((7500 + RANDOM % 1000))
 declare -A cpu msgs
 for _ in $(seq "$rounds"); do

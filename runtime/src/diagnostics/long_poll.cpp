@@ -16,9 +16,12 @@
 // Symbolization (ELF symbol tables, demangling) happens afterwards on the watchdog thread.
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -27,7 +30,6 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
@@ -407,9 +409,11 @@ bool sample_thread(int tid, ProcFiles& f, ThreadSample& out) noexcept {
 struct Watchdog {
   Scheduler* sched = nullptr;
   std::chrono::nanoseconds threshold{0};
-  std::mutex mu;
-  std::condition_variable cv;
-  bool stop = false;
+  // Set to 1 (then FUTEX_WAKE) by stop_watchdog. The watchdog sleeps on this word with a
+  // timeout: one futex call per sample (a condition variable with a timeout made two, the
+  // second to wake the mutex glibc re-takes as contended), which matters because the watchdog
+  // wakes every threshold/2 for as long as the runtime lives.
+  std::atomic<std::uint32_t> stop{0};
   std::thread th;
 
   struct PerCore {
@@ -569,13 +573,20 @@ struct Watchdog {
   void run() {
     const auto period =
         std::max<std::chrono::nanoseconds>(threshold / 2, std::chrono::microseconds(500));
-    std::unique_lock lk(mu);
-    while (!stop) {
-      cv.wait_for(lk, period, [&] { return stop; });
-      if (stop) break;
-      lk.unlock();
+    // A relative timeout, as before: on a loaded box a late wake-up stretches the next period
+    // instead of adding catch-up samples. A timer slack of 1/8 of the period lets the kernel
+    // fold the wake-up into an interrupt it takes anyway.
+    ::prctl(PR_SET_TIMERSLACK, static_cast<unsigned long>(period.count() / 8), 0, 0, 0);
+    timespec ts{};
+    ts.tv_sec = static_cast<time_t>(period.count() / 1'000'000'000);
+    ts.tv_nsec = static_cast<long>(period.count() % 1'000'000'000);
+    while (stop.load(std::memory_order_acquire) == 0) {
+      // Returns at the timeout, on the stop wake-up, when the word is already non-zero
+      // (EAGAIN), or on a signal (EINTR: one early sample, harmless).
+      ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&stop), FUTEX_WAIT | FUTEX_PRIVATE_FLAG,
+                0u, &ts, nullptr, 0);
+      if (stop.load(std::memory_order_acquire) != 0) break;
       tick();
-      lk.lock();
     }
   }
 };
@@ -609,11 +620,9 @@ Watchdog* start_watchdog(Scheduler* s) {
 
 void stop_watchdog(Watchdog* w) noexcept {
   if (!w) return;
-  {
-    std::lock_guard g(w->mu);
-    w->stop = true;
-  }
-  w->cv.notify_all();
+  w->stop.store(1, std::memory_order_release);
+  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&w->stop), FUTEX_WAKE | FUTEX_PRIVATE_FLAG,
+            1, nullptr, nullptr, 0);
   if (w->th.joinable()) w->th.join();
   for (auto& pc : w->cores)
     pc.files.close_all();

@@ -72,6 +72,10 @@ struct Core {
   std::uint32_t tick = 0;
   std::uint32_t lifo_polls = 0;
   bool is_searching = false;
+  /// Owner only: the core is dispatching driver events and timers (park / maintenance). Tasks
+  /// woken meanwhile do not wake other workers one by one: the dispatch ends with one check
+  /// (notify_after_dispatch). Without it, a parked worker woke itself through its own eventfd.
+  bool in_driver = false;
   std::uint32_t rng = 0;
   TaskHeader* lifo = nullptr;
   std::vector<TaskHeader*> deferred;  ///< yield_now()ed tasks, re-queued after the driver poll
@@ -189,6 +193,10 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
   void schedule_local(Core* core, TaskHeader* t, bool lifo) noexcept;
   void push_back_local(Core* core, TaskHeader* t) noexcept;
   void maintenance(Core* core) noexcept;
+  /// Maintenance without the final wake-up check: driver poll, timers, deferred tasks.
+  void dispatch_events(Core* core) noexcept;
+  /// After a driver dispatch: wakes a parked worker if the dispatch queued work to share.
+  void notify_after_dispatch(Core* core) noexcept;
   void flush_deferred(Core* core) noexcept;
   void park(Core* core, bool allow_block) noexcept;
   bool transition_from_parked(Core* core) noexcept;
