@@ -5,7 +5,6 @@
 
 #include <clang/AST/DeclCXX.h>
 #include <clang/AST/ExprCXX.h>
-#include <clang/AST/ParentMapContext.h>
 #include <clang/AST/RecursiveASTVisitor.h>
 #include <clang/AST/StmtCXX.h>
 #include <clang/Analysis/CFG.h>
@@ -21,7 +20,72 @@ using namespace clang;
 
 namespace {
 
-bool fullExprSuspends(const Expr* E, ASTContext& Ctx);
+/// The parent of every statement of one coroutine, as ASTContext::getParents() (TK_AsIs) returns
+/// it first: built by the same traversal as clang's ParentMap (implicit code and template
+/// instantiations included, first parent kept), but over the coroutine only instead of the whole
+/// translation unit, which the first ASTContext::getParents() call would traverse (seconds on a
+/// large TU, most of the check's time). The parent is null when the first parent is not a
+/// statement (a declaration, a type, an attribute) or the statement is not in the coroutine.
+class LocalParents : public RecursiveASTVisitor<LocalParents> {
+ public:
+  explicit LocalParents(Stmt* Root) {
+    Stack.push_back(nullptr);  // the function: not a statement
+    TraverseStmt(Root);
+  }
+  const Stmt* parent(const Stmt* S) const {
+    auto It = Parent.find(S);
+    return It == Parent.end() ? nullptr : It->second;
+  }
+
+  bool shouldVisitTemplateInstantiations() const { return true; }
+  bool shouldVisitImplicitCode() const { return true; }
+  bool TraverseDecl(Decl* D) {
+    return !D || traverseUnder([&] { return RecursiveASTVisitor::TraverseDecl(D); });
+  }
+  bool TraverseTypeLoc(TypeLoc TL) {
+    return TL.isNull() || traverseUnder([&] { return RecursiveASTVisitor::TraverseTypeLoc(TL); });
+  }
+  bool TraverseNestedNameSpecifierLoc(NestedNameSpecifierLoc L) {
+    return !L ||
+           traverseUnder([&] { return RecursiveASTVisitor::TraverseNestedNameSpecifierLoc(L); });
+  }
+  bool TraverseAttr(Attr* A) {
+    return !A || traverseUnder([&] { return RecursiveASTVisitor::TraverseAttr(A); });
+  }
+  // Statements are traversed with data recursion; like clang's ParentMap, record them here.
+  bool dataTraverseStmtPre(Stmt* S) {
+    Parent.try_emplace(S, Stack.back());
+    Stack.push_back(S);
+    return true;
+  }
+  bool dataTraverseStmtPost(Stmt*) {
+    Stack.pop_back();
+    return true;
+  }
+
+ private:
+  /// Traverses a node that is not a statement: statements below it have no statement parent.
+  template <typename Fn>
+  bool traverseUnder(Fn Base) {
+    Stack.push_back(nullptr);
+    bool R = Base();
+    Stack.pop_back();
+    return R;
+  }
+
+  llvm::DenseMap<const Stmt*, const Stmt*> Parent;
+  llvm::SmallVector<const Stmt*, 32> Stack;
+};
+
+/// Per-coroutine caches shared by the frame rules: the statements' parents and, per
+/// full-expression, whether it suspends.
+struct BodyIndex {
+  explicit BodyIndex(Stmt* Root) : Parents(Root) {}
+  LocalParents Parents;
+  llvm::DenseMap<const Stmt*, bool> FullExprSuspends;
+};
+
+bool fullExprSuspends(const Expr* E, BodyIndex& Index);
 
 /// The coroutine body's CFG with what the frame rules need: the block of every statement, and
 /// the blocks that lie on a cycle (a loop) containing a suspension point.
@@ -66,7 +130,7 @@ struct SuspendFlow {
 
   /// True when \p S (or the nearest enclosing statement the CFG lists) runs in a loop whose body
   /// contains a suspension point.
-  bool inSuspendingLoop(const Stmt* S, ASTContext& Ctx) const {
+  bool inSuspendingLoop(const Stmt* S, const LocalParents& Parents) const {
     if (SuspendingCycle.empty() || !S) return false;
     // The CFG lists expressions but not every wrapper (ExprWithCleanups, a full-expression's
     // statement): look at the first listed sub-expression, then at the enclosing statements.
@@ -80,8 +144,7 @@ struct SuspendFlow {
     }
     for (unsigned Depth = 0; S && Depth < 64; ++Depth) {
       if (auto It = BlockOf.find(S); It != BlockOf.end()) return SuspendingCycle.count(It->second);
-      auto Parents = Ctx.getParents(*S);
-      S = Parents.empty() ? nullptr : Parents[0].get<Stmt>();
+      S = Parents.parent(S);
     }
     return false;
   }
@@ -109,8 +172,9 @@ struct SuspendFlow {
 
 class FrameCollector : public RecursiveASTVisitor<FrameCollector> {
  public:
-  FrameCollector(ASTContext& Ctx, std::vector<FrameField>& Fields, const SuspendFlow& Flow)
-      : Ctx(Ctx), Fields(Fields), Flow(Flow) {}
+  FrameCollector(ASTContext& Ctx, std::vector<FrameField>& Fields, const SuspendFlow& Flow,
+                 BodyIndex& Index)
+      : Ctx(Ctx), Fields(Fields), Flow(Flow), Index(Index) {}
 
   bool Ok = true;
   bool UsesThis = false;
@@ -245,7 +309,7 @@ class FrameCollector : public RecursiveASTVisitor<FrameCollector> {
     if (!E->isPRValue() && isPlainLocal(E->getSubExpr())) return true;  // static alloca
     llvm::SmallVector<const Expr*, 2> S;
     collectSuspensionPoints(E->getSubExpr(), S);
-    if (S.empty() || !Flow.inSuspendingLoop(E, Ctx)) return true;
+    if (S.empty() || !Flow.inSuspendingLoop(E, Index.Parents)) return true;
     add(FrameField::Kind::Temporary, "value kept across the cleanups of a suspending expression",
         E->getExprLoc(), E->isPRValue() ? T : Ctx.getPointerType(T));
     return true;
@@ -323,7 +387,7 @@ class FrameCollector : public RecursiveASTVisitor<FrameCollector> {
   /// True when a temporary created by \p E lives across a suspension point: its
   /// full-expression suspends, or it runs in a loop whose body suspends.
   bool temporaryCrossesSuspend(const Expr* E) {
-    return fullExprSuspends(E, Ctx) || Flow.inSuspendingLoop(E, Ctx);
+    return fullExprSuspends(E, Index) || Flow.inSuspendingLoop(E, Index.Parents);
   }
 
   /// A glvalue whose address is a local variable's or parameter's own alloca (through
@@ -360,6 +424,7 @@ class FrameCollector : public RecursiveASTVisitor<FrameCollector> {
   ASTContext& Ctx;
   std::vector<FrameField>& Fields;
   const SuspendFlow& Flow;
+  BodyIndex& Index;
 };
 
 const CoroutineSuspendExpr* asSuspend(const Stmt* S) {
@@ -469,19 +534,22 @@ void findLocalsNotInFrame(const SuspendFlow& Flow, llvm::DenseSet<const VarDecl*
 }
 
 /// True when the full-expression containing \p E contains a suspension point (then its
-/// temporaries live across it). Walks up the parent map to the enclosing statement.
-bool fullExprSuspends(const Expr* E, ASTContext& Ctx) {
+/// temporaries live across it). Walks up the parents to the enclosing statement; the answer is
+/// cached per full-expression (a large one holds many temporaries).
+bool fullExprSuspends(const Expr* E, BodyIndex& Index) {
   const Stmt* Top = E;
   for (unsigned Depth = 0; Depth < 64; ++Depth) {
-    auto Parents = Ctx.getParents(*Top);
-    if (Parents.empty()) break;
-    const Stmt* P = Parents[0].get<Stmt>();
+    const Stmt* P = Index.Parents.parent(Top);
     if (!P || !isa<Expr>(P)) break;  // statement or variable initializer: the full-expression
     Top = P;
   }
-  llvm::SmallVector<const Expr*, 2> S;
-  collectSuspensionPoints(Top, S);
-  return !S.empty();
+  auto [It, New] = Index.FullExprSuspends.try_emplace(Top, false);
+  if (New) {
+    llvm::SmallVector<const Expr*, 2> S;
+    collectSuspensionPoints(Top, S);
+    It->second = !S.empty();
+  }
+  return It->second;
 }
 
 /// True when a call in \p S may throw (a callee without a non-throwing exception
@@ -568,7 +636,8 @@ std::optional<FrameEstimate> estimateCoroutineFrame(const FunctionDecl* FD, ASTC
   FrameEstimate Est;
   SuspendFlow Flow;
   Flow.build(FD, CBS->getBody(), Ctx);
-  FrameCollector C(Ctx, Est.Fields, Flow);
+  BodyIndex Index(const_cast<CoroutineBodyStmt*>(CBS));
+  FrameCollector C(Ctx, Est.Fields, Flow, Index);
 
   QualType FnPtr = Ctx.getPointerType(Ctx.VoidTy);
   C.add(FrameField::Kind::Header, "resume function pointer", SourceLocation(), FnPtr);

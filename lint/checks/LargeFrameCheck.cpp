@@ -18,7 +18,8 @@ using namespace clang::ast_matchers;
 LargeFrameCheck::LargeFrameCheck(llvm::StringRef Name, clang::tidy::ClangTidyContext* Context)
     : ClangTidyCheck(Name, Context),
       FrameSizeThreshold(Options.get("FrameSizeThreshold", uint64_t{16384})),
-      MaxContributors(Options.get("MaxContributors", 3U)) {}
+      MaxContributors(Options.get("MaxContributors", 3U)),
+      TidyContext(Context) {}
 
 bool LargeFrameCheck::isLanguageVersionSupported(const LangOptions& LangOpts) const {
   return LangOpts.CPlusPlus20;
@@ -48,12 +49,41 @@ std::string frameOwnerName(const FunctionDecl* FD) {
 }
 }  // namespace
 
+bool LargeFrameCheck::mayReportAt(SourceLocation Loc, const SourceManager& SM) const {
+  // Mirrors ClangTidyDiagnosticConsumer's filters (its line filter only removes more).
+  if (Loc.isInvalid()) return true;
+  Loc = SM.getExpansionLoc(Loc);
+  const tidy::ClangTidyOptions& Opts = TidyContext->getOptions();
+  if (!Opts.SystemHeaders.value_or(true) && SM.isInSystemHeader(Loc)) return false;
+  if (SM.isInMainFile(Loc)) return true;
+  OptionalFileEntryRef File = SM.getFileEntryRefForID(SM.getFileID(Loc));
+  if (!File || !Opts.HeaderFilterRegex) return true;
+  // Compiled once per pattern (the options are per translation unit).
+  auto Compiled = [](std::optional<std::pair<std::string, llvm::Regex>>& Cache,
+                     const std::string& Pattern) -> const llvm::Regex& {
+    if (!Cache || Cache->first != Pattern) Cache.emplace(Pattern, llvm::Regex(Pattern));
+    return Cache->second;
+  };
+  StringRef Name = File->getName();
+  if (!Compiled(HeaderFilter, *Opts.HeaderFilterRegex).match(Name)) return false;
+  return !Opts.ExcludeHeaderFilterRegex ||
+         !Compiled(ExcludeHeaderFilter, *Opts.ExcludeHeaderFilterRegex).match(Name);
+}
+
 void LargeFrameCheck::check(const MatchFinder::MatchResult& Result) {
   const auto* FD = Result.Nodes.getNodeAs<FunctionDecl>("fn");
+  const SourceManager& SM = *Result.SourceManager;
+  // The warning is at the coroutine, its notes at the contributors: in its body, or the promise
+  // type's declaration. Skip coroutines none of whose diagnostics could be shown.
+  if (!mayReportAt(FD->getLocation(), SM) && !mayReportAt(FD->getBodyRBrace(), SM)) {
+    const auto* CBS = getCoroutineBody(FD);
+    const VarDecl* Promise = CBS ? CBS->getPromiseDecl() : nullptr;
+    const auto* RD = Promise ? Promise->getType()->getAsCXXRecordDecl() : nullptr;
+    if (!RD || !mayReportAt(RD->getLocation(), SM)) return;
+  }
   std::optional<FrameEstimate> Est = estimateCoroutineFrame(FD, *Result.Context);
   if (!Est || Est->Size <= FrameSizeThreshold) return;
 
-  const SourceManager& SM = *Result.SourceManager;
   SourceLocation Loc = SM.getExpansionLoc(FD->getLocation());
   std::string Name = frameOwnerName(FD);
 

@@ -3,8 +3,12 @@
 
 #include <clang-tidy/ClangTidyCheck.h>
 #include <llvm/ADT/StringSet.h>
+#include <llvm/Support/Regex.h>
 
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
 
 namespace rill::lint {
 
@@ -35,6 +39,14 @@ class LargeFrameCheck : public clang::tidy::ClangTidyCheck {
   /// Diagnostics already emitted (location, name, size): template instantiations with identical
   /// frames (e.g. a generic lambda's) share one report.
   llvm::StringSet<> Reported;
+  /// For the reporting filters (header filter, system headers), read per translation unit.
+  clang::tidy::ClangTidyContext* TidyContext;
+  /// True when a diagnostic at \p Loc could be shown: clang-tidy keeps a diagnostic when it or
+  /// one of its notes is in the main file or in a header passing the header filter. Checked
+  /// before the (costly) estimate, so coroutines in other headers are skipped.
+  bool mayReportAt(clang::SourceLocation Loc, const clang::SourceManager& SM) const;
+  /// The compiled header filters (pattern, regex), cached across translation units.
+  mutable std::optional<std::pair<std::string, llvm::Regex>> HeaderFilter, ExcludeHeaderFilter;
 };
 
 }  // namespace rill::lint
