@@ -17,6 +17,11 @@ Directives (optional, anywhere in the file):
     // FIXTURE-COMPILE-ARGS: <compiler arguments after '--' (default: -std=c++20)>
     // FIXTURE-CHECKS: <value for --checks (default: -*,<check named by the file name>);
                        'none' passes no --checks (configuration files decide)>
+    // FIXTURE-RUN-<SUFFIX>: <more rill-lint arguments for one more run of the same file>
+A fixture with FIXTURE-RUN-<SUFFIX> directives runs once as usual and once per suffix with the
+run's arguments added, like check_clang_tidy.py's -check-suffixes: plain CHECK-MESSAGES and
+CHECK-NOTES lines are expected in every run, CHECK-MESSAGES-<SUFFIX> and CHECK-NOTES-<SUFFIX>
+only in that suffix's run (so one file holds the same code checked with two configurations).
 The default check is the longest rill check name that prefixes the fixture's file name
 (rill-large-frame-calibration.cpp -> rill-large-frame).
 
@@ -31,7 +36,7 @@ import sys
 
 DIAG_RE = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): (?P<level>warning|error|note): (?P<msg>.*)$")
 EXPECT_RE = re.compile(
-    r"//\s*CHECK-(?P<kind>MESSAGES|NOTES):\s*(?P<file>[^\s:]*):(?P<line>\[\[@LINE(?P<off>[+-]\d+)?\]\]|\d+):"
+    r"//\s*CHECK-(?P<kind>MESSAGES|NOTES)(?:-(?P<suffix>[A-Z0-9]+))?:\s*(?P<file>[^\s:]*):(?P<line>\[\[@LINE(?P<off>[+-]\d+)?\]\]|\d+):"
     r"(?P<col>\d+):\s*(?P<level>warning|error|note):\s*(?P<text>.*?)\s*$")
 
 
@@ -50,6 +55,7 @@ def parse_expectations(lines):
         expects.append({
             "kind": m.group("kind"), "line": line, "col": int(m.group("col")),
             "level": m.group("level"), "text": m.group("text"), "src": idx,
+            "suffix": m.group("suffix") or "",
         })
     return expects
 
@@ -78,8 +84,7 @@ def main():
     fixture = os.path.realpath(args.fixture)
     with open(fixture, encoding="utf-8") as f:
         lines = f.read().splitlines()
-    expects = parse_expectations(lines)
-    strict_notes = any(e["kind"] == "NOTES" for e in expects)
+    all_expects = parse_expectations(lines)
 
     checks = directive(lines, "FIXTURE-CHECKS")
     if checks is None:
@@ -90,7 +95,25 @@ def main():
     extra = shlex.split(directive(lines, "FIXTURE-ARGS") or "") + args.extra
 
     check_args = [] if checks == "none" else [f"--checks={checks}"]
-    cmd = [args.rill_lint, *check_args, *extra, fixture, "--", *compile_args]
+    runs = [("", [])]
+    for text in lines:
+        m = re.search(r"//\s*FIXTURE-RUN-([A-Z0-9]+):\s*(.*)$", text)
+        if m:
+            runs.append((m.group(1), shlex.split(m.group(2))))
+    unknown = {e["suffix"] for e in all_expects} - {suffix for suffix, _ in runs}
+    if unknown:
+        raise SystemExit(f"expectations for runs without FIXTURE-RUN-<SUFFIX>: {sorted(unknown)}")
+    failed = 0
+    for suffix, run_args in runs:
+        expects = [e for e in all_expects if e["suffix"] in ("", suffix)]
+        cmd = [args.rill_lint, *check_args, *extra, *run_args, fixture, "--", *compile_args]
+        failed |= check_run(fixture, suffix, cmd, expects)
+    return failed
+
+
+def check_run(fixture, suffix, cmd, expects):
+    strict_notes = any(e["kind"] == "NOTES" for e in expects)
+    name = os.path.basename(fixture) + (f" (run {suffix})" if suffix else "")
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=os.path.dirname(fixture))
     actual = []
     for text in proc.stdout.splitlines():
@@ -119,11 +142,11 @@ def main():
 
     n_warn = sum(1 for e in expects if e["level"] != "note")
     if problems:
-        sys.stderr.write(f"FAIL {os.path.basename(fixture)}\n  command: {shlex.join(cmd)}\n")
+        sys.stderr.write(f"FAIL {name}\n  command: {shlex.join(cmd)}\n")
         for p in problems:
             sys.stderr.write(f"  {p}\n")
         return 1
-    print(f"PASS {os.path.basename(fixture)}: {n_warn} expected diagnostics, "
+    print(f"PASS {name}: {n_warn} expected diagnostics, "
           f"{sum(1 for e in expects if e['level'] == 'note')} notes, no unexpected ones")
     return 0
 

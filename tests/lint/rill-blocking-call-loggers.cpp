@@ -1,10 +1,14 @@
-// Fixture for rill-blocking-call and logging libraries, with the option Logging off (the
-// default): a blocking call reached only through a logging library's entry point (rules:
-// logging_functions; here easylog's file appender that rolls its file, and a spdlog-like logger
-// that writes synchronously in one mode) is the logging category and is not reported; blocking
-// next to a log statement still is. The same code with Logging on: rill-blocking-call-loggers-on.cpp.
+// Fixture for rill-blocking-call and logging libraries. A blocking call reached only through a
+// logging library's entry point (rules: logging_functions; here easylog's file appender that rolls
+// its file, and a spdlog-like logger that writes synchronously in one mode) is the logging
+// category: with the option Logging off (the default) it is not reported, and blocking next to a
+// log statement still is; with Logging on (run ON) it is reported at each log statement, naming
+// the logging call, with the logging fix, console logging is reported too, and a path outside
+// the logging library is still preferred when a call reaches both.
+// FIXTURE-RUN-ON: '--config={CheckOptions: {rill-blocking-call.Logging: true}}'
 #include <coroutine>
 #include <cstddef>
+#include <cstdio>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -113,16 +117,21 @@ class Server {
   std::thread worker_;
 };
 
-// ============================== must not flag (logging is off) ===============================
+// ============================== logging: reported only with Logging on ======================
 
 rill::Task handle() {
-  ELOG("request");               // ok: the file appender is the logger's business
-  spdlog::info("request done");  // ok
-  on_error("timeout");           // ok: blocking only inside the logging library
+  ELOG("request");  // off: the file appender is the logger's business
+  // CHECK-MESSAGES-ON: :[[@LINE-1]]:3: warning: blocking file I/O 'std::ofstream::write' reached through logging call 'easylog::logger<>::operator+=' in coroutine 'handle'; the logger does this when it writes synchronously; configure it to log asynchronously (or set Logging: false to accept logging) [rill-blocking-call]
+  spdlog::info("request done");
+  // CHECK-MESSAGES-ON: :[[@LINE-1]]:3: warning: blocking file I/O 'std::ofstream::operator<<' reached through logging call 'spdlog::info' in coroutine 'handle'
+  on_error("timeout");  // off: blocking only inside the logging library
+  // CHECK-MESSAGES-ON: :[[@LINE-1]]:3: warning: blocking file I/O 'std::ofstream::operator<<' reached through call to 'on_error' (logging call 'spdlog::info') in coroutine 'handle'
+  printf("request %d\n", 1);  // off: console logging
+  // CHECK-MESSAGES-ON: :[[@LINE-1]]:3: warning: blocking console logging 'printf' in coroutine 'handle'
   co_await next_request();
 }
 
-// ============================== must flag ====================================================
+// ============================== must flag in both runs: a path outside the logging library ====
 
 rill::Task save(std::string state) {
   persist(state);
