@@ -62,6 +62,15 @@ Task<io::Result<File>> open_impl(std::string path, int flags, unsigned mode) {
 constexpr std::size_t kFirstRead = 16 << 10;
 constexpr std::size_t kMaxRead = 2 << 20;
 
+/// The result of a finished read op: its bytes appended to `*out` and their count, or the error.
+io::Result<std::size_t> append_read(rill::detail::IoOp* op, std::int64_t r,
+                                    std::vector<std::byte>* out) {
+  if (r < 0) return Unexpected{rill::detail::io_error(r)};
+  const std::byte* d = rill::detail::io_op_data(op);
+  out->insert(out->end(), d, d + r);
+  return static_cast<std::size_t>(r);
+}
+
 /// Awaitable io_read_to_end of up to `cap` bytes at the file position, appended to `*out` when
 /// the awaiting coroutine resumes (a cancelled one appends nothing; the operation owns its
 /// buffer until the kernel is done). Yields the bytes read: fewer than `cap` only at the end.
@@ -70,13 +79,7 @@ class ReadToEnd : public rill::detail::IoLeaf {
   ReadToEnd(rill::detail::IoHandle* h, std::size_t cap, std::vector<std::byte>* out) noexcept
       : h_(h), cap_(cap), out_(out) {}
   bool await_ready() { return start(rill::detail::io_read_to_end(h_, cap_)); }
-  io::Result<std::size_t> await_resume() {
-    const std::int64_t r = result();
-    if (r < 0) return Unexpected{rill::detail::io_error(r)};
-    const std::byte* d = rill::detail::io_op_data(op_);
-    out_->insert(out_->end(), d, d + r);
-    return static_cast<std::size_t>(r);
-  }
+  io::Result<std::size_t> await_resume() { return append_read(op_, result(), out_); }
 
  private:
   rill::detail::IoHandle* h_;
@@ -96,10 +99,7 @@ class OpenRead : public rill::detail::IoLeaf {
   io::Result<std::size_t> await_resume() {
     const std::int64_t r = result();
     fd_ = std::exchange(op_->fd, -1);
-    if (r < 0) return Unexpected{rill::detail::io_error(r)};
-    const std::byte* d = rill::detail::io_op_data(op_);
-    out_->insert(out_->end(), d, d + r);
-    return static_cast<std::size_t>(r);
+    return append_read(op_, r, out_);
   }
   int fd() const noexcept { return fd_; }
 

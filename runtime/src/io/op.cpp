@@ -75,6 +75,13 @@ bool io_op_try(IoOp* op) noexcept {
   return false;
 }
 
+namespace {
+/// A file op about to reach the kernel or the blocking pool holds its file open (IoOp::keep).
+void keep_file(IoOp* op) noexcept {
+  if (op->h && !op->h->socket) op->keep = op->h->weak_from_this().lock();
+}
+}  // namespace
+
 bool io_op_arm(IoOp* op) noexcept {
   TaskHeader* t = current_task();
   Scheduler* s = t_ctx.sched ? t_ctx.sched : (t ? t->sched : nullptr);
@@ -88,14 +95,14 @@ bool io_op_arm(IoOp* op) noexcept {
       // A socket read waits behind its socket's orphaned reads (or takes what they left).
       if (const int r = sock_arm(op, t); r != 0) return r == 2;
       op->waker = task_waker(t);
-      if (op->h && !op->h->socket) op->keep = op->h->weak_from_this().lock();  // see IoOp::keep
+      keep_file(op);
       op->state.store(opstate::PENDING, std::memory_order_relaxed);
       submit_uring(s, op);
       return true;
     }
     case OpMode::Blocking: {
       op->waker = task_waker(t);
-      if (op->h && !op->h->socket) op->keep = op->h->weak_from_this().lock();  // see IoOp::keep
+      keep_file(op);
       op->state.store(opstate::PENDING, std::memory_order_relaxed);
       op->job.run = &run_job;
       op->job.cancel = &cancel_job;

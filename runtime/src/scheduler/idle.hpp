@@ -30,7 +30,6 @@ inline void full_fence() noexcept {
 #endif
 }
 
-
 class Idle {
  public:
   explicit Idle(std::uint32_t num_workers) : num_workers_(num_workers) {

@@ -398,15 +398,12 @@ void Scheduler::schedule_local(Core* core, TaskHeader* t, bool lifo) noexcept {
     t = prev;
   }
   if (core->run_queue.push_back(t, inject_)) bump(core->stats.overflow_count);
-  notify = !core->is_searching && !core->in_driver &&
-           (core->lifo != nullptr) + core->run_queue.len() > 1;
-  if (notify && !is_current_thread()) notify_parked();
+  if (wants_another_worker(core, (core->lifo != nullptr) + core->run_queue.len())) notify_parked();
 }
 
 void Scheduler::push_back_local(Core* core, TaskHeader* t) noexcept {
   if (core->run_queue.push_back(t, inject_)) bump(core->stats.overflow_count);
-  if (!is_current_thread() && !core->is_searching && !core->in_driver && core->run_queue.len() > 1)
-    notify_parked();
+  if (wants_another_worker(core, core->run_queue.len())) notify_parked();
 }
 
 void Scheduler::notify_parked() noexcept {
@@ -577,8 +574,7 @@ void Scheduler::flush_deferred(Core* core) noexcept {
     if (core->run_queue.push_back(t, inject_)) bump(core->stats.overflow_count);
   core->deferred.clear();
   // One wake-up check for the whole batch, not a fence and an idle-state read per task.
-  if (!is_current_thread() && !core->is_searching && !core->in_driver && core->run_queue.len() > 1)
-    notify_parked();
+  if (wants_another_worker(core, core->run_queue.len())) notify_parked();
 }
 
 void Scheduler::maintenance(Core* core) noexcept {

@@ -192,6 +192,13 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
   TaskHeader* steal_work(Core* core) noexcept;
   void schedule_local(Core* core, TaskHeader* t, bool lifo) noexcept;
   void push_back_local(Core* core, TaskHeader* t) noexcept;
+  /// Whether a worker that has `queued` tasks waiting locally should wake a parked one (Tokio's
+  /// notify-if-work-pending rule): not on a current_thread runtime, not while it is searching
+  /// (a searcher wakes the next one when it finds work), not inside a driver dispatch (its end
+  /// checks once, notify_after_dispatch), and only for more than the one task it runs next.
+  bool wants_another_worker(const Core* core, std::size_t queued) const noexcept {
+    return !is_current_thread() && !core->is_searching && !core->in_driver && queued > 1;
+  }
   void maintenance(Core* core) noexcept;
   /// Maintenance without the final wake-up check: driver poll, timers, deferred tasks.
   void dispatch_events(Core* core) noexcept;
