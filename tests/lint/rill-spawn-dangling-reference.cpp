@@ -605,3 +605,27 @@ Task<void> not_rill_spawn() {
   other::spawn(log_line(line));
   co_return;
 }
+
+// ============================== the spawner, found in macros and default arguments ===========
+
+// Two lambdas and then the function itself spawn, all inside one macro expansion (so every
+// location is the macro's): the function's spawn is judged in the function, not in the lambdas
+// written before it.
+#define DEFINE_STARTER(name, body) \
+  void name() { body }
+DEFINE_STARTER(start_from_macro,
+               auto first = [] {
+                 std::string a = "a";
+                 rill::spawn(fetch_owned(a));
+               };
+               auto second = [] {
+                 std::string b = "b";
+                 rill::spawn(fetch_owned(b));
+               };
+               first(); second(); std::string c = "c";
+               rill::spawn(log_line(c));)
+// CHECK-MESSAGES: :[[@LINE-11]]:1: warning: 'rill::spawn' starts a task that can outlive 'start_from_macro' but refers to its local 'c'
+
+// A spawn in a default argument (outside any function body).
+void start_with_default(rill::JoinHandle<void> h = rill::spawn(log_line("default"))) {}
+// CHECK-MESSAGES: :[[@LINE-1]]:73: warning: 'rill::spawn' starts a task that refers to a temporary destroyed at the end of the statement
