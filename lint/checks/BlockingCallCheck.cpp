@@ -612,6 +612,15 @@ class BlockingAnalysis {
             F.Assigns[VD].push_back(BO->getRHS());
         return true;
       }
+      // A class's assignment operator (`std::function<void()> f; f = [] { ... };`,
+      // `p = std::make_unique<D>()`) assigns like the built-in one.
+      bool VisitCXXOperatorCallExpr(CXXOperatorCallExpr* OC) {
+        if (!OC->isAssignmentOp() || OC->getNumArgs() != 2) return true;
+        if (const auto* DRE = llvm::dyn_cast<DeclRefExpr>(OC->getArg(0)->IgnoreParenImpCasts()))
+          if (const auto* VD = llvm::dyn_cast<VarDecl>(DRE->getDecl()))
+            F.Assigns[VD].push_back(OC->getArg(1));
+        return true;
+      }
     } Visitor(F, *Ctx);
     Visitor.TraverseStmt(const_cast<Stmt*>(Root));
     return F;
@@ -774,6 +783,17 @@ class BlockingAnalysis {
     /// A stream object named by the rules (std::cerr, std::cin, stdout, stderr) used by the call
     /// as its object or as a direct argument: the call takes the stream's rule (console logging
     /// or console input), whatever the function is.
+    /// C stdio's `FILE*` (glibc's `struct _IO_FILE`, BSD's `struct __sFILE`).
+    static bool isFilePointer(QualType T) {
+      if (!T->isPointerType()) return false;
+      QualType P = T->getPointeeType();
+      if (const auto* TT = P->getAs<TypedefType>(); TT && TT->getDecl()->getName() == "FILE")
+        return true;
+      const RecordDecl* RD = P->getAsRecordDecl();
+      return RD && RD->getIdentifier() &&
+             (RD->getName() == "_IO_FILE" || RD->getName() == "__sFILE" || RD->getName() == "FILE");
+    }
+
     const BlockingFunction* streamRule(CallExpr* CE, std::string& Shown) {
       auto Check = [&](const Expr* E) -> const BlockingFunction* {
         const auto* DRE = llvm::dyn_cast_or_null<DeclRefExpr>(E ? E->IgnoreParenImpCasts() : nullptr);
@@ -1023,11 +1043,15 @@ class BlockingAnalysis {
         if (auto* OC = llvm::dyn_cast<CXXOperatorCallExpr>(CE))
           StreamName += std::string(" ") + getOperatorSpelling(OC->getOperator());
         else
-          StreamName = FD->getNameAsString() + "(" + StreamName + ")";
+          StreamName = Name + "(" + StreamName + ")";
         addHit(Loc, CE, S, StreamName);
         return true;
       }
       if (const BlockingFunction* B = A.R.findBlocking(Name)) {
+        // A console-logging function given a FILE* that is not a console stream (those were
+        // taken above): `fmt::print(file, ...)` writes a file, like fprintf(file, ...).
+        if (B->Logging && CE->getNumArgs() > 0 && isFilePointer(CE->getArg(0)->getType()))
+          if (const BlockingFunction* FileRule = A.R.findBlocking("fprintf")) B = FileRule;
         addHit(Loc, CE, B, Name);
         return true;
       }

@@ -99,18 +99,92 @@ const VarDecl* declRefVar(const Expr* E) {
     return llvm::dyn_cast<VarDecl>(DRE->getDecl());
   return nullptr;
 }
-/// Walks the AST parents of a node.
-const Stmt* parentStmt(ASTContext& Ctx, const DynTypedNode& N) {
-  auto Parents = Ctx.getParents(N);
-  if (Parents.empty()) return nullptr;
-  return Parents[0].get<Stmt>();
+}  // namespace
+
+/// The parent of every statement and declaration in one spawner's body, as
+/// ASTContext::getParents() (TK_AsIs) returns it first, built by the same traversal (implicit code
+/// and template instantiations included) over that body only: the first getParents() call would
+/// build the map of the whole translation unit (most of this check's time on a TU that includes
+/// large headers). Nodes outside the body fall back to ASTContext::getParents().
+class SpawnerParents : public RecursiveASTVisitor<SpawnerParents> {
+ public:
+  SpawnerParents(ASTContext& Ctx, const FunctionDecl* Spawner) : Ctx(Ctx) {
+    Stack.push_back(DynTypedNode::create(*static_cast<const Decl*>(Spawner)));
+    if (Stmt* Body = Spawner->getBody()) TraverseStmt(Body);
+  }
+  /// Whether \p S is in the body.
+  bool contains(const Stmt* S) const { return Parent.count(S) != 0; }
+  /// The first parent of \p N; an empty node when it has none or it is not a statement or a
+  /// declaration (a type, an attribute).
+  DynTypedNode parent(const DynTypedNode& N) const {
+    const void* Key = N.get<Stmt>() ? static_cast<const void*>(N.get<Stmt>())
+                                    : static_cast<const void*>(N.get<Decl>());
+    if (!Key) return DynTypedNode();
+    if (auto It = Parent.find(Key); It != Parent.end()) return It->second;
+    auto Parents = Ctx.getParents(N);
+    return Parents.empty() ? DynTypedNode() : Parents[0];
+  }
+
+  bool shouldVisitTemplateInstantiations() const { return true; }
+  bool shouldVisitImplicitCode() const { return true; }
+  bool TraverseDecl(Decl* D) {
+    if (!D) return true;
+    Parent.try_emplace(D, Stack.back());
+    Stack.push_back(DynTypedNode::create(*D));
+    bool R = RecursiveASTVisitor::TraverseDecl(D);
+    Stack.pop_back();
+    return R;
+  }
+  bool TraverseTypeLoc(TypeLoc TL) {
+    return TL.isNull() || traverseUnder([&] { return RecursiveASTVisitor::TraverseTypeLoc(TL); });
+  }
+  bool TraverseNestedNameSpecifierLoc(NestedNameSpecifierLoc L) {
+    return !L ||
+           traverseUnder([&] { return RecursiveASTVisitor::TraverseNestedNameSpecifierLoc(L); });
+  }
+  bool TraverseAttr(Attr* A) {
+    return !A || traverseUnder([&] { return RecursiveASTVisitor::TraverseAttr(A); });
+  }
+  // Statements are traversed with data recursion; record them here (as clang's ParentMap).
+  bool dataTraverseStmtPre(Stmt* S) {
+    Parent.try_emplace(S, Stack.back());
+    Stack.push_back(DynTypedNode::create(*S));
+    return true;
+  }
+  bool dataTraverseStmtPost(Stmt*) {
+    Stack.pop_back();
+    return true;
+  }
+
+ private:
+  /// A node that is neither a statement nor a declaration: nodes right below it have no parent
+  /// this check follows.
+  template <typename Fn>
+  bool traverseUnder(Fn Base) {
+    Stack.push_back(DynTypedNode());
+    bool R = Base();
+    Stack.pop_back();
+    return R;
+  }
+
+  ASTContext& Ctx;
+  llvm::DenseMap<const void*, DynTypedNode> Parent;
+  llvm::SmallVector<DynTypedNode, 32> Stack;
+};
+
+namespace {
+
+/// The first parent of a node, when it is a statement.
+const Stmt* parentStmt(const SpawnerParents& P, const DynTypedNode& N) {
+  return P.parent(N).get<Stmt>();
 }
 
 /// The analysis of one spawn call.
 class Analyzer {
  public:
-  Analyzer(ASTContext& Ctx, const FunctionDecl* Spawner, const std::vector<std::string>& ViewTypes)
-      : Ctx(Ctx), Spawner(Spawner), ViewTypes(ViewTypes) {}
+  Analyzer(ASTContext& Ctx, const SpawnerParents& Parents, const FunctionDecl* Spawner,
+           const std::vector<std::string>& ViewTypes)
+      : Ctx(Ctx), Parents(Parents), Spawner(Spawner), ViewTypes(ViewTypes) {}
 
   /// Analyses the first argument of a spawn call.
   void analyzeTask(const Expr* A, unsigned Depth) {
@@ -300,11 +374,9 @@ class Analyzer {
   }
 
   const CXXForRangeStmt* rangeForOf(const VarDecl* VD) {
-    auto Parents = Ctx.getParents(*VD);
-    if (Parents.empty()) return nullptr;
-    const auto* DS = Parents[0].get<DeclStmt>();
-    if (!DS) return nullptr;
-    const auto* FR = llvm::dyn_cast_or_null<CXXForRangeStmt>(parentStmt(Ctx, Parents[0]));
+    DynTypedNode P = Parents.parent(DynTypedNode::create(*static_cast<const Decl*>(VD)));
+    if (!P.get<DeclStmt>()) return nullptr;
+    const auto* FR = llvm::dyn_cast_or_null<CXXForRangeStmt>(parentStmt(Parents, P));
     return FR && FR->getLoopVariable() == VD ? FR : nullptr;
   }
 
@@ -462,6 +534,7 @@ class Analyzer {
   }
 
   ASTContext& Ctx;
+  const SpawnerParents& Parents;
   const FunctionDecl* Spawner;
   const std::vector<std::string>& ViewTypes;
 };
@@ -542,6 +615,52 @@ SpawnDanglingReferenceCheck::SpawnDanglingReferenceCheck(llvm::StringRef Name,
       JoinMethods(splitRuleNames(JoinMethodsOption)),
       TaskOwners(splitRuleNames(TaskOwnersOption)) {}
 
+SpawnDanglingReferenceCheck::~SpawnDanglingReferenceCheck() = default;
+
+void SpawnDanglingReferenceCheck::onStartOfTranslationUnit() {
+  Reported.clear();
+  Scopes.clear();
+  ParentsOf.clear();
+}
+
+void SpawnDanglingReferenceCheck::onEndOfTranslationUnit() {
+  Scopes.clear();
+  ParentsOf.clear();
+}
+
+void SpawnDanglingReferenceCheck::openScope(const SourceManager& SM, SourceRange R,
+                                            const FunctionDecl* Fn) {
+  if (!Fn || R.isInvalid()) return;
+  auto [File, Begin] = SM.getDecomposedExpansionLoc(R.getBegin());
+  auto [EndFile, End] = SM.getDecomposedLoc(SM.getExpansionRange(R.getEnd()).getEnd());
+  if (EndFile != File || End < Begin) return;
+  // Scopes that end before this one begins are done.
+  while (!Scopes.empty() &&
+         (Scopes.back().File != File || Begin < Scopes.back().Begin || Begin > Scopes.back().End))
+    Scopes.pop_back();
+  Scopes.push_back({File, Begin, End, Fn});
+}
+
+const SpawnerParents& SpawnDanglingReferenceCheck::parentsOf(ASTContext& Ctx,
+                                                             const FunctionDecl* Fn) {
+  std::unique_ptr<SpawnerParents>& Slot = ParentsOf[Fn];
+  if (!Slot) Slot = std::make_unique<SpawnerParents>(Ctx, Fn);
+  return *Slot;
+}
+
+const FunctionDecl* SpawnDanglingReferenceCheck::spawnerOf(ASTContext& Ctx, const CallExpr* Call) {
+  const SourceManager& SM = Ctx.getSourceManager();
+  auto [File, Off] = SM.getDecomposedExpansionLoc(Call->getBeginLoc());
+  while (!Scopes.empty() &&
+         (Scopes.back().File != File || Off < Scopes.back().Begin || Off > Scopes.back().End))
+    Scopes.pop_back();
+  // The innermost scope whose body holds the call (macros can make a finished sibling lambda
+  // look like it contains the call).
+  for (auto It = Scopes.rbegin(); It != Scopes.rend(); ++It)
+    if (parentsOf(Ctx, It->Fn).contains(Call)) return It->Fn;
+  return nullptr;
+}
+
 void SpawnDanglingReferenceCheck::storeOptions(clang::tidy::ClangTidyOptions::OptionMap& Opts) {
   Options.store(Opts, "SpawnFunctions", SpawnFunctionsOption);
   Options.store(Opts, "ViewTypes", ViewTypesOption);
@@ -561,6 +680,10 @@ void SpawnDanglingReferenceCheck::registerMatchers(MatchFinder* Finder) {
   for (const auto& E : Short)
     Names.push_back(E.getKey());
   if (Names.empty()) return;
+  // Functions and lambdas are seen before the calls in their bodies: they open the scopes in
+  // which a spawn's spawner is looked up.
+  Finder->addMatcher(functionDecl(isDefinition()).bind("scope-fn"), this);
+  Finder->addMatcher(lambdaExpr().bind("scope-lambda"), this);
   Finder->addMatcher(callExpr(unless(isInstantiationDependent()),
                               callee(functionDecl(hasAnyName(Names)).bind("fn")))
                          .bind("call"),
@@ -568,15 +691,26 @@ void SpawnDanglingReferenceCheck::registerMatchers(MatchFinder* Finder) {
 }
 
 void SpawnDanglingReferenceCheck::check(const MatchFinder::MatchResult& Result) {
+  if (const auto* FD = Result.Nodes.getNodeAs<FunctionDecl>("scope-fn")) {
+    if (FD->doesThisDeclarationHaveABody())
+      openScope(*Result.SourceManager, FD->getSourceRange(), FD);
+    return;
+  }
+  if (const auto* LE = Result.Nodes.getNodeAs<LambdaExpr>("scope-lambda")) {
+    openScope(*Result.SourceManager, LE->getSourceRange(), LE->getCallOperator());
+    return;
+  }
   const auto* Call = Result.Nodes.getNodeAs<CallExpr>("call");
   const auto* Fn = Result.Nodes.getNodeAs<FunctionDecl>("fn");
   if (!Call || !Fn || Call->getNumArgs() == 0) return;
   std::string FnName = qualifiedNameForRules(Fn);
   if (!Rules::contains(SpawnFunctions, FnName)) return;
   ASTContext& Ctx = *Result.Context;
-  // The spawner: the innermost function or lambda around the call.
-  const FunctionDecl* Spawner = nullptr;
-  {
+  const SourceManager& SM = *Result.SourceManager;
+  // The spawner: the innermost function or lambda around the call, i.e. the innermost open
+  // scope (ASTContext's parents when there is none, e.g. a call in a default argument).
+  const FunctionDecl* Spawner = spawnerOf(Ctx, Call);
+  if (!Spawner) {
     DynTypedNode N = DynTypedNode::create(*static_cast<const Stmt*>(Call));
     for (unsigned Steps = 0; Steps < 256 && !Spawner; ++Steps) {
       auto Parents = Ctx.getParents(N);
@@ -589,11 +723,11 @@ void SpawnDanglingReferenceCheck::check(const MatchFinder::MatchResult& Result) 
     }
   }
   if (!Spawner) return;
-  const SourceManager& SM = *Result.SourceManager;
   unsigned TaskArg = llvm::isa<CXXOperatorCallExpr>(Call) ? 1 : 0;
   if (Call->getNumArgs() <= TaskArg) return;
 
-  Analyzer A(Ctx, Spawner, ViewTypes);
+  const SpawnerParents& Parents = parentsOf(Ctx, Spawner);
+  Analyzer A(Ctx, Parents, Spawner, ViewTypes);
   A.analyzeTask(Call->getArg(TaskArg), 0);
   if (A.Findings.empty()) return;
 
@@ -613,13 +747,12 @@ void SpawnDanglingReferenceCheck::check(const MatchFinder::MatchResult& Result) 
     }
   DynTypedNode Node = DynTypedNode::create(*static_cast<const Stmt*>(Call));
   for (unsigned Steps = 0; Steps < 16; ++Steps) {
-    auto Parents = Ctx.getParents(Node);
-    if (Parents.empty()) break;
-    if (const auto* VD = Parents[0].get<VarDecl>()) {
+    DynTypedNode Up = Parents.parent(Node);
+    if (const auto* VD = Up.get<VarDecl>()) {
       Holders.insert(VD);
       break;
     }
-    const Stmt* P = Parents[0].get<Stmt>();
+    const Stmt* P = Up.get<Stmt>();
     if (!P) break;
     if (llvm::isa<CoawaitExpr>(P)) {
       DirectlyAwaited = isJoinHandleType(Call->getType());
@@ -631,7 +764,7 @@ void SpawnDanglingReferenceCheck::check(const MatchFinder::MatchResult& Result) 
       break;
     }
     if (!isWrapper(P)) break;
-    Node = Parents[0];
+    Node = Up;
   }
   if (DirectlyAwaited) return;
 
@@ -648,13 +781,14 @@ void SpawnDanglingReferenceCheck::check(const MatchFinder::MatchResult& Result) 
       } else {
         DynTypedNode N = DynTypedNode::create(*static_cast<const Decl*>(F.R.Var));
         for (unsigned Steps = 0; Steps < 8 && !Scope; ++Steps) {
-          auto Parents = Ctx.getParents(N);
-          if (Parents.empty()) break;
-          if (const auto* CS = Parents[0].get<CompoundStmt>())
+          DynTypedNode Up = Parents.parent(N);
+          if (const auto* CS = Up.get<CompoundStmt>())
             Scope = CS;
-          else if (const auto* FD = Parents[0].get<FunctionDecl>())
+          else if (const auto* FD = Up.get<FunctionDecl>())
             Scope = FD->getBody();
-          N = Parents[0];
+          else if (!Up.get<Stmt>() && !Up.get<Decl>())
+            break;
+          N = Up;
         }
       }
       if (Scope) {

@@ -2,8 +2,10 @@
 #pragma once
 
 #include <clang-tidy/ClangTidyCheck.h>
+#include <llvm/ADT/DenseMap.h>
 #include <llvm/ADT/DenseSet.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -36,6 +38,8 @@ namespace rill::lint {
 ///    after the referent is not reported.
 ///
 /// Thread-compatible (one instance per clang-tidy run).
+class SpawnerParents;
+
 class SpawnDanglingReferenceCheck : public clang::tidy::ClangTidyCheck {
  public:
   SpawnDanglingReferenceCheck(llvm::StringRef Name, clang::tidy::ClangTidyContext* Context);
@@ -44,7 +48,9 @@ class SpawnDanglingReferenceCheck : public clang::tidy::ClangTidyCheck {
   }
   void registerMatchers(clang::ast_matchers::MatchFinder* Finder) override;
   void check(const clang::ast_matchers::MatchFinder::MatchResult& Result) override;
-  void onStartOfTranslationUnit() override { Reported.clear(); }
+  ~SpawnDanglingReferenceCheck() override;
+  void onStartOfTranslationUnit() override;
+  void onEndOfTranslationUnit() override;
   void storeOptions(clang::tidy::ClangTidyOptions::OptionMap& Opts) override;
 
  private:
@@ -58,6 +64,25 @@ class SpawnDanglingReferenceCheck : public clang::tidy::ClangTidyCheck {
   std::vector<std::string> TaskOwners;
   /// Raw encodings of locations already reported (template instantiations share locations).
   llvm::DenseSet<unsigned> Reported;
+
+  /// A function or lambda whose traversal has begun, with its extent (expansion locations).
+  struct Scope {
+    clang::FileID File;
+    unsigned Begin = 0, End = 0;
+    const clang::FunctionDecl* Fn = nullptr;  ///< the function, or the lambda's call operator
+  };
+  /// The functions and lambdas around the node being matched, outermost first: the matchers
+  /// see them before their bodies, so the spawner is found without ASTContext::getParents()
+  /// (whose first call maps the parents of the whole translation unit).
+  std::vector<Scope> Scopes;
+  /// Per-spawner parent maps (see SpawnDanglingReferenceCheck.cpp), for the current TU.
+  llvm::DenseMap<const clang::FunctionDecl*, std::unique_ptr<SpawnerParents>> ParentsOf;
+
+  void openScope(const clang::SourceManager& SM, clang::SourceRange R,
+                 const clang::FunctionDecl* Fn);
+  /// The innermost open function or lambda whose body contains \p Call, or null.
+  const clang::FunctionDecl* spawnerOf(clang::ASTContext& Ctx, const clang::CallExpr* Call);
+  const SpawnerParents& parentsOf(clang::ASTContext& Ctx, const clang::FunctionDecl* Fn);
 };
 
 }  // namespace rill::lint

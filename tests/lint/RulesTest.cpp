@@ -302,6 +302,9 @@ TEST(BuiltinRules, ConsistentLockRulesAndRuntimeBridges) {
   // Fix texts name only APIs that exist; every built-in rule has a runtime-neutral variant.
   for (const BlockingFunction& B : R->Blocking) {
     EXPECT_EQ(B.Fix.find("rill::process"), std::string::npos) << B.Name;
+    // rill has no readiness API and no async stdin: rill::net's operations wait by themselves.
+    EXPECT_EQ(B.Fix.find("readiness through rill"), std::string::npos) << B.Name;
+    EXPECT_EQ(B.Fix.find("rill::io on fd"), std::string::npos) << B.Name;
     if (B.Fix.find("rill") != std::string::npos && !B.Logging)
       EXPECT_FALSE(B.GenericFix.empty()) << B.Name;
   }

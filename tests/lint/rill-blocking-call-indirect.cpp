@@ -71,6 +71,10 @@ rill::Task function_pointer() {
   unsigned (*g)(unsigned) = ::sleep;
   g(1);
   // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking sleep 'sleep' in coroutine 'function_pointer'
+  int (*h)(unsigned) = nullptr;
+  h = &::usleep;  // assigned after its declaration
+  h(5);
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking sleep 'usleep' in coroutine 'function_pointer'
   co_await flush();
 }
 
@@ -78,8 +82,13 @@ rill::Task std_function() {
   using namespace std::chrono_literals;
   std::function<void()> g = [] { std::this_thread::sleep_for(1s); };
   g();
-  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking sleep 'std::this_thread::sleep_for' reached through call to 'lambda at rill-blocking-call-indirect.cpp:79' in coroutine 'std_function'
-  // CHECK-NOTES: :[[@LINE-3]]:34: note: 'lambda at rill-blocking-call-indirect.cpp:79' calls blocking sleep 'std::this_thread::sleep_for' here
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking sleep 'std::this_thread::sleep_for' reached through call to 'lambda at rill-blocking-call-indirect.cpp:83' in coroutine 'std_function'
+  // CHECK-NOTES: :[[@LINE-3]]:34: note: 'lambda at rill-blocking-call-indirect.cpp:83' calls blocking sleep 'std::this_thread::sleep_for' here
+  std::function<void()> later;
+  later = [] { ::usleep(1); };
+  // CHECK-NOTES: :[[@LINE-1]]:16: note: 'lambda at rill-blocking-call-indirect.cpp:88' calls blocking sleep 'usleep' here
+  later();
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking sleep 'usleep' reached through call to 'lambda at rill-blocking-call-indirect.cpp:88' in coroutine 'std_function'
   co_await flush();
 }
 
@@ -138,6 +147,12 @@ rill::Task harmless_pointers() {
   f();
   std::function<int()> g = [] { return 1; };
   g();
+  co_await flush();
+}
+// A callable given a blocking target but never called here.
+rill::Task stores_callable(std::function<void()>& out) {
+  std::function<void()> cb = [] { ::usleep(1); };
+  out = cb;
   co_await flush();
 }
 

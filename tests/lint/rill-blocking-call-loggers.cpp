@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdio>
 #include <fstream>
+#include <iostream>
 #include <string>
 #include <thread>
 
@@ -92,6 +93,14 @@ inline logger& default_logger() {
 inline void info(const std::string& msg) { default_logger().info(msg); }
 }  // namespace spdlog
 
+// ---- fmt's print (declarations are enough: the rules name fmt::print).
+namespace fmt {
+template <typename... T>
+void print(const char* format, T&&... args);
+template <typename... T>
+void print(FILE* f, const char* format, T&&... args);
+}  // namespace fmt
+
 rill::Task next_request();
 
 void on_error(const std::string& what) { spdlog::info("error: " + what); }
@@ -131,6 +140,19 @@ rill::Task handle() {
   co_await next_request();
 }
 
+// Console logging: one policy for every form (stdio on stdout/stderr, iostreams, fmt).
+rill::Task console_forms() {
+  fprintf(stderr, "warning: %s\n", "slow");  // off
+  // CHECK-MESSAGES-ON: :[[@LINE-1]]:3: warning: blocking console logging 'fprintf(stderr)' in coroutine 'console_forms'
+  std::cerr << "request " << 1 << '\n';  // off
+  // CHECK-MESSAGES-ON: :[[@LINE-1]]:13: warning: blocking console logging 'std::cerr
+  fmt::print(stderr, "request {}\n", 1);  // off
+  // CHECK-MESSAGES-ON: :[[@LINE-1]]:3: warning: blocking console logging 'fmt::print(stderr)' in coroutine 'console_forms'
+  fmt::print("request {}\n", 1);  // off
+  // CHECK-MESSAGES-ON: :[[@LINE-1]]:3: warning: blocking console logging 'fmt::print' in coroutine 'console_forms'
+  co_await next_request();
+}
+
 // ============================== must flag in both runs: a path outside the logging library ====
 
 rill::Task save(std::string state) {
@@ -142,5 +164,12 @@ rill::Task save(std::string state) {
 rill::Task serve_once() {
   Server server;
   // CHECK-MESSAGES: :[[@LINE-1]]:10: warning: blocking thread join 'std::thread::join' reached through call to 'Server::~Server' in coroutine 'serve_once'
+  co_await next_request();
+}
+
+// fmt::print to a real file is file I/O, not console logging: reported in both runs.
+rill::Task write_report(FILE* report) {
+  fmt::print(report, "total {}\n", 1);
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking file I/O 'fmt::print' in coroutine 'write_report'
   co_await next_request();
 }

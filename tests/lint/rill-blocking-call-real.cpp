@@ -10,6 +10,7 @@
 #include <exception>
 #include <future>
 #include <iostream>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -213,6 +214,12 @@ task futures(std::future<int>& f, std::future<int>& g, std::shared_future<int>& 
   // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: blocking wait on std::future 'std::future::wait_for' in coroutine 'futures'
   sf.wait();
   // CHECK-MESSAGES: :[[@LINE-1]]:6: warning: blocking wait on std::future 'std::shared_future::wait' in coroutine 'futures'
+  g.wait_until(std::chrono::steady_clock::now() + 1s);
+  // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: blocking wait on std::future 'std::future::wait_until' in coroutine 'futures'
+  sf.get();
+  // CHECK-MESSAGES: :[[@LINE-1]]:6: warning: blocking wait on std::future 'std::shared_future::get' in coroutine 'futures'
+  sf.wait_for(0s);  // ok: a zero timeout only polls
+  if (sf.wait_for(0ms) == std::future_status::ready) sf.get();  // ok: polled, ready
   co_return;
 }
 
@@ -228,7 +235,10 @@ task console(std::string& line, FILE* file) {
   std::cin >> line;
   // CHECK-MESSAGES: :[[@LINE-1]]:12: warning: blocking console input 'std::cin >>' in coroutine 'console'; read stdin on a blocking thread pool [rill-blocking-call]
   std::getline(std::cin, line);
-  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking console input 'getline(std::cin)' in coroutine 'console'
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking console input 'std::getline(std::cin)' in coroutine 'console'
+  std::istringstream in("a b");
+  in >> line;                  // ok: a string stream does no I/O
+  std::getline(in, line);      // ok
   co_return;
 }
 
@@ -257,6 +267,17 @@ void check_or_throw(bool ok) {
 void check_or_die(bool ok) {
   if (!ok) die("dump-core");
 }
+void check_or_terminate(bool ok) {
+  if (!ok) {
+    usleep(100);
+    std::terminate();
+  }
+}
+// A helper that blocks on its normal path is still blocking, even next to a fatal path.
+void flush_or_abort(bool ok) {
+  if (!ok) std::abort();
+  sync();
+}
 
 // Constant and default arguments fold into the callee's branches.
 void save(bool sync_to_disk = false) {
@@ -272,6 +293,9 @@ task uses_helpers(int level, bool flag) {
   log_line(level, "any");  // ok: the same for any level
   check_or_throw(flag);    // ok: the sleep is on a throw-only path
   check_or_die(flag);      // ok: die() is [[noreturn]]
+  check_or_terminate(flag);  // ok: the usleep is on a path ending in std::terminate
+  flush_or_abort(flag);
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking file I/O 'sync' reached through call to 'flush_or_abort' in coroutine 'uses_helpers'
   save();                  // ok: default argument false
   store(Mode::Fast);       // ok: constant argument
   save(true);
@@ -284,6 +308,57 @@ task uses_helpers(int level, bool flag) {
 }
 
 // ============================== other runtimes' blocking bridges ==============================
+
+// async_simple, folly and asio, declared with their real shapes.
+namespace async_simple::coro {
+template <typename T = void>
+struct Lazy {
+  bool await_ready() const noexcept { return true; }
+  void await_suspend(std::coroutine_handle<>) noexcept {}
+  void await_resume() {}
+};
+template <typename T>
+void syncAwait(Lazy<T>&& lazy);
+}  // namespace async_simple::coro
+namespace folly::coro {
+template <typename T = void>
+struct Task {
+  bool await_ready() const noexcept { return true; }
+  void await_suspend(std::coroutine_handle<>) noexcept {}
+  void await_resume() {}
+};
+template <typename T>
+void blockingWait(Task<T>&& t);
+}  // namespace folly::coro
+namespace asio {
+class io_context {
+ public:
+  std::size_t run();
+  std::size_t run_one();
+  std::size_t poll();
+};
+}  // namespace asio
+
+async_simple::coro::Lazy<> lazy_work();
+folly::coro::Task<> folly_work();
+task bridges(asio::io_context& io) {
+  async_simple::coro::syncAwait(lazy_work());
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking runtime re-entry (deadlock) 'async_simple::coro::syncAwait' in coroutine 'bridges'; co_await the awaitable instead; a synchronous wait inside a coroutine blocks the thread that must run it [rill-blocking-call]
+  folly::coro::blockingWait(folly_work());
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking runtime re-entry (deadlock) 'folly::coro::blockingWait' in coroutine 'bridges'
+  io.run();
+  // CHECK-MESSAGES: :[[@LINE-1]]:6: warning: blocking event loop run (deadlock) 'asio::io_context::run' in coroutine 'bridges'
+  io.run_one();
+  // CHECK-MESSAGES: :[[@LINE-1]]:6: warning: blocking event loop run (deadlock) 'asio::io_context::run_one' in coroutine 'bridges'
+  io.poll();  // ok: runs only the handlers that are ready
+  co_await lazy_work();  // ok
+  co_await folly_work();  // ok
+}
+void run_io(asio::io_context& io) {
+  io.run();  // ok: not in a coroutine
+  async_simple::coro::syncAwait(lazy_work());  // ok
+  folly::coro::blockingWait(folly_work());     // ok
+}
 
 task inner() { co_return; }
 task outer() {

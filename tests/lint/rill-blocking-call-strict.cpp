@@ -5,6 +5,8 @@
 #include <mutex>
 #include <shared_mutex>
 
+#include <pthread.h>
+
 namespace rill {
 struct Task {
   struct promise_type {
@@ -49,6 +51,19 @@ rill::Task guards(std::mutex& m, std::shared_mutex& sm, std::recursive_mutex& rm
   // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: blocking mutex acquisition 'std::mutex::lock' in coroutine 'guards'
   ++n;
   m.unlock();
+  co_await flush();
+}
+
+// pthread_mutex_lock takes the same policy as std::mutex::lock; trylock does not wait.
+rill::Task posix_mutex(pthread_mutex_t* pm, pthread_rwlock_t* rw, int& n) {
+  pthread_mutex_lock(pm);
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking mutex acquisition 'pthread_mutex_lock' in coroutine 'posix_mutex'
+  ++n;
+  pthread_mutex_unlock(pm);
+  pthread_rwlock_rdlock(rw);
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking mutex acquisition 'pthread_rwlock_rdlock' in coroutine 'posix_mutex'
+  pthread_rwlock_unlock(rw);
+  if (pthread_mutex_trylock(pm) == 0) pthread_mutex_unlock(pm);  // ok: returns at once
   co_await flush();
 }
 

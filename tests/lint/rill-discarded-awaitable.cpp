@@ -43,7 +43,25 @@ struct Sender {
   bool try_send(T) { return true; }
 };
 }  // namespace sync::mpsc
+namespace net {
+struct TcpStream {
+  Task<> write_all(const char* buf) { return {}; }  // a lazy task
+};
+}  // namespace net
 }  // namespace rill
+
+// Another library's awaiter: recognised by its shape (await_ready/await_suspend/await_resume).
+namespace other {
+struct WriteOp {
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<>) noexcept {}
+  int await_resume() { return 0; }
+};
+struct Stream {
+  WriteOp write_all(const char* buf) { return {}; }
+  int write_some_now(const char* buf) { return 0; }  // synchronous: not an awaitable
+};
+}  // namespace other
 
 // An eager fire-and-forget coroutine type: discarding it is fine (it already runs).
 struct Detached {
@@ -72,6 +90,17 @@ rill::Task<> handler(rill::sync::mpsc::Sender<int>& tx, bool retry) {
   if (retry) rill::sleep(1ms);
   // CHECK-MESSAGES: :[[@LINE-1]]:14: warning: the result of 'rill::sleep' is an awaitable
   co_return;
+}
+
+rill::Task<> writer(rill::net::TcpStream& s, other::Stream& o, const char* buf) {
+  s.write_all(buf);
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: the result of 'rill::net::TcpStream::write_all' is an awaitable of type 'rill::Task<>'
+  o.write_all(buf);
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: the result of 'other::Stream::write_all' is an awaitable of type 'other::WriteOp'
+  co_await s.write_all(buf);       // fine
+  int n = co_await o.write_all(buf);  // fine
+  o.write_some_now(buf);           // fine: not an awaitable
+  (void)n;
 }
 
 // Not only in coroutines: a plain function that "starts" a lazy task does nothing either.

@@ -407,6 +407,18 @@ void runtime_outlives_referent() {
   // CHECK-MESSAGES: :[[@LINE-1]]:22: warning: 'rill::Runtime::spawn' starts a task that can outlive 'runtime_outlives_referent' but refers to its local 'stats' through parameter 'stats' of 'count_ref' (Stats &)
 }
 
+// A plain (non-coroutine) lambda called in place, whose task refers to a capture by reference,
+// and a spawn_blocking lambda that captures a pointer to a local object.
+Task<void> plain_lambda_returns_task() {
+  std::string name = "x";
+  rill::spawn([&] { return log_line(name); }());
+  // CHECK-MESSAGES: :[[@LINE-1]]:16: warning: 'rill::spawn' starts a task that can outlive 'plain_lambda_returns_task' but refers to its local 'name' through a capture by reference
+  Stats stats;
+  rill::spawn_blocking([ps = &stats] { return ps->served.load(); });
+  // CHECK-MESSAGES: :[[@LINE-1]]:25: warning: 'rill::spawn_blocking' starts a task that can outlive 'plain_lambda_returns_task' but refers to its local 'stats' through the captured 'ps'
+  co_return;
+}
+
 // A handle variable that is never awaited.
 Task<void> handle_not_awaited() {
   std::string url = "u";
@@ -435,6 +447,13 @@ Task<void> statics_and_literals(TcpStream conn) {
   rill::spawn(log_line(banner));
   rill::spawn(count_ref(g_stats));
   rill::spawn(count_into(&g_stats));
+  co_return;
+}
+
+// A span over static storage.
+static const char kBanner[] = "rill";
+Task<void> span_of_static() {
+  rill::spawn(checksum(kBanner));
   co_return;
 }
 
@@ -586,3 +605,27 @@ Task<void> not_rill_spawn() {
   other::spawn(log_line(line));
   co_return;
 }
+
+// ============================== the spawner, found in macros and default arguments ===========
+
+// Two lambdas and then the function itself spawn, all inside one macro expansion (so every
+// location is the macro's): the function's spawn is judged in the function, not in the lambdas
+// written before it.
+#define DEFINE_STARTER(name, body) \
+  void name() { body }
+DEFINE_STARTER(start_from_macro,
+               auto first = [] {
+                 std::string a = "a";
+                 rill::spawn(fetch_owned(a));
+               };
+               auto second = [] {
+                 std::string b = "b";
+                 rill::spawn(fetch_owned(b));
+               };
+               first(); second(); std::string c = "c";
+               rill::spawn(log_line(c));)
+// CHECK-MESSAGES: :[[@LINE-11]]:1: warning: 'rill::spawn' starts a task that can outlive 'start_from_macro' but refers to its local 'c'
+
+// A spawn in a default argument (outside any function body).
+void start_with_default(rill::JoinHandle<void> h = rill::spawn(log_line("default"))) {}
+// CHECK-MESSAGES: :[[@LINE-1]]:73: warning: 'rill::spawn' starts a task that refers to a temporary destroyed at the end of the statement
