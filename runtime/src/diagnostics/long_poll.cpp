@@ -374,9 +374,10 @@ struct ProcFiles {
   }
 };
 
-/// Reads thread `tid`'s CPU time and scheduler state. False when /proc is unavailable (then the
-/// detector falls back to wall-clock time).
-bool sample_thread(int tid, ProcFiles& f, ThreadSample& out) noexcept {
+/// Reads thread `tid`'s CPU time, and with `want_state` its scheduler state (a second, costlier
+/// /proc read). False when /proc is unavailable (then the detector falls back to wall-clock
+/// time).
+bool sample_thread(int tid, ProcFiles& f, ThreadSample& out, bool want_state) noexcept {
   if (tid <= 0) return false;
   if (f.tid != tid) {
     f.close_all();
@@ -395,6 +396,7 @@ bool sample_thread(int tid, ProcFiles& f, ThreadSample& out) noexcept {
   char* end = nullptr;
   out.cpu_ns = std::strtoull(buf, &end, 10);
   if (end == buf) return false;
+  if (!want_state) return true;
   n = ::pread(f.stat, buf, sizeof buf - 1, 0);
   if (n <= 0) return false;
   buf[n] = '\0';
@@ -522,12 +524,14 @@ struct Watchdog {
       }
       if (seq != pc.seen_seq) {
         // First sight of this poll: it started after the previous sample. Note the worker's CPU
-        // time now, to tell blocking from preemption later.
+        // time now, to tell blocking from preemption later (its state is read only when the
+        // poll has run for the threshold: most polls seen once are never seen again).
         pc.seen_seq = seq;
         pc.first_seen_ns = now;
         pc.start_bound_ns = prev_sample;
         ThreadSample ts;
-        pc.seen_ok = sample_thread(core.owner_tid.load(std::memory_order_acquire), pc.files, ts);
+        pc.seen_ok = sample_thread(core.owner_tid.load(std::memory_order_acquire), pc.files, ts,
+                                   /*want_state=*/false);
         pc.seen_cpu = ts.cpu_ns;
         continue;
       }
@@ -541,8 +545,8 @@ struct Watchdog {
       // kernel (state S/D: a blocking call) or has used threshold/2 of CPU since the watchdog
       // first saw it; a runnable worker that barely ran is being preempted, not blocking.
       ThreadSample ts;
-      const bool ts_ok =
-          sample_thread(core.owner_tid.load(std::memory_order_acquire), pc.files, ts);
+      const bool ts_ok = sample_thread(core.owner_tid.load(std::memory_order_acquire), pc.files, ts,
+                                       /*want_state=*/true);
       if (ts_ok && pc.seen_ok && ts.state == 'R' &&
           ts.cpu_ns - std::min(ts.cpu_ns, pc.seen_cpu) < thr / 2)
         continue;  // runnable but mostly off-CPU: preempted, not (yet) blocking

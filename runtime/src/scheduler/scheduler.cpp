@@ -578,15 +578,18 @@ void Scheduler::flush_deferred(Core* core) noexcept {
 }
 
 void Scheduler::maintenance(Core* core) noexcept {
-  dispatch_events(core);
+  dispatch_events(core, /*driver_polled=*/false);
   notify_after_dispatch(core);
 }
 
-void Scheduler::dispatch_events(Core* core) noexcept {
+void Scheduler::dispatch_events(Core* core, bool driver_polled) noexcept {
   end_busy(core);
   flush_poll_stats(core);
   const bool outer = !std::exchange(core->in_driver, true);
-  core->driver.poll();
+  // After a driver park the completions are reaped and the queued SQEs submitted: polling again
+  // would cost one more kernel entry (io_uring_enter for completions posted since, epoll_wait)
+  // that the next park or maintenance makes anyway.
+  if (!driver_polled) core->driver.poll();
   process_timers(core);
   flush_deferred(core);
   if (outer) core->in_driver = false;
@@ -645,11 +648,13 @@ void Scheduler::park(Core* core, bool allow_block) noexcept {
   // one; the check after transition_from_parked below does it once (when this worker is still
   // in the sleepers list, a per-task check would pick this very worker and write its eventfd).
   core->in_driver = true;
+  bool driver_polled = false;
   for (;;) {
     std::uint32_t expected = NOTIFIED_PARK;
     if (core->park_state.compare_exchange_strong(expected, EMPTY, std::memory_order_acq_rel)) break;
     if (!allow_block || shutdown_.load(std::memory_order_acquire)) {
       core->driver.park(0);
+      driver_polled = true;
       break;
     }
     expected = EMPTY;
@@ -666,13 +671,14 @@ void Scheduler::park(Core* core, bool allow_block) noexcept {
     } else {
       core->driver.park(park_timeout_ns(core));
     }
+    driver_polled = true;
     expected = PARKED;
     core->park_state.compare_exchange_strong(expected, EMPTY, std::memory_order_acq_rel);
     if (expected == NOTIFIED_PARK) core->park_state.store(EMPTY, std::memory_order_release);
     break;
   }
   bump(core->stats.unpark_count);
-  dispatch_events(core);
+  dispatch_events(core, driver_polled);
   core->in_driver = false;
   if (multi) transition_from_parked(core);
   notify_after_dispatch(core);
@@ -729,10 +735,21 @@ void Scheduler::run_core(Core* core, TaskHeader* until) noexcept {
     }
     if (t_ctx.core != core) return;  // handed off in block_in_place
     ++core->tick;
-    if (core->tick % cfg_.event_interval == 0) maintenance(core);
+    // Driver and timers every event_interval ticks. A worker without work parks next, and the
+    // park dispatches them too: a maintenance now would only add a kernel entry (one per
+    // event_interval ticks of a busy I/O server). If it finds work to steal instead, it does the
+    // maintenance before running it.
+    bool maintenance_due = false;
+    if (core->tick % cfg_.event_interval == 0) {
+      if (has_work(core))
+        maintenance(core);
+      else
+        maintenance_due = true;
+    }
     TaskHeader* t = next_task(core);
     if (!t && multi) t = steal_work(core);
     if (t) {
+      if (maintenance_due) maintenance(core);
       transition_from_searching(core);
       begin_busy(core);
       run_task(core, t);

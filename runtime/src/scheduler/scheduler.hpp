@@ -200,8 +200,9 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
     return !is_current_thread() && !core->is_searching && !core->in_driver && queued > 1;
   }
   void maintenance(Core* core) noexcept;
-  /// Maintenance without the final wake-up check: driver poll, timers, deferred tasks.
-  void dispatch_events(Core* core) noexcept;
+  /// Maintenance without the final wake-up check: driver poll (skipped when `driver_polled`:
+  /// the caller just parked in the driver, which reaped and submitted), timers, deferred tasks.
+  void dispatch_events(Core* core, bool driver_polled) noexcept;
   /// After a driver dispatch: wakes a parked worker if the dispatch queued work to share.
   void notify_after_dispatch(Core* core) noexcept;
   void flush_deferred(Core* core) noexcept;
