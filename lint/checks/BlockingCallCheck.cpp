@@ -24,6 +24,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <unordered_map>
 
 #include "analysis/Coroutine.h"
 #include "analysis/Rules.h"
@@ -362,7 +363,9 @@ class BlockingAnalysis {
     int EdgeIndex = -1;  ///< else index into Infos[Fn].Edges
   };
   llvm::DenseMap<const FunctionDecl*, MemoEntry> Memo;
-  llvm::DenseMap<const FunctionDecl*, FunctionInfo> Infos;
+  /// Node-based on purpose: callers hold a `const FunctionInfo&` (and iterate its edges) while
+  /// the searches below them scan more functions into the map; a rehash must not move entries.
+  std::unordered_map<const FunctionDecl*, FunctionInfo> Infos;
 
   /// Precise memo, keyed by function + the argument constants its conditions use.
   struct PreciseEntry {
