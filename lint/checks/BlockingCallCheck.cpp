@@ -8,6 +8,7 @@
 
 #include <clang/AST/ASTContext.h>
 #include <clang/AST/ExprCXX.h>
+#include <clang/AST/ExprConcepts.h>
 #include <clang/AST/RecursiveASTVisitor.h>
 #include <clang/AST/StmtCXX.h>
 #include <clang/ASTMatchers/ASTMatchFinder.h>
@@ -768,6 +769,16 @@ class BlockingAnalysis {
       return true;
     }
     bool TraverseBlockExpr(BlockExpr*) { return true; }
+    /// Unevaluated operands never run: a requires-expression's requirements
+    /// (`if constexpr (requires(P& p) { p.run(); })`), sizeof/alignof, noexcept(...),
+    /// decltype(...) and typeid of a non-polymorphic operand.
+    bool TraverseRequiresExpr(RequiresExpr*) { return true; }
+    bool TraverseUnaryExprOrTypeTraitExpr(UnaryExprOrTypeTraitExpr*) { return true; }
+    bool TraverseCXXNoexceptExpr(CXXNoexceptExpr*) { return true; }
+    bool TraverseCXXTypeidExpr(CXXTypeidExpr* E) {
+      return !E->isPotentiallyEvaluated() || RecursiveASTVisitor::TraverseCXXTypeidExpr(E);
+    }
+    bool TraverseDecltypeTypeLoc(DecltypeTypeLoc) { return true; }
     bool TraverseDecl(Decl* D) {
       // Local classes and functions declared in a body are not executed by it.
       if (llvm::isa_and_nonnull<CXXRecordDecl, FunctionDecl, FunctionTemplateDecl>(D)) return true;
