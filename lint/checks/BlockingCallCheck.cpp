@@ -8,6 +8,7 @@
 
 #include <clang/AST/ASTContext.h>
 #include <clang/AST/ExprCXX.h>
+#include <clang/AST/ExprConcepts.h>
 #include <clang/AST/RecursiveASTVisitor.h>
 #include <clang/AST/StmtCXX.h>
 #include <clang/ASTMatchers/ASTMatchFinder.h>
@@ -24,6 +25,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <unordered_map>
 
 #include "analysis/Coroutine.h"
 #include "analysis/Rules.h"
@@ -362,7 +364,9 @@ class BlockingAnalysis {
     int EdgeIndex = -1;  ///< else index into Infos[Fn].Edges
   };
   llvm::DenseMap<const FunctionDecl*, MemoEntry> Memo;
-  llvm::DenseMap<const FunctionDecl*, FunctionInfo> Infos;
+  /// Node-based on purpose: callers hold a `const FunctionInfo&` (and iterate its edges) while
+  /// the searches below them scan more functions into the map; a rehash must not move entries.
+  std::unordered_map<const FunctionDecl*, FunctionInfo> Infos;
 
   /// Precise memo, keyed by function + the argument constants its conditions use.
   struct PreciseEntry {
@@ -774,6 +778,16 @@ class BlockingAnalysis {
       return true;
     }
     bool TraverseBlockExpr(BlockExpr*) { return true; }
+    /// Unevaluated operands never run: a requires-expression's requirements
+    /// (`if constexpr (requires(P& p) { p.run(); })`), sizeof/alignof, noexcept(...),
+    /// decltype(...) and typeid of a non-polymorphic operand.
+    bool TraverseRequiresExpr(RequiresExpr*) { return true; }
+    bool TraverseUnaryExprOrTypeTraitExpr(UnaryExprOrTypeTraitExpr*) { return true; }
+    bool TraverseCXXNoexceptExpr(CXXNoexceptExpr*) { return true; }
+    bool TraverseCXXTypeidExpr(CXXTypeidExpr* E) {
+      return !E->isPotentiallyEvaluated() || RecursiveASTVisitor::TraverseCXXTypeidExpr(E);
+    }
+    bool TraverseDecltypeTypeLoc(DecltypeTypeLoc) { return true; }
     bool TraverseDecl(Decl* D) {
       // Local classes and functions declared in a body are not executed by it.
       if (llvm::isa_and_nonnull<CXXRecordDecl, FunctionDecl, FunctionTemplateDecl>(D)) return true;

@@ -134,6 +134,15 @@ void DiscardedAwaitableCheck::check(const MatchFinder::MatchResult& Result) {
   P.SuppressTagKeyword = true;
   std::string What = Callee ? "the result of '" + Callee->getQualifiedNameAsString() + "'"
                             : std::string("a temporary");
+  // A generator (a lazy coroutine type that is a range, not an awaitable: std::generator,
+  // cppcoro::generator, async_simple's Generator) is iterated, not awaited.
+  if (LazyTask && !Awaiter && !CoAwait && hasMemberNamed(RD, "begin")) {
+    diag(Loc,
+         "%0 is a generator of type '%1' that is discarded without being iterated; its body never "
+         "runs (iterate it, or drop the call)")
+        << What << T.getCanonicalType().getUnqualifiedType().getAsString(P);
+    return;
+  }
   diag(Loc,
        "%0 is an awaitable of type '%1' that is discarded without co_await; the operation never "
        "runs (co_await it, or spawn it to run detached)")

@@ -78,6 +78,29 @@ using namespace std::chrono_literals;
 rill::Task<> flush_cache() { co_return; }
 Detached fire_and_forget() { co_return; }
 
+// A generator: a lazy coroutine type that is a range (iterated with begin/end), not an awaitable.
+struct Ints {
+  struct promise_type {
+    int value = 0;
+    Ints get_return_object() { return {}; }
+    std::suspend_always initial_suspend() noexcept { return {}; }
+    std::suspend_always final_suspend() noexcept { return {}; }
+    std::suspend_always yield_value(int v) noexcept { value = v; return {}; }
+    void return_void() {}
+    void unhandled_exception() {}
+  };
+  struct iterator {
+    int operator*() const { return 0; }
+    iterator& operator++() { return *this; }
+    bool operator!=(const iterator&) const { return false; }
+  };
+  iterator begin() { return {}; }
+  iterator end() { return {}; }
+};
+Ints count_to(int n) {
+  for (int i = 0; i < n; ++i) co_yield i;
+}
+
 // ============================== must flag ===================================================
 
 rill::Task<> handler(rill::sync::mpsc::Sender<int>& tx, bool retry) {
@@ -109,6 +132,12 @@ void on_timer() {
   // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: the result of 'flush_cache' is an awaitable of type 'rill::Task<>'
 }
 
+// A discarded generator never runs either; it is iterated, not awaited.
+void count() {
+  count_to(3);
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: the result of 'count_to' is a generator of type 'Ints' that is discarded without being iterated; its body never runs (iterate it, or drop the call) [rill-discarded-awaitable]
+}
+
 // ============================== must NOT flag ================================================
 
 rill::Task<> fine(rill::sync::mpsc::Sender<int>& tx) {
@@ -123,4 +152,7 @@ rill::Task<> fine(rill::sync::mpsc::Sender<int>& tx) {
   std::vector<rill::Task<>> tasks;
   tasks.emplace_back(flush_cache());  // stored: emplace_back returns a reference
   co_await std::move(tasks.back());
+  for (int i : count_to(3)) (void)i;  // a generator iterated
+  auto gen = count_to(2);             // kept for later
+  for (int i : gen) (void)i;
 }
