@@ -11,20 +11,7 @@
 
 #include <unistd.h>
 
-namespace rill {
-struct Task {
-  struct promise_type {
-    Task get_return_object() { return {}; }
-    std::suspend_always initial_suspend() noexcept { return {}; }
-    std::suspend_always final_suspend() noexcept { return {}; }
-    void return_void() {}
-    void unhandled_exception() {}
-  };
-  bool await_ready() const noexcept { return true; }
-  void await_suspend(std::coroutine_handle<>) noexcept {}
-  void await_resume() {}
-};
-}  // namespace rill
+#include "include/task_stub.hpp"
 
 rill::Task flush();
 void work() {}
@@ -82,13 +69,13 @@ rill::Task std_function() {
   using namespace std::chrono_literals;
   std::function<void()> g = [] { std::this_thread::sleep_for(1s); };
   g();
-  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking sleep 'std::this_thread::sleep_for' reached through call to 'lambda at rill-blocking-call-indirect.cpp:83' in coroutine 'std_function'
-  // CHECK-NOTES: :[[@LINE-3]]:34: note: 'lambda at rill-blocking-call-indirect.cpp:83' calls blocking sleep 'std::this_thread::sleep_for' here
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking sleep 'std::this_thread::sleep_for' reached through call to 'lambda at rill-blocking-call-indirect.cpp:70' in coroutine 'std_function'
+  // CHECK-NOTES: :[[@LINE-3]]:34: note: 'lambda at rill-blocking-call-indirect.cpp:70' calls blocking sleep 'std::this_thread::sleep_for' here
   std::function<void()> later;
   later = [] { ::usleep(1); };
-  // CHECK-NOTES: :[[@LINE-1]]:16: note: 'lambda at rill-blocking-call-indirect.cpp:88' calls blocking sleep 'usleep' here
+  // CHECK-NOTES: :[[@LINE-1]]:16: note: 'lambda at rill-blocking-call-indirect.cpp:75' calls blocking sleep 'usleep' here
   later();
-  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking sleep 'usleep' reached through call to 'lambda at rill-blocking-call-indirect.cpp:88' in coroutine 'std_function'
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking sleep 'usleep' reached through call to 'lambda at rill-blocking-call-indirect.cpp:75' in coroutine 'std_function'
   co_await flush();
 }
 

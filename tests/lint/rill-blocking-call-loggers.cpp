@@ -14,20 +14,7 @@
 #include <string>
 #include <thread>
 
-namespace rill {
-struct Task {
-  struct promise_type {
-    Task get_return_object() { return {}; }
-    std::suspend_always initial_suspend() noexcept { return {}; }
-    std::suspend_always final_suspend() noexcept { return {}; }
-    void return_void() {}
-    void unhandled_exception() {}
-  };
-  bool await_ready() const noexcept { return true; }
-  void await_suspend(std::coroutine_handle<>) noexcept {}
-  void await_resume() {}
-};
-}  // namespace rill
+#include "include/task_stub.hpp"
 
 // ---- An easylog-like logger (yalantinglibs): asynchronous by default; in synchronous mode the
 // appender writes the file itself and rolls it when it is full.
