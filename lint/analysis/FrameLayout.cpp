@@ -12,6 +12,7 @@
 #include <llvm/ADT/DenseSet.h>
 #include <llvm/Support/MathExtras.h>
 
+#include "BodyParents.h"
 #include "Coroutine.h"
 
 namespace rill::lint {
@@ -20,68 +21,11 @@ using namespace clang;
 
 namespace {
 
-/// The parent of every statement of one coroutine, as ASTContext::getParents() (TK_AsIs) returns
-/// it first: built by the same traversal as clang's ParentMap (implicit code and template
-/// instantiations included, first parent kept), but over the coroutine only instead of the whole
-/// translation unit, which the first ASTContext::getParents() call would traverse (seconds on a
-/// large TU, most of the check's time). The parent is null when the first parent is not a
-/// statement (a declaration, a type, an attribute) or the statement is not in the coroutine.
-class LocalParents : public RecursiveASTVisitor<LocalParents> {
- public:
-  explicit LocalParents(Stmt* Root) {
-    Stack.push_back(nullptr);  // the function: not a statement
-    TraverseStmt(Root);
-  }
-  const Stmt* parent(const Stmt* S) const {
-    auto It = Parent.find(S);
-    return It == Parent.end() ? nullptr : It->second;
-  }
-
-  bool shouldVisitTemplateInstantiations() const { return true; }
-  bool shouldVisitImplicitCode() const { return true; }
-  bool TraverseDecl(Decl* D) {
-    return !D || traverseUnder([&] { return RecursiveASTVisitor::TraverseDecl(D); });
-  }
-  bool TraverseTypeLoc(TypeLoc TL) {
-    return TL.isNull() || traverseUnder([&] { return RecursiveASTVisitor::TraverseTypeLoc(TL); });
-  }
-  bool TraverseNestedNameSpecifierLoc(NestedNameSpecifierLoc L) {
-    return !L ||
-           traverseUnder([&] { return RecursiveASTVisitor::TraverseNestedNameSpecifierLoc(L); });
-  }
-  bool TraverseAttr(Attr* A) {
-    return !A || traverseUnder([&] { return RecursiveASTVisitor::TraverseAttr(A); });
-  }
-  // Statements are traversed with data recursion; like clang's ParentMap, record them here.
-  bool dataTraverseStmtPre(Stmt* S) {
-    Parent.try_emplace(S, Stack.back());
-    Stack.push_back(S);
-    return true;
-  }
-  bool dataTraverseStmtPost(Stmt*) {
-    Stack.pop_back();
-    return true;
-  }
-
- private:
-  /// Traverses a node that is not a statement: statements below it have no statement parent.
-  template <typename Fn>
-  bool traverseUnder(Fn Base) {
-    Stack.push_back(nullptr);
-    bool R = Base();
-    Stack.pop_back();
-    return R;
-  }
-
-  llvm::DenseMap<const Stmt*, const Stmt*> Parent;
-  llvm::SmallVector<const Stmt*, 32> Stack;
-};
-
 /// Per-coroutine caches shared by the frame rules: the statements' parents and, per
 /// full-expression, whether it suspends.
 struct BodyIndex {
-  explicit BodyIndex(Stmt* Root) : Parents(Root) {}
-  LocalParents Parents;
+  explicit BodyIndex(Stmt* Root) : Parents(Root, nullptr) {}
+  BodyParents Parents;
   llvm::DenseMap<const Stmt*, bool> FullExprSuspends;
 };
 
@@ -130,7 +74,7 @@ struct SuspendFlow {
 
   /// True when \p S (or the nearest enclosing statement the CFG lists) runs in a loop whose body
   /// contains a suspension point.
-  bool inSuspendingLoop(const Stmt* S, const LocalParents& Parents) const {
+  bool inSuspendingLoop(const Stmt* S, const BodyParents& Parents) const {
     if (SuspendingCycle.empty() || !S) return false;
     // The CFG lists expressions but not every wrapper (ExprWithCleanups, a full-expression's
     // statement): look at the first listed sub-expression, then at the enclosing statements.
@@ -144,7 +88,7 @@ struct SuspendFlow {
     }
     for (unsigned Depth = 0; S && Depth < 64; ++Depth) {
       if (auto It = BlockOf.find(S); It != BlockOf.end()) return SuspendingCycle.count(It->second);
-      S = Parents.parent(S);
+      S = Parents.parentStmt(S);
     }
     return false;
   }
@@ -539,7 +483,7 @@ void findLocalsNotInFrame(const SuspendFlow& Flow, llvm::DenseSet<const VarDecl*
 bool fullExprSuspends(const Expr* E, BodyIndex& Index) {
   const Stmt* Top = E;
   for (unsigned Depth = 0; Depth < 64; ++Depth) {
-    const Stmt* P = Index.Parents.parent(Top);
+    const Stmt* P = Index.Parents.parentStmt(Top);
     if (!P || !isa<Expr>(P)) break;  // statement or variable initializer: the full-expression
     Top = P;
   }

@@ -14,6 +14,7 @@
 #include <llvm/ADT/SmallPtrSet.h>
 #include <llvm/ADT/StringSet.h>
 
+#include "analysis/BodyParents.h"
 #include "analysis/Coroutine.h"
 #include "analysis/Rules.h"
 
@@ -101,75 +102,26 @@ const VarDecl* declRefVar(const Expr* E) {
 }
 }  // namespace
 
-/// The parent of every statement and declaration in one spawner's body, as
-/// ASTContext::getParents() (TK_AsIs) returns it first, built by the same traversal (implicit code
-/// and template instantiations included) over that body only: the first getParents() call would
-/// build the map of the whole translation unit (most of this check's time on a TU that includes
-/// large headers). Nodes outside the body fall back to ASTContext::getParents().
-class SpawnerParents : public RecursiveASTVisitor<SpawnerParents> {
+/// The parents of one spawner's body (BodyParents); nodes outside the body fall back to
+/// ASTContext::getParents().
+class SpawnerParents {
  public:
-  SpawnerParents(ASTContext& Ctx, const FunctionDecl* Spawner) : Ctx(Ctx) {
-    Stack.push_back(DynTypedNode::create(*static_cast<const Decl*>(Spawner)));
-    if (Stmt* Body = Spawner->getBody()) TraverseStmt(Body);
-  }
+  SpawnerParents(ASTContext& Ctx, const FunctionDecl* Spawner)
+      : Ctx(Ctx), Map(Spawner->getBody(), Spawner) {}
   /// Whether \p S is in the body.
-  bool contains(const Stmt* S) const { return Parent.count(S) != 0; }
+  bool contains(const Stmt* S) const { return Map.contains(S); }
   /// The first parent of \p N; an empty node when it has none or it is not a statement or a
   /// declaration (a type, an attribute).
   DynTypedNode parent(const DynTypedNode& N) const {
-    const void* Key = N.get<Stmt>() ? static_cast<const void*>(N.get<Stmt>())
-                                    : static_cast<const void*>(N.get<Decl>());
-    if (!Key) return DynTypedNode();
-    if (auto It = Parent.find(Key); It != Parent.end()) return It->second;
+    if (const DynTypedNode* P = Map.find(N)) return *P;
+    if (!N.get<Stmt>() && !N.get<Decl>()) return DynTypedNode();
     auto Parents = Ctx.getParents(N);
     return Parents.empty() ? DynTypedNode() : Parents[0];
   }
 
-  bool shouldVisitTemplateInstantiations() const { return true; }
-  bool shouldVisitImplicitCode() const { return true; }
-  bool TraverseDecl(Decl* D) {
-    if (!D) return true;
-    Parent.try_emplace(D, Stack.back());
-    Stack.push_back(DynTypedNode::create(*D));
-    bool R = RecursiveASTVisitor::TraverseDecl(D);
-    Stack.pop_back();
-    return R;
-  }
-  bool TraverseTypeLoc(TypeLoc TL) {
-    return TL.isNull() || traverseUnder([&] { return RecursiveASTVisitor::TraverseTypeLoc(TL); });
-  }
-  bool TraverseNestedNameSpecifierLoc(NestedNameSpecifierLoc L) {
-    return !L ||
-           traverseUnder([&] { return RecursiveASTVisitor::TraverseNestedNameSpecifierLoc(L); });
-  }
-  bool TraverseAttr(Attr* A) {
-    return !A || traverseUnder([&] { return RecursiveASTVisitor::TraverseAttr(A); });
-  }
-  // Statements are traversed with data recursion; record them here (as clang's ParentMap).
-  bool dataTraverseStmtPre(Stmt* S) {
-    Parent.try_emplace(S, Stack.back());
-    Stack.push_back(DynTypedNode::create(*S));
-    return true;
-  }
-  bool dataTraverseStmtPost(Stmt*) {
-    Stack.pop_back();
-    return true;
-  }
-
  private:
-  /// A node that is neither a statement nor a declaration: nodes right below it have no parent
-  /// this check follows.
-  template <typename Fn>
-  bool traverseUnder(Fn Base) {
-    Stack.push_back(DynTypedNode());
-    bool R = Base();
-    Stack.pop_back();
-    return R;
-  }
-
   ASTContext& Ctx;
-  llvm::DenseMap<const void*, DynTypedNode> Parent;
-  llvm::SmallVector<DynTypedNode, 32> Stack;
+  BodyParents Map;
 };
 
 namespace {
