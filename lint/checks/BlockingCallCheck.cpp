@@ -794,9 +794,6 @@ class BlockingAnalysis {
       return RecursiveASTVisitor::TraverseDecl(D);
     }
 
-    /// A stream object named by the rules (std::cerr, std::cin, stdout, stderr) used by the call
-    /// as its object or as a direct argument: the call takes the stream's rule (console logging
-    /// or console input), whatever the function is.
     /// C stdio's `FILE*` (glibc's `struct _IO_FILE`, BSD's `struct __sFILE`).
     static bool isFilePointer(QualType T) {
       if (!T->isPointerType()) return false;
@@ -808,6 +805,9 @@ class BlockingAnalysis {
              (RD->getName() == "_IO_FILE" || RD->getName() == "__sFILE" || RD->getName() == "FILE");
     }
 
+    /// A stream object named by the rules (std::cerr, std::cin, stdout, stderr) used by the call
+    /// as its object or as a direct argument: the call takes the stream's rule (console logging
+    /// or console input), whatever the function is.
     const BlockingFunction* streamRule(CallExpr* CE, std::string& Shown) {
       auto Check = [&](const Expr* E) -> const BlockingFunction* {
         const auto* DRE = llvm::dyn_cast_or_null<DeclRefExpr>(E ? E->IgnoreParenImpCasts() : nullptr);
