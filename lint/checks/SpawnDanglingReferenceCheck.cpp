@@ -586,11 +586,14 @@ void SpawnDanglingReferenceCheck::openScope(const SourceManager& SM, SourceRange
   auto [File, Begin] = SM.getDecomposedExpansionLoc(R.getBegin());
   auto [EndFile, End] = SM.getDecomposedLoc(SM.getExpansionRange(R.getEnd()).getEnd());
   if (EndFile != File || End < Begin) return;
-  // Scopes that end before this one begins are done.
-  while (!Scopes.empty() &&
-         (Scopes.back().File != File || Begin < Scopes.back().Begin || Begin > Scopes.back().End))
-    Scopes.pop_back();
+  closeScopesBefore(File, Begin);
   Scopes.push_back({File, Begin, End, Fn});
+}
+
+void SpawnDanglingReferenceCheck::closeScopesBefore(FileID File, unsigned Off) {
+  while (!Scopes.empty() &&
+         (Scopes.back().File != File || Off < Scopes.back().Begin || Off > Scopes.back().End))
+    Scopes.pop_back();
 }
 
 const SpawnerParents& SpawnDanglingReferenceCheck::parentsOf(ASTContext& Ctx,
@@ -603,9 +606,7 @@ const SpawnerParents& SpawnDanglingReferenceCheck::parentsOf(ASTContext& Ctx,
 const FunctionDecl* SpawnDanglingReferenceCheck::spawnerOf(ASTContext& Ctx, const CallExpr* Call) {
   const SourceManager& SM = Ctx.getSourceManager();
   auto [File, Off] = SM.getDecomposedExpansionLoc(Call->getBeginLoc());
-  while (!Scopes.empty() &&
-         (Scopes.back().File != File || Off < Scopes.back().Begin || Off > Scopes.back().End))
-    Scopes.pop_back();
+  closeScopesBefore(File, Off);
   // The innermost scope whose body holds the call (macros can make a finished sibling lambda
   // look like it contains the call).
   for (auto It = Scopes.rbegin(); It != Scopes.rend(); ++It)

@@ -82,6 +82,8 @@ class SpawnDanglingReferenceCheck : public clang::tidy::ClangTidyCheck {
                  const clang::FunctionDecl* Fn);
   /// The innermost open function or lambda whose body contains \p Call, or null.
   const clang::FunctionDecl* spawnerOf(clang::ASTContext& Ctx, const clang::CallExpr* Call);
+  /// Drops the innermost scopes that do not hold offset \p Off of \p File (they have ended).
+  void closeScopesBefore(clang::FileID File, unsigned Off);
   const SpawnerParents& parentsOf(clang::ASTContext& Ctx, const clang::FunctionDecl* Fn);
 };
 
