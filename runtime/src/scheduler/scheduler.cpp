@@ -386,13 +386,11 @@ void Scheduler::schedule_remote(TaskHeader* t) noexcept {
 
 void Scheduler::schedule_local(Core* core, TaskHeader* t, bool lifo) noexcept {
   bump(core->stats.local_schedule_count);
-  bool notify;
   if (lifo) {
     TaskHeader* prev = std::exchange(core->lifo, t);
     if (!prev) {
       // Tokio: a lone task in the LIFO slot is not worth waking another worker for.
-      notify = !core->is_searching && !core->in_driver && core->run_queue.len() > 0;
-      if (notify) notify_parked();
+      if (wants_another_worker(core, 1 + core->run_queue.len())) notify_parked();
       return;
     }
     t = prev;
