@@ -61,6 +61,17 @@ struct Polled {
   rill::Task<T> take() { co_return co_await h; }
 };
 
+/// Drops hand-polled tasks the way Tokio's tests do at the end of their scope, and waits until
+/// their cancellation has run. Dropping a Polled only aborts its task: the task is cancelled
+/// (its awaiter leaves the lock's or Notify's wait list) when the runtime next runs it, which
+/// for a task still pending at the end of a test body would be after the body's locals (the
+/// lock it waits on) are destroyed. Call this first when a Polled may still be pending then.
+template <class... P>
+rill::Task<void> drop_pending(P&... p) {
+  (p.h.abort(), ...);
+  co_await settle();
+}
+
 template <class T>
 Polled<T> poll(rill::Task<T> t) {
   return Polled<T>(rill::spawn(std::move(t)));

@@ -35,6 +35,7 @@ TEST(sync_rwlock, write_shared_pending) {
     auto g1 = co_await rwlock.read();
     auto t2 = write(&rwlock);
     CONF_ASSERT_PENDING(t2);
+    co_await drop_pending(t2);
   }());
 }
 
@@ -44,6 +45,7 @@ TEST(sync_rwlock, read_exclusive_pending) {
     auto g1 = co_await rwlock.write();
     auto t2 = read(&rwlock);
     CONF_ASSERT_PENDING(t2);
+    co_await drop_pending(t2);
   }());
 }
 
@@ -70,6 +72,7 @@ TEST(sync_rwlock, write_exclusive_pending) {
     auto g1 = co_await rwlock.write();
     auto t2 = write(&rwlock);
     CONF_ASSERT_PENDING(t2);
+    co_await drop_pending(t2);
   }());
 }
 
@@ -93,6 +96,7 @@ TEST(sync_rwlock, write_read_shared_pending) {
     CONF_ASSERT_PENDING(t3);
     auto t4 = read(&rwlock);
     CONF_ASSERT_PENDING(t4);
+    co_await drop_pending(t3, t4);
   }());
 }
 
