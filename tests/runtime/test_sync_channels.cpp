@@ -292,3 +292,102 @@ TEST(Broadcast, ThrowingCopyLeavesTheSlotIntactForEveryReceiver) {
   EXPECT_EQ(c->s, std::string(100, 'v'));
   EXPECT_FALSE(rx1.try_recv().has_value());
 }
+
+// Sender handles are counted without the channel lock; only the last drop takes it, to wake the
+// receiver. Tasks on both workers clone and drop senders while the receiver waits: it must see
+// every value and then "closed" (a missed wake-up shows as a timeout, a count that reached zero
+// early as a value after closed or a missing one).
+TEST(Mpsc, SendersClonedAndDroppedAcrossWorkersCloseAtTheLastDrop) {
+  auto rt = rill::Builder::new_multi_thread().worker_threads(2).build();
+  rt.block_on([]() -> Task<void> {
+    for (int round = 0; round < kStress / 200; ++round) {
+      auto [tx, rx] = rill::sync::mpsc::unbounded_channel<int>();
+      constexpr int kSenders = 64;
+      for (int i = 0; i < kSenders; ++i)
+        (void)rill::spawn([](rill::sync::mpsc::UnboundedSender<int> tx, int i) -> Task<void> {
+          auto extra = tx.clone();  // a clone and a drop on whichever worker runs this
+          if (i % 2 == 0) co_await rill::yield_now();
+          (void)extra.send(i);
+        }(tx.clone(), i));
+      { auto last = std::move(tx); }
+      int seen = 0;
+      for (;;) {
+        auto r = co_await rill::timeout(
+            10s, [](rill::sync::mpsc::Receiver<int>* rx) -> Task<std::optional<int>> {
+              co_return co_await rx->recv();
+            }(&rx));
+        if (!r) {
+          ADD_FAILURE() << "round " << round << ": recv() never saw the last sender drop";
+          co_return;
+        }
+        if (!*r) break;
+        ++seen;
+      }
+      EXPECT_EQ(seen, kSenders) << "round " << round;
+    }
+  }());
+}
+
+TEST(Mpsc, BoundedSendersClonedAndDroppedAcrossWorkersCloseAtTheLastDrop) {
+  auto rt = rill::Builder::new_multi_thread().worker_threads(2).build();
+  rt.block_on([]() -> Task<void> {
+    for (int round = 0; round < kStress / 200; ++round) {
+      auto [tx, rx] = rill::sync::mpsc::channel<int>(4);
+      constexpr int kSenders = 64;
+      for (int i = 0; i < kSenders; ++i)
+        (void)rill::spawn([](rill::sync::mpsc::Sender<int> tx, int i) -> Task<void> {
+          auto extra = tx.clone();
+          (void)co_await extra.send(i);
+        }(tx.clone(), i));
+      { auto last = std::move(tx); }
+      int seen = 0;
+      for (;;) {
+        auto r = co_await rill::timeout(
+            10s, [](rill::sync::mpsc::Receiver<int>* rx) -> Task<std::optional<int>> {
+              co_return co_await rx->recv();
+            }(&rx));
+        if (!r) {
+          ADD_FAILURE() << "round " << round << ": recv() never saw the last sender drop";
+          co_return;
+        }
+        if (!*r) break;
+        ++seen;
+      }
+      EXPECT_EQ(seen, kSenders) << "round " << round;
+    }
+  }());
+}
+
+TEST(Broadcast, SendersClonedAndDroppedAcrossWorkersCloseAtTheLastDrop) {
+  auto rt = rill::Builder::new_multi_thread().worker_threads(2).build();
+  rt.block_on([]() -> Task<void> {
+    for (int round = 0; round < kStress / 200; ++round) {
+      constexpr int kSenders = 64;
+      auto [tx, rx] = broadcast::channel<int>(2 * kSenders);
+      for (int i = 0; i < kSenders; ++i)
+        (void)rill::spawn([](broadcast::Sender<int> tx, int i) -> Task<void> {
+          broadcast::Sender<int> extra = tx;
+          if (i % 2 == 0) co_await rill::yield_now();
+          (void)extra.send(i);
+        }(tx, i));
+      { auto last = std::move(tx); }
+      int seen = 0;
+      for (;;) {
+        auto r = co_await rill::timeout(
+            10s, [](broadcast::Receiver<int>* rx) -> Task<rill::Result<int, broadcast::RecvError>> {
+              co_return co_await rx->recv();
+            }(&rx));
+        if (!r) {
+          ADD_FAILURE() << "round " << round << ": recv() never saw the last sender drop";
+          co_return;
+        }
+        if (!*r) {
+          EXPECT_TRUE(r->error().is_closed()) << "round " << round;
+          break;
+        }
+        ++seen;
+      }
+      EXPECT_EQ(seen, kSenders) << "round " << round;
+    }
+  }());
+}

@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "rill/detail/adaptive_mutex.hpp"
 #include "rill/detail/task_cell.hpp"
 #include "rill/error.hpp"
 #include "rill/join_handle.hpp"
@@ -129,7 +130,7 @@ struct EntryList {
 
 template <class T>
 struct JoinSetShared {
-  std::mutex mu;
+  rill::detail::AdaptiveMutex mu;
   EntryList<T> running;  ///< spawned, not finished
   EntryList<T> ready;    ///< finished, not yet returned by join_next()
   Waker join_waiter;     ///< the task in join_next()

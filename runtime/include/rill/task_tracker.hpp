@@ -19,6 +19,7 @@
 #include <source_location>
 #include <utility>
 
+#include "rill/detail/adaptive_mutex.hpp"
 #include "rill/detail/task_header.hpp"
 #include "rill/join_handle.hpp"
 #include "rill/runtime.hpp"
@@ -32,7 +33,7 @@ namespace detail {
 struct TrackerState {
   /// Bit 0: closed. Bits 1..63: live tracked tasks (tokens).
   std::atomic<std::uint64_t> state{0};
-  std::mutex mu;
+  rill::detail::AdaptiveMutex mu;
   sync::detail::WaitList waiters;  ///< tasks in wait(); guarded by mu
 
   static constexpr std::uint64_t kClosed = 1;

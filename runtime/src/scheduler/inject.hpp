@@ -11,6 +11,7 @@
 #include <mutex>
 #include <utility>
 
+#include "rill/detail/adaptive_mutex.hpp"
 #include "rill/detail/task_header.hpp"
 
 namespace rill::detail {
@@ -79,7 +80,7 @@ class Inject {
     len_.store(len_.load(std::memory_order_relaxed) - 1, std::memory_order_release);
     return t;
   }
-  mutable std::mutex mu_;
+  mutable AdaptiveMutex mu_;
   TaskHeader* head_ = nullptr;
   TaskHeader* tail_ = nullptr;
   std::atomic<std::size_t> len_{0};

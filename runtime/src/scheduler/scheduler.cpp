@@ -72,8 +72,12 @@ pthread_t start_thread(std::size_t stack_size, F f) {
   return th;
 }
 
+/// The owned-list shard of a task: its id hashed (Fibonacci hashing), not its low bits. Ids are
+/// sequential, and a spawner binding ids in order while another worker completes them in order
+/// would, with `id % shards`, walk the shards in lockstep: once their phases met, every bind
+/// waited on the completer's lock (a convoy held together by the lock itself).
 std::size_t shard_of(const TaskHeader* t) noexcept {
-  return t->id & 15;
+  return static_cast<std::size_t>((t->id * 0x9E3779B97F4A7C15ull) >> 60);
 }
 
 }  // namespace

@@ -107,8 +107,8 @@ struct Core {
 };
 
 /// Owned-task list shard: every live coroutine task, for shutdown, metrics and dumps.
-struct OwnedShard {
-  std::mutex mu;
+struct alignas(64) OwnedShard {  // a cache line each: workers lock different shards
+  AdaptiveMutex mu;
   TaskHeader* head = nullptr;
   std::size_t len = 0;
   bool closed = false;
@@ -224,7 +224,7 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
   Idle idle_;
   std::unique_ptr<BlockingPool> blocking_;
   Clock clock_;
-  static constexpr std::size_t kShards = 16;
+  static constexpr std::size_t kShards = 16;  ///< shard_of() takes the top 4 bits of a hash
   OwnedShard owned_[kShards];
   std::atomic<bool> shutdown_{false};
   std::vector<pthread_t> threads_;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <mutex>
 
+#include "rill/detail/adaptive_mutex.hpp"
 #include "rill/detail/task_header.hpp"
 #include "rill/sync/detail/wait_list.hpp"
 
@@ -87,7 +88,7 @@ class Barrier {
 
  private:
   std::size_t n_;
-  std::mutex mu_;
+  rill::detail::AdaptiveMutex mu_;
   detail::WaitList waiters_;
   std::size_t arrived_ = 0;       ///< guarded by mu_
   std::uint64_t generation_ = 0;  ///< guarded by mu_

@@ -2,6 +2,7 @@
 // every value (a bounded ring; slow receivers lag). Mirrors tokio::sync::broadcast.
 #pragma once
 
+#include <atomic>
 #include <bit>
 #include <coroutine>
 #include <cstddef>
@@ -13,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "rill/detail/adaptive_mutex.hpp"
 #include "rill/detail/task_header.hpp"
 #include "rill/result.hpp"
 #include "rill/sync/detail/wait_list.hpp"
@@ -62,11 +64,14 @@ struct Slot {
 template <class T>
 struct Shared {
   explicit Shared(std::size_t cap) : slots(cap), mask(cap - 1) {}
-  std::mutex mu;
+  rill::detail::AdaptiveMutex mu;
   std::vector<Slot<T>> slots;
   std::size_t mask;
   std::uint64_t tail = 0;  ///< next position to write
-  std::size_t senders = 1;
+  /// Live Senders. Atomic so that cloning and dropping a Sender does not take `mu`; only the
+  /// last drop locks (to wake every receiver), which orders it with receivers reading it under
+  /// `mu`.
+  std::atomic<std::size_t> senders{1};
   std::size_t receivers = 1;
   sync::detail::WaitList waiters;
 
@@ -181,7 +186,9 @@ class Receiver {
     }
 
    private:
-    bool ready_locked() const noexcept { return r_->next_ < r_->s_->tail || r_->s_->senders == 0; }
+    bool ready_locked() const noexcept {
+      return r_->next_ < r_->s_->tail || r_->s_->senders.load(std::memory_order_acquire) == 0;
+    }
     Receiver* r_;
     sync::detail::WaitNode node_;
     bool registered_ = false;
@@ -203,7 +210,7 @@ class Receiver {
         return Unexpected{TryRecvError{TryRecvError::Kind::Lagged, skipped}};
       default:
         return Unexpected{TryRecvError{
-            s_->senders == 0 ? TryRecvError::Kind::Closed : TryRecvError::Kind::Empty, 0}};
+            s_->senders.load(std::memory_order_acquire) == 0 ? TryRecvError::Kind::Closed : TryRecvError::Kind::Empty, 0}};
     }
   }
   /// Values sent but not yet received by this receiver (may exceed the capacity while lagging).
@@ -242,9 +249,8 @@ template <class T>
 class Sender {
  public:
   explicit Sender(std::shared_ptr<detail::Shared<T>> s) noexcept : s_(std::move(s)) {}
-  Sender(const Sender& o) : s_(o.s_) {
-    std::lock_guard lk(s_->mu);
-    ++s_->senders;
+  Sender(const Sender& o) noexcept : s_(o.s_) {
+    s_->senders.fetch_add(1, std::memory_order_relaxed);  // copied from a live Sender: never 0
   }
   Sender(Sender&& o) noexcept = default;
   Sender& operator=(Sender o) noexcept {
@@ -252,10 +258,10 @@ class Sender {
     return *this;
   }
   ~Sender() {
-    if (!s_) return;
+    if (!s_ || s_->senders.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
     sync::detail::WakeList wl;
     std::lock_guard lk(s_->mu);
-    if (--s_->senders == 0) s_->wake_all(wl);
+    s_->wake_all(wl);
   }
 
   /// Sends `v` to every current receiver; returns how many there are, or SendError holding `v`

@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 
+#include "rill/detail/adaptive_mutex.hpp"
 #include "rill/detail/task_header.hpp"
 #include "rill/sync/detail/wait_list.hpp"
 
@@ -33,7 +34,7 @@ struct CancelNode : std::enable_shared_from_this<CancelNode> {
   CancelNode& operator=(const CancelNode&) = delete;
 
   std::atomic<bool> cancelled{false};
-  std::mutex mu;
+  rill::detail::AdaptiveMutex mu;
   WaitList waiters;                    ///< tasks in cancelled(); guarded by mu
   CancelNode* first_child = nullptr;   ///< live children; guarded by mu
   std::shared_ptr<CancelNode> parent;  ///< keeps the parent alive; immutable

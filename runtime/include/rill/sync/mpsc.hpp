@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "rill/detail/adaptive_mutex.hpp"
 #include "rill/detail/task_header.hpp"
 #include "rill/error.hpp"
 #include "rill/result.hpp"
@@ -68,10 +69,13 @@ struct SendWaiter {
 
 template <class T>
 struct Chan {
-  std::mutex mu;
+  rill::detail::AdaptiveMutex mu;
   std::deque<T> q;
   std::size_t cap;  // max queued values; SIZE_MAX for unbounded
-  std::size_t senders = 1;
+  /// Live Sender shares. Atomic so that cloning and dropping a Sender (one per spawned task in a
+  /// fan-out) does not take `mu`; only the last drop locks, to wake the receiver. The receiver
+  /// reads it under `mu`, and the last sender's lock after its decrement orders the two.
+  std::atomic<std::size_t> senders{1};
   bool rx_closed = false;
   rill::detail::Waker rx_waker;
   SendWaiter<T>* wait_head = nullptr;
@@ -86,7 +90,9 @@ struct Chan {
   bool full() const noexcept { return q.size() + reserved >= cap; }
   /// Under mu: recv() has nothing more to wait for (no sender left, or the receiver closed the
   /// channel and no Permit can still send).
-  bool drained() const noexcept { return senders == 0 || (rx_closed && reserved == 0); }
+  bool drained() const noexcept {
+    return senders.load(std::memory_order_acquire) == 0 || (rx_closed && reserved == 0);
+  }
   void release() noexcept {
     if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
@@ -207,9 +213,9 @@ template <class T>
 class Sender {
  public:
   explicit Sender(detail::Chan<T>* c) noexcept : c_(c) {}
-  Sender(const Sender& o) : c_(o.c_) {
-    std::lock_guard lk(c_->mu);
-    ++c_->senders;
+  Sender(const Sender& o) noexcept : c_(o.c_) {
+    // A share is copied from a live one, so the count cannot be 0 here (no resurrection).
+    c_->senders.fetch_add(1, std::memory_order_relaxed);
     c_->refs.fetch_add(1, std::memory_order_relaxed);
   }
   Sender(Sender&& o) noexcept : c_(std::exchange(o.c_, nullptr)) {}
@@ -495,12 +501,16 @@ class Sender {
  protected:
   void drop() noexcept {
     if (auto* c = std::exchange(c_, nullptr)) {
-      rill::detail::Waker rx;
-      {
-        std::lock_guard lk(c->mu);
-        if (--c->senders == 0) rx = std::move(c->rx_waker);
+      if (c->senders.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        // The last share: a receiver that read the count before the decrement registered its
+        // waker under mu, so taking mu here finds it.
+        rill::detail::Waker rx;
+        {
+          std::lock_guard lk(c->mu);
+          rx = std::move(c->rx_waker);
+        }
+        rx.wake();
       }
-      rx.wake();
       c->release();
     }
   }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <mutex>
 
+#include "rill/detail/adaptive_mutex.hpp"
 #include "rill/detail/task_header.hpp"
 #include "rill/sync/detail/wait_list.hpp"
 
@@ -74,7 +75,7 @@ class Notify {
 
  private:
   void notify_locked(bool last, detail::WakeList& wl) noexcept;
-  std::mutex mu_;
+  rill::detail::AdaptiveMutex mu_;
   detail::WaitList waiters_;
   bool permit_ = false;                  ///< guarded by mu_
   std::atomic<std::uint64_t> calls_{0};  ///< notify_waiters() calls (written under mu_)

@@ -7,6 +7,7 @@
 #include <optional>
 #include <utility>
 
+#include "rill/detail/adaptive_mutex.hpp"
 #include "rill/detail/task_header.hpp"
 #include "rill/result.hpp"
 #include "rill/sync/notify.hpp"
@@ -23,7 +24,7 @@ struct RecvError {
 namespace detail {
 template <class T>
 struct Shared {
-  std::mutex mu;
+  rill::detail::AdaptiveMutex mu;
   std::optional<T> value;
   bool tx_closed = false;
   bool rx_closed = false;

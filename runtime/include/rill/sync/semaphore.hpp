@@ -10,6 +10,7 @@
 #include <mutex>
 #include <utility>
 
+#include "rill/detail/adaptive_mutex.hpp"
 #include "rill/detail/task_header.hpp"
 #include "rill/result.hpp"
 #include "rill/sync/detail/wait_list.hpp"
@@ -254,7 +255,7 @@ class Semaphore {
   /// True while the queue is non-empty; releasers that see false skip the lock (Dekker pair
   /// with the acquirer that sets it and re-reads state_, both seq_cst).
   std::atomic<bool> has_waiters_{false};
-  std::mutex mu_;
+  rill::detail::AdaptiveMutex mu_;
   detail::WaitList waiters_;
 };
 

@@ -10,6 +10,7 @@
 #include <shared_mutex>
 #include <utility>
 
+#include "rill/detail/adaptive_mutex.hpp"
 #include "rill/detail/task_header.hpp"
 #include "rill/result.hpp"
 #include "rill/sync/notify.hpp"
@@ -45,7 +46,7 @@ struct Shared {
   std::atomic<std::uint64_t> version{0};
   std::atomic<std::size_t> receivers{1};
   rill::sync::Notify rx_gone;  ///< notify_waiters() when the last receiver is dropped
-  std::mutex mu;
+  rill::detail::AdaptiveMutex mu;
   sync::detail::WaitList waiters;
 
   static constexpr std::uint64_t kClosed = 1;
