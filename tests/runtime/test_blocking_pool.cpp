@@ -142,9 +142,10 @@ TEST(BlockingPool, IdleThreadIsReused) {
   EXPECT_EQ(pool.num_threads(), 1u);  // sequential jobs never needed a second thread
 }
 
-// Each wake-up claims one idle thread: two jobs spawned back to back while one thread is idle
-// get two threads (the second one new), so two jobs that wait for each other both run. Repeated
-// so that the spawns meet the idle thread in every state (awake, going to sleep, asleep).
+// Two jobs spawned back to back while one thread is idle get two threads (the first spawn
+// claims the idle one; it finds the second job queued and starts another), so two jobs that wait
+// for each other both run. Repeated so that the spawns meet the idle thread in every state
+// (awake, going to sleep, asleep).
 TEST(BlockingPool, BackToBackJobsGetOneThreadEach) {
   BlockingPool pool(config(8));
   for (int round = 0; round < 200; ++round) {
@@ -168,6 +169,33 @@ TEST(BlockingPool, BackToBackJobsGetOneThreadEach) {
     ASSERT_TRUE(eventually([&] { return pool.queue_depth() == 0 && !pool.is_busy(); }));
   }
   EXPECT_LE(pool.num_threads(), 8u);
+}
+
+// A burst of jobs that all wait for each other: the spawning thread wakes or starts at most the
+// first thread, and the pool brings the rest from its own threads as they find jobs queued, so
+// every job still gets a thread. Run twice: first with no thread at all (every thread is new),
+// then with the threads of the first burst idle (every thread is woken).
+TEST(BlockingPool, BurstOfJobsThatWaitForEachOtherGetsAThreadEach) {
+  constexpr int kJobs = 24;
+  struct Burst {
+    std::atomic<int> arrived{0}, met{0};
+  } bursts[2];
+  std::atomic<bool> give_up{false};  // lets the jobs finish at once when the test fails
+  BlockingPool pool(config(64));
+  for (Burst& b : bursts) {
+    for (int i = 0; i < kJobs; ++i)
+      ASSERT_TRUE(pool.spawn(FnJob::make([&] {
+        b.arrived.fetch_add(1);
+        while (b.arrived.load() < kJobs && !give_up.load()) std::this_thread::sleep_for(1ms);
+        if (b.arrived.load() == kJobs) b.met.fetch_add(1);
+      })));
+    const bool all_met = eventually([&] { return b.met.load() == kJobs; }, 10s);
+    if (!all_met) give_up = true;
+    ASSERT_TRUE(all_met) << "burst " << (&b - bursts) << ": only " << b.arrived.load() << " of "
+                         << kJobs << " jobs got a thread";
+    ASSERT_TRUE(eventually([&] { return !pool.is_busy(); }));
+    EXPECT_GE(pool.num_threads(), static_cast<std::size_t>(kJobs));
+  }
 }
 
 TEST(BlockingPool, IdleThreadsExitAfterKeepAlive) {

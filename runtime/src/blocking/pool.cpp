@@ -40,6 +40,7 @@ struct BlockingPool::Shared {
   std::size_t num_th = 0;       // live threads
   std::size_t num_idle = 0;     // threads waiting for work and not yet claimed by a spawn()
   std::size_t num_notify = 0;   // wake-ups issued to idle threads but not yet consumed
+  std::size_t num_starting = 0; // threads started but not yet at the queue
   std::size_t num_exiting = 0;  // keep-alive exits still running on_thread_stop
   bool shutdown = false;
 
@@ -59,6 +60,9 @@ struct BlockingPool::Shared {
     --depth;
     return j;
   }
+
+  /// Threads on their way to the queue: woken or started, not there yet.
+  std::size_t on_the_way() const { return num_notify + num_starting; }
 
   void push(BlockingJob* j) {
     j->next = nullptr;
@@ -116,13 +120,39 @@ std::chrono::steady_clock::time_point deadline_after(std::chrono::nanoseconds d)
   return std::chrono::steady_clock::now() + d;
 }
 
-void run_worker(BlockingPool::Shared& s, std::uint64_t id) noexcept {
+bool start_thread(const std::shared_ptr<BlockingPool::Shared>& s);
+
+// Under s.mu, after this thread took a job: while more jobs are queued than threads are on
+// their way to the queue, brings up to two more threads, idle ones first (claimed here, woken by
+// the caller after unlocking: returns how many), else new ones while under max_threads. The
+// pool thus grows from its own threads, at the pace they find work, and the task that spawns
+// pays for at most one wake-up per burst (see BlockingPool::spawn).
+int ramp_up(const std::shared_ptr<BlockingPool::Shared>& sp) {
+  BlockingPool::Shared& s = *sp;
+  int wake = 0;
+  for (int i = 0; i < 2 && s.depth > s.on_the_way(); ++i) {
+    if (s.num_idle > 0) {
+      --s.num_idle;
+      ++s.num_notify;
+      ++wake;
+    } else if (s.num_th >= s.cfg.max_threads || !start_thread(sp)) {
+      break;
+    }
+  }
+  return wake;
+}
+
+void run_worker(const std::shared_ptr<BlockingPool::Shared>& sp, std::uint64_t id) noexcept {
+  BlockingPool::Shared& s = *sp;
   std::unique_lock lk(s.mu);
+  --s.num_starting;  // arrived
   for (;;) {
     // BUSY: drain the queue.
     while (s.head) {
       BlockingJob* job = s.pop();
+      const int wake = ramp_up(sp);
       lk.unlock();
+      if (wake > 0) wake_idle(s, wake);
       job->run(job);
       lk.lock();
     }
@@ -190,7 +220,7 @@ extern "C" void* blocking_thread_main(void* arg) noexcept {
     pthread_setname_np(pthread_self(), name.c_str());
   }
   call_hook(shared->cfg.on_thread_start);
-  run_worker(*shared, id);
+  run_worker(shared, id);
   return nullptr;
 }
 
@@ -214,6 +244,7 @@ bool start_thread(const std::shared_ptr<BlockingPool::Shared>& s) {
     return false;
   }
   ++s->num_th;
+  ++s->num_starting;
   s->threads.emplace(id, BlockingPool::Shared::ThreadRec{handle, false});
   return true;
 }
@@ -239,17 +270,20 @@ bool BlockingPool::spawn(BlockingJob* job) {
   {
     std::lock_guard lk(s.mu);
     if (s.shutdown) return false;
-    if (s.num_idle == 0) {
-      if (s.num_th < s.cfg.max_threads) {
+    // A thread already on its way to the queue takes this job or, finding more queued, brings
+    // the next threads (ramp_up): a burst of spawns costs the spawning task one wake-up, not
+    // one per job (the scheduler's "wake a worker only when nobody is searching").
+    if (s.on_the_way() == 0) {
+      if (s.num_idle > 0) {
+        // Claim exactly one idle thread; no thundering herd.
+        --s.num_idle;
+        ++s.num_notify;
+        notify = true;
+      } else if (s.num_th < s.cfg.max_threads) {
         // No idle thread: start one (tokio does this under the lock too). If that fails but
         // other threads exist, they will get to the job eventually.
         if (!start_thread(shared_) && s.num_th == 0) return false;
       }
-    } else {
-      // Claim exactly one idle thread; no thundering herd.
-      --s.num_idle;
-      ++s.num_notify;
-      notify = true;
     }
     s.push(job);
   }

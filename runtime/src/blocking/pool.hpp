@@ -1,9 +1,12 @@
 // The blocking thread pool behind rill::spawn_blocking.
 //
 // Mirrors tokio/src/runtime/blocking/pool.rs: a FIFO queue served by lazily spawned threads
-// (up to max_threads) that exit after keep_alive of idleness; spawn() wakes exactly one idle
-// thread (Tokio's num_idle/num_notify accounting) or starts a new one; shutdown() cancels the
-// queued jobs and waits for the running ones up to a timeout.
+// (up to max_threads) that exit after keep_alive of idleness; shutdown() cancels the queued jobs
+// and waits for the running ones up to a timeout. One difference: Tokio's spawn() wakes an idle
+// thread (or starts one) for every job; here spawn() does so only when no thread is already on
+// its way to the queue, and a thread that takes a job while more are queued brings the next ones
+// (two at a time), as the scheduler wakes workers. A burst of spawns then costs the spawning task
+// one wake-up instead of a futex wake or a thread start per job.
 #pragma once
 
 #include <chrono>
@@ -66,9 +69,12 @@ class BlockingPool {
   BlockingPool(const BlockingPool&) = delete;
   BlockingPool& operator=(const BlockingPool&) = delete;
 
-  /// Queues `job` (FIFO) and wakes one idle thread, or starts a new thread while fewer than
-  /// max_threads exist (otherwise the job waits for a busy thread). Cost when a thread is
-  /// idle: one mutex acquisition and one futex wake (the woken thread pays one futex wait).
+  /// Queues `job` (FIFO). When no pool thread is on its way to the queue, also wakes one idle
+  /// thread, or starts a new thread while fewer than max_threads exist; otherwise the thread on
+  /// its way takes the job, and each thread that takes a job while more are queued wakes or
+  /// starts up to two more (so queued jobs still get a thread each, up to max_threads; beyond
+  /// that they wait for a busy thread). Cost: one mutex acquisition, plus one futex wake (or
+  /// thread start) for the first job of a burst.
   ///
   /// Returns true when the pool took ownership of the job. Returns false, without touching
   /// the job, once shutdown() has begun, or when no pool thread exists and a new one cannot be
