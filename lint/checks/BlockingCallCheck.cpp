@@ -437,11 +437,17 @@ class BlockingAnalysis {
   }
 
   /// An argument's constant: an integer, else (for a string-typed argument) a string.
+  /// An argument is not in a condition's block: error codes are not folded in it.
   std::optional<ConstValue> evalValue(const Expr* A, const FunctionDecl* Fn, const Bindings& B) {
-    if (auto I = evalInt(A, Fn, B)) return ConstValue::ofInt(*I);
-    if (A && !A->isTypeDependent() && isStringLike(A->getType()))
-      if (auto S = evalStr(A, Fn, B)) return ConstValue::ofStr(std::move(*S));
-    return std::nullopt;
+    const CFGBlock* SavedBlock = EvalBlock;
+    EvalBlock = nullptr;
+    std::optional<ConstValue> Out;
+    if (auto I = evalInt(A, Fn, B))
+      Out = ConstValue::ofInt(*I);
+    else if (A && !A->isTypeDependent() && isStringLike(A->getType()))
+      if (auto S = evalStr(A, Fn, B)) Out = ConstValue::ofStr(std::move(*S));
+    EvalBlock = SavedBlock;
+    return Out;
   }
 
   /// The fix text for a rule: its generic_fix in code that does not use rill.
