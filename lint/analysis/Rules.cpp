@@ -367,7 +367,8 @@ class RulesParser {
       if (!ErrorOut) return fail(&Item, "'address_parsers' entry has no 'error_out'");
       if (!Accepts) return fail(&Item, "'address_parsers' entry has no 'succeeds_on'");
       if (*Input == *ErrorOut)
-        return fail(&Item, "'address_parsers' entry: 'input' and 'error_out' are the same argument");
+        return fail(&Item,
+                    "'address_parsers' entry: 'input' and 'error_out' are the same argument");
       for (std::string& Name : Names) {
         AddressParser P;
         P.Name = Name;

@@ -256,8 +256,7 @@ bool isStringType(QualType T) {
 bool isStringLike(QualType T) {
   if (T.isNull()) return false;
   T = T.getNonReferenceType();
-  if (const auto* PT = T->getAs<PointerType>())
-    return PT->getPointeeType()->isCharType();
+  if (const auto* PT = T->getAs<PointerType>()) return PT->getPointeeType()->isCharType();
   return isStringType(T);
 }
 
@@ -305,8 +304,8 @@ bool refersTo(const Expr* E, const VarDecl* VD, const FieldDecl* F) {
   if (!E) return false;
   E = E->IgnoreParenImpCasts();
   if (const auto* DRE = llvm::dyn_cast<DeclRefExpr>(E)) return DRE->getDecl() == VD;
-  if (const auto* ME = llvm::dyn_cast<MemberExpr>(E); F && ME && !ME->isArrow() &&
-                                                      ME->getMemberDecl() == F)
+  if (const auto* ME = llvm::dyn_cast<MemberExpr>(E);
+      F && ME && !ME->isArrow() && ME->getMemberDecl() == F)
     if (const auto* DRE = llvm::dyn_cast<DeclRefExpr>(ME->getBase()->IgnoreParenImpCasts()))
       return DRE->getDecl() == VD;
   return false;
@@ -318,8 +317,7 @@ bool mayWriteParam(const FunctionDecl* FD, unsigned I) {
   if (!FD || I >= FD->getNumParams()) return true;
   QualType T = FD->getParamDecl(I)->getType();
   if (T->isRValueReferenceType()) return true;
-  if (T->isReferenceType() || T->isPointerType())
-    return !T->getPointeeType().isConstQualified();
+  if (T->isReferenceType() || T->isPointerType()) return !T->getPointeeType().isConstQualified();
   return false;
 }
 
@@ -432,7 +430,8 @@ class BlockingAnalysis {
   Bindings bindingsFor(const Edge& E, const FunctionDecl* Caller, const Bindings& CallerB) {
     Bindings Out;
     if (!E.Call) return Out;  // a destructor run at the end of a scope: no arguments
-    for (const Expr* A : calleeArgs(E.Call)) Out.push_back(evalValue(A, Caller, CallerB));
+    for (const Expr* A : calleeArgs(E.Call))
+      Out.push_back(evalValue(A, Caller, CallerB));
     return Out;
   }
 
@@ -856,7 +855,8 @@ class BlockingAnalysis {
       const CXXConstructorDecl* Ctor = CE->getConstructor();
       if (!Ctor || CE->getType()->getAsRecordDecl() != RD) return std::nullopt;
       if (CE->getNumArgs() == 0 && Ctor->isDefaultConstructor() && Ctor->isImplicit()) {
-        if (F->hasInClassInitializer()) return evalStr(F->getInClassInitializer(), Fn, {}, Depth + 1);
+        if (F->hasInClassInitializer())
+          return evalStr(F->getInClassInitializer(), Fn, {}, Depth + 1);
         if (isStringType(F->getType())) return std::string();
         return std::nullopt;
       }
@@ -873,7 +873,8 @@ class BlockingAnalysis {
           FD->getReturnType()->getAsRecordDecl() != RD)
         return std::nullopt;
       Bindings Args;
-      for (const Expr* A : calleeArgs(Call)) Args.push_back(evalValue(A, Fn, B));
+      for (const Expr* A : calleeArgs(Call))
+        Args.push_back(evalValue(A, Fn, B));
       return returnField(FD, std::move(Args), F, Depth + 1);
     }
     return std::nullopt;
@@ -975,8 +976,8 @@ class BlockingAnalysis {
   std::optional<int64_t> evalFindCompare(const BinaryOperator* BO, const FunctionDecl* Fn,
                                          const Bindings& B, unsigned Depth) {
     for (int Side = 0; Side < 2; ++Side) {
-      const auto* MC = llvm::dyn_cast<CXXMemberCallExpr>(
-          stripExpr(Side == 0 ? BO->getLHS() : BO->getRHS()));
+      const auto* MC =
+          llvm::dyn_cast<CXXMemberCallExpr>(stripExpr(Side == 0 ? BO->getLHS() : BO->getRHS()));
       const Expr* Other = Side == 0 ? BO->getRHS() : BO->getLHS();
       if (!MC || MC->getNumArgs() != 1 || !MC->getMethodDecl() ||
           !MC->getMethodDecl()->getIdentifier() || !MC->getImplicitObjectArgument() ||
@@ -1061,8 +1062,7 @@ class BlockingAnalysis {
       const AddressParser* P = FD ? R.findAddressParser(qualifiedNameForRules(FD)) : nullptr;
       if (P && static_cast<int>(I) == P->ErrorOut) {
         std::optional<std::string> Text;
-        if (static_cast<size_t>(P->Input) < Args.size())
-          Text = evalStr(Args[P->Input], Fn, B);
+        if (static_cast<size_t>(P->Input) < Args.size()) Text = evalStr(Args[P->Input], Fn, B);
         if (!Text || !parserAccepts(*P, *Text)) return EcWrite::Unknown;
         Out = EcWrite::NoError;
         continue;
@@ -1092,7 +1092,8 @@ class BlockingAnalysis {
         State = W;
       } else if (Ref && State == EcWrite::NoError && llvm::isa<CallExpr>(CS->getStmt())) {
         const auto* MC = llvm::dyn_cast<CXXMemberCallExpr>(CS->getStmt());
-        if (!MC || !refersTo(MC->getImplicitObjectArgument(), VD, nullptr)) State = EcWrite::Unknown;
+        if (!MC || !refersTo(MC->getImplicitObjectArgument(), VD, nullptr))
+          State = EcWrite::Unknown;
       }
     }
     if (State != EcWrite::None) return State == EcWrite::NoError;
@@ -1136,8 +1137,8 @@ class BlockingAnalysis {
       bool VisitVarDecl(VarDecl* D) {
         QualType T = D->getType();
         if (D != VD && D->getInit() &&
-            ((T->isReferenceType() && (T->isRValueReferenceType() ||
-                                       !T.getNonReferenceType().isConstQualified())) ||
+            ((T->isReferenceType() &&
+              (T->isRValueReferenceType() || !T.getNonReferenceType().isConstQualified())) ||
              T->isPointerType())) {
           const Expr* I = stripExpr(D->getInit());
           if (const auto* UO = llvm::dyn_cast<UnaryOperator>(I); UO && UO->getOpcode() == UO_AddrOf)

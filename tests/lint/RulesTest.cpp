@@ -281,8 +281,7 @@ address_parsers:
   EXPECT_EQ(P->Origin, "t.yaml:4");
   EXPECT_NE(R.findAddressParser("::net::parse_ip4"), nullptr);
   ASSERT_NE(R.findAddressParser("net::parse_ip6"), nullptr);
-  EXPECT_EQ(R.findAddressParser("net::parse_ip6")->SucceedsOn,
-            AddressParser::Accepts::NumericIpv6);
+  EXPECT_EQ(R.findAddressParser("net::parse_ip6")->SucceedsOn, AddressParser::Accepts::NumericIpv6);
   EXPECT_EQ(R.findAddressParser("net::parse"), nullptr);
   // A later file replaces an entry of the same name.
   ASSERT_TRUE(parseRulesInto(R,
@@ -291,8 +290,7 @@ address_parsers:
                              "u.yaml", &Err))
       << Err;
   EXPECT_EQ(R.AddressParsers.size(), 3u);
-  EXPECT_EQ(R.findAddressParser("net::parse_ip")->SucceedsOn,
-            AddressParser::Accepts::NumericIpv4);
+  EXPECT_EQ(R.findAddressParser("net::parse_ip")->SucceedsOn, AddressParser::Accepts::NumericIpv4);
   EXPECT_EQ(R.findAddressParser("net::parse_ip")->Input, 0);
 }
 
