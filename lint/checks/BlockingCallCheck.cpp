@@ -687,7 +687,13 @@ class BlockingAnalysis {
       if (const auto* P = llvm::dyn_cast<ParmVarDecl>(DRE->getDecl())) {
         unsigned I = P->getFunctionScopeIndex();
         if (I < B.size() && B[I] && B[I]->IsStr) return B[I]->Str;
+        return std::nullopt;
       }
+      // A local string variable: its initializer, when every write agrees.
+      if (const auto* VD = llvm::dyn_cast<VarDecl>(DRE->getDecl());
+          VD && VD->hasLocalStorage() && !VD->getType()->isReferenceType() &&
+          isStringLike(VD->getType()) && !DRE->refersToEnclosingVariableOrCapture())
+        return localField(Fn, B, VD, nullptr, nullptr, nullptr, Depth + 1);
       return std::nullopt;
     }
     if (const auto* CE = llvm::dyn_cast<CXXConstructExpr>(E)) {
@@ -733,10 +739,11 @@ class BlockingAnalysis {
     return std::nullopt;
   }
 
-  /// The string in field \p F of the local struct \p VD of Fn: its initializer's value, when
-  /// every write to the field (in the blocks \p Live of \p C, or anywhere when null) stores the
-  /// same string and the variable (or field) never escapes (address taken, bound to a non-const
-  /// reference, captured, passed to a parameter that may write it).
+  /// The string in field \p F of the local struct \p VD of Fn (or in the local string variable
+  /// \p VD when \p F is null): its initializer's value, when every write to the field (in the
+  /// blocks \p Live of \p C, or anywhere when null) stores the same string and the variable (or
+  /// field) never escapes (address taken, bound to a non-const reference, captured, passed to a
+  /// parameter that may write it).
   std::optional<std::string> localField(const FunctionDecl* Fn, const Bindings& B,
                                         const VarDecl* VD, const FieldDecl* F, const FnCfg* C,
                                         const std::vector<char>* Live, unsigned Depth) {
@@ -744,7 +751,8 @@ class BlockingAnalysis {
     const FunctionDecl* Def = Fn->getDefinition();
     const Stmt* Body = Def ? Def->getBody() : Fn->getBody();
     if (!Body) return std::nullopt;
-    std::optional<std::string> Val = initField(VD->getInit(), F, Fn, B, Depth + 1);
+    std::optional<std::string> Val = F ? initField(VD->getInit(), F, Fn, B, Depth + 1)
+                                       : evalStr(VD->getInit(), Fn, B, Depth + 1);
     if (!Val) return std::nullopt;
     struct Writes : RecursiveASTVisitor<Writes> {
       const VarDecl* VD;
@@ -772,8 +780,7 @@ class BlockingAnalysis {
       }
       bool VisitBinaryOperator(BinaryOperator* BO) {
         if (BO->isAssignmentOp() && refersTo(BO->getLHS(), VD, F))
-          W.push_back({BO, BO->getOpcode() == BO_Assign &&
-                                   llvm::isa<MemberExpr>(BO->getLHS()->IgnoreParenImpCasts())
+          W.push_back({BO, BO->getOpcode() == BO_Assign && assignsWhole(BO->getLHS())
                                ? BO->getRHS()
                                : nullptr});
         return true;
@@ -789,8 +796,7 @@ class BlockingAnalysis {
             OC && OC->getNumArgs() > 0 && llvm::isa_and_nonnull<CXXMethodDecl>(FD) &&
             refersTo(OC->getArg(0), VD, F)) {
           const auto* MD = llvm::cast<CXXMethodDecl>(FD);
-          bool WholeField = llvm::isa<MemberExpr>(OC->getArg(0)->IgnoreParenImpCasts());
-          if (OC->getOperator() == OO_Equal && OC->getNumArgs() == 2 && WholeField)
+          if (OC->getOperator() == OO_Equal && OC->getNumArgs() == 2 && assignsWhole(OC->getArg(0)))
             W.push_back({CE, OC->getArg(1)});
           else if (!MD->isConst())
             W.push_back({CE, nullptr});
@@ -799,6 +805,11 @@ class BlockingAnalysis {
         for (unsigned I = 0; I < Args.size(); ++I)
           if (refersTo(Args[I], VD, F) && mayWriteParam(FD, I)) W.push_back({CE, nullptr});
         return true;
+      }
+      /// An assignment to the tracked value itself: the field (not the whole struct), or the
+      /// string variable.
+      bool assignsWhole(const Expr* LHS) const {
+        return !F || llvm::isa<MemberExpr>(LHS->IgnoreParenImpCasts());
       }
       /// `return local;` copies or moves the whole object out as the function ends.
       llvm::DenseSet<const Expr*> Returned;

@@ -164,6 +164,8 @@ rill::Task serve_default() {
   net::Server server;  // "0.0.0.0": parsed, never resolved
   net::Server local(9000, "127.0.0.1");
   net::Server v6(9000, "::1");
+  std::string bind_all = "0.0.0.0";
+  net::Server any(9000, bind_all);
   co_return;
 }
 
@@ -175,7 +177,9 @@ rill::Task connect_numeric() {
   net::listen_spec spec{"127.0.0.1", 8443};
   auto from_spec = net::to_endpoint(spec.host, spec.port);
   auto later = net::to_endpoint_later("127.0.0.1", 80, configured_host().empty());
-  (void)ep, (void)other, (void)v4, (void)from_spec, (void)later;
+  std::string gateway = "10.0.0.1";
+  auto gw = net::to_endpoint(gateway, 80);
+  (void)ep, (void)other, (void)v4, (void)from_spec, (void)later, (void)gw;
   co_return;
 }
 
@@ -213,7 +217,11 @@ rill::Task connect_named(std::string host) {
   // CHECK-MESSAGES: :[[@LINE-1]]:20: warning: blocking DNS resolution 'getaddrinfo' reached through call to 'net::to_endpoint' in coroutine 'connect_named'
   auto checked = net::lookup_checked("127.0.0.1", 80, host.empty());
   // CHECK-MESSAGES: :[[@LINE-1]]:18: warning: blocking DNS resolution 'getaddrinfo' reached through call to 'net::lookup_checked' in coroutine 'connect_named'
-  (void)ep, (void)other, (void)v6, (void)logged, (void)from_spec, (void)checked;
+  std::string backup = "10.0.0.";
+  backup += host;
+  auto bk = net::to_endpoint(backup, 80);
+  // CHECK-MESSAGES: :[[@LINE-1]]:13: warning: blocking DNS resolution 'getaddrinfo' reached through call to 'net::to_endpoint' in coroutine 'connect_named'
+  (void)ep, (void)other, (void)v6, (void)logged, (void)from_spec, (void)checked, (void)bk;
   co_return;
 }
 
