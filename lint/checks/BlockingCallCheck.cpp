@@ -389,6 +389,7 @@ class BlockingAnalysis {
     Cfgs.clear();
     Facts.clear();
     EcEscapes.clear();
+    StrSensitive.clear();
     NonBlockingFds.reset();
     Reported.clear();
     CheckedCoroutines.clear();
@@ -513,6 +514,14 @@ class BlockingAnalysis {
     std::unique_ptr<CFG> G;
     llvm::DenseMap<const Stmt*, unsigned> BlockOf;
     uint64_t ParamMask = 0;
+    /// String parameters read anywhere in the body: they may flow into a helper's conditions, a
+    /// modeled address parser or a returned field. Kept only when the function is
+    /// string-sensitive (stringSensitive), so a format string passed to a logging helper does
+    /// not split its memo entries.
+    uint64_t StrParamMask = 0;
+    /// A branch condition reads a string or an error code, or the body calls a modeled address
+    /// parser.
+    bool StringConds = false;
     std::map<std::string, std::vector<char>> Live;  ///< per bindings key
   };
   llvm::DenseMap<const FunctionDecl*, std::unique_ptr<FnCfg>> Cfgs;
@@ -546,17 +555,27 @@ class BlockingAnalysis {
         auto CS = El.getAs<CFGStmt>();
         if (!CS) continue;
         Slot->BlockOf.try_emplace(CS->getStmt(), B->getBlockID());
-        // A string parameter is kept wherever it is read: it may flow into a helper's conditions,
-        // a modeled address parser or a returned field (string constants are rare, so this
-        // costs few extra memo entries).
-        if (const auto* DRE = llvm::dyn_cast<DeclRefExpr>(CS->getStmt()))
+        if (const auto* DRE = llvm::dyn_cast<DeclRefExpr>(CS->getStmt())) {
           if (const auto* P = llvm::dyn_cast<ParmVarDecl>(DRE->getDecl()))
             if (P->getFunctionScopeIndex() < 64 && isStringLike(P->getType()))
-              Slot->ParamMask |= uint64_t(1) << P->getFunctionScopeIndex();
+              Slot->StrParamMask |= uint64_t(1) << P->getFunctionScopeIndex();
+        } else if (const auto* Call = llvm::dyn_cast<CallExpr>(CS->getStmt())) {
+          if (const FunctionDecl* FD = Call->getDirectCallee();
+              FD && !R.AddressParsers.empty() && FD->getIdentifier() &&
+              R.findAddressParser(qualifiedNameForRules(FD)))
+            Slot->StringConds = true;
+        }
       }
       if (const Stmt* Cond = B->getTerminatorCondition()) {
         struct ParamRefs : RecursiveASTVisitor<ParamRefs> {
           uint64_t Mask = 0;
+          bool Str = false;
+          bool VisitExpr(Expr* E) {
+            if (!Str && !E->isTypeDependent() &&
+                (isStringType(E->getType()) || isErrorCodeType(E->getType())))
+              Str = true;
+            return true;
+          }
           bool VisitDeclRefExpr(DeclRefExpr* DRE) {
             if (const auto* P = llvm::dyn_cast<ParmVarDecl>(DRE->getDecl()))
               if (P->getFunctionScopeIndex() < 64) Mask |= uint64_t(1) << P->getFunctionScopeIndex();
@@ -565,9 +584,37 @@ class BlockingAnalysis {
         } V;
         V.TraverseStmt(const_cast<Stmt*>(Cond));
         Slot->ParamMask |= V.Mask;
+        Slot->StringConds |= V.Str;
       }
     }
     return *Slot;
+  }
+
+  /// Does a string constant matter to Fn: its conditions read a string or an error code (or it
+  /// calls a modeled address parser), or a helper it calls is string-sensitive. Memoized; a
+  /// function met again while its callees are searched counts as not sensitive (less folding,
+  /// never a wrong fold).
+  bool stringSensitive(const FunctionDecl* Fn, unsigned Depth = 0) {
+    auto [It, New] = StrSensitive.try_emplace(Fn, false);
+    if (!New) return It->second;
+    bool Out = cfgFor(Fn).StringConds;
+    if (!Out && Depth < 64)
+      for (const Edge& E : scanDefinition(Fn).Edges)
+        if (stringSensitive(E.Callee, Depth + 1)) {
+          Out = true;
+          break;
+        }
+    StrSensitive[Fn] = Out;
+    return Out;
+  }
+  llvm::DenseMap<const FunctionDecl*, bool> StrSensitive;
+
+  /// The parameters whose constants Fn's search depends on (bit i = parameter i).
+  uint64_t maskFor(const FunctionDecl* Fn) {
+    FnCfg& C = cfgFor(Fn);
+    uint64_t M = C.ParamMask;
+    if (C.StrParamMask && stringSensitive(Fn)) M |= C.StrParamMask;
+    return M;
   }
 
   static std::string keyOf(const Bindings& B) {
@@ -902,8 +949,9 @@ class BlockingAnalysis {
       return std::nullopt;
     FnCfg& C = cfgFor(Def);
     if (!C.G) return std::nullopt;
+    uint64_t Mask = maskFor(Def);
     for (size_t I = 0; I < Args.size(); ++I)
-      if (I >= 64 || !(C.ParamMask & (uint64_t(1) << I))) Args[I].reset();
+      if (I >= 64 || !(Mask & (uint64_t(1) << I))) Args[I].reset();
     ++ReturnNesting;
     const std::vector<char>& Live = liveBlocks(C, Def, Args, keyOf(Args));
     struct Returns : RecursiveASTVisitor<Returns> {
@@ -1933,8 +1981,9 @@ const BlockingAnalysis::PreciseEntry* BlockingAnalysis::preciseBlocks(const Func
                                                                       unsigned Depth) {
   if (!reachesBlocking(Fn)) return nullptr;
   FnCfg& C = cfgFor(Fn);
+  uint64_t Mask = maskFor(Fn);
   for (size_t I = 0; I < B.size(); ++I)
-    if (I >= 64 || !(C.ParamMask & (uint64_t(1) << I))) B[I].reset();
+    if (I >= 64 || !(Mask & (uint64_t(1) << I))) B[I].reset();
   std::string Key = keyOf(B);
   auto MK = std::make_pair(Fn, keyOf(B, Guard));
   if (auto It = Precise.find(MK); It != Precise.end())
@@ -1990,9 +2039,9 @@ std::optional<BlockingAnalysis::Path> BlockingAnalysis::mayBlock(const FunctionD
   Bindings B = StartB;
   unsigned Guard = StartGuard;
   for (unsigned Steps = 0; Steps < 1024; ++Steps) {
-    FnCfg& C = cfgFor(Fn);
+    uint64_t Mask = maskFor(Fn);
     for (size_t I = 0; I < B.size(); ++I)
-      if (I >= 64 || !(C.ParamMask & (uint64_t(1) << I))) B[I].reset();
+      if (I >= 64 || !(Mask & (uint64_t(1) << I))) B[I].reset();
     auto It = Precise.find({Fn, keyOf(B, Guard)});
     if (It == Precise.end() || !It->second.Blocks) return std::nullopt;
     const PreciseEntry& M = It->second;
