@@ -17,6 +17,7 @@
 #include <clang/Lex/Lexer.h>
 #include <llvm/ADT/DenseMap.h>
 #include <llvm/ADT/StringMap.h>
+#include <llvm/ADT/StringSet.h>
 #include <llvm/Support/Path.h>
 #include <llvm/ADT/DenseSet.h>
 
@@ -436,8 +437,8 @@ class BlockingAnalysis {
     return Out;
   }
 
-  /// An argument's constant: an integer, else (for a string-typed argument) a string.
-  /// An argument is not in a condition's block: error codes are not folded in it.
+  /// An argument's constant: an integer, else (for a string-typed argument) a string. (An
+  /// argument is not a condition: error codes are not folded in it.)
   std::optional<ConstValue> evalValue(const Expr* A, const FunctionDecl* Fn, const Bindings& B) {
     const CFGBlock* SavedBlock = EvalBlock;
     EvalBlock = nullptr;
@@ -561,7 +562,7 @@ class BlockingAnalysis {
               Slot->StrParamMask |= uint64_t(1) << P->getFunctionScopeIndex();
         } else if (const auto* Call = llvm::dyn_cast<CallExpr>(CS->getStmt())) {
           if (const FunctionDecl* FD = Call->getDirectCallee();
-              FD && !R.AddressParsers.empty() && FD->getIdentifier() &&
+              FD && FD->getIdentifier() && parserNames().contains(FD->getName()) &&
               R.findAddressParser(qualifiedNameForRules(FD)))
             Slot->StringConds = true;
         }
@@ -589,6 +590,20 @@ class BlockingAnalysis {
     }
     return *Slot;
   }
+
+  /// The unqualified names of the rules' address parsers (a cheap filter before the qualified
+  /// lookup).
+  const llvm::StringSet<>& parserNames() {
+    if (!ParserNames) {
+      ParserNames.emplace();
+      for (const AddressParser& P : R.AddressParsers)
+        ParserNames->insert(llvm::StringRef(P.Name).rsplit("::").second.empty()
+                                ? llvm::StringRef(P.Name)
+                                : llvm::StringRef(P.Name).rsplit("::").second);
+    }
+    return *ParserNames;
+  }
+  std::optional<llvm::StringSet<>> ParserNames;
 
   /// Does a string constant matter to Fn: its conditions read a string or an error code (or it
   /// calls a modeled address parser), or a helper it calls is string-sensitive. Memoized; a
