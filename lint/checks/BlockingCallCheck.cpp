@@ -1053,8 +1053,11 @@ class BlockingAnalysis {
       const auto* MC =
           llvm::dyn_cast<CXXMemberCallExpr>(stripExpr(Side == 0 ? BO->getLHS() : BO->getRHS()));
       const Expr* Other = Side == 0 ? BO->getRHS() : BO->getLHS();
-      if (!MC || MC->getNumArgs() != 1 || !MC->getMethodDecl() ||
-          !MC->getMethodDecl()->getIdentifier() || !MC->getImplicitObjectArgument() ||
+      // find(x) or find(x, pos) with the default start position.
+      if (!MC || MC->getNumArgs() < 1 ||
+          (MC->getNumArgs() > 1 && !llvm::isa<CXXDefaultArgExpr>(MC->getArg(1))) ||
+          MC->getNumArgs() > 2 || !MC->getMethodDecl() || !MC->getMethodDecl()->getIdentifier() ||
+          !MC->getImplicitObjectArgument() ||
           !isStringType(MC->getImplicitObjectArgument()->getType()))
         continue;
       llvm::StringRef N = MC->getMethodDecl()->getName();

@@ -156,6 +156,13 @@ inline void append_checked(int fd, const std::string& mode) {
   ::fsync(fd);
 }
 
+// A path ending in '/' names a directory and a path with '*' a pattern: only a file is synced.
+inline void sync_path(std::string_view path, int fd) {
+  if (path.size() > 1 && path.back() == '/') return;
+  if (path.find('*') != std::string_view::npos) return;
+  ::fsync(fd);
+}
+
 std::string configured_host();
 
 // ============================== must not flag ===============================================
@@ -186,6 +193,8 @@ rill::Task connect_numeric() {
 rill::Task journal_async(int fd) {
   append_record(fd, "async");
   append_checked(fd, "async");
+  sync_path("/var/log/", fd);
+  sync_path("logs/*.txt", fd);
   co_return;
 }
 
@@ -230,5 +239,7 @@ rill::Task journal(int fd) {
   // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking file I/O 'fsync' reached through call to 'append_record' in coroutine 'journal'
   append_checked(fd, "sync");
   // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking file I/O 'fsync' reached through call to 'append_checked' in coroutine 'journal'
+  sync_path("/var/log/app.log", fd);
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: blocking file I/O 'fsync' reached through call to 'sync_path' in coroutine 'journal'
   co_return;
 }
