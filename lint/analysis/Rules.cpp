@@ -180,6 +180,7 @@ class RulesParser {
         return nameList(V, Key, Out.UnboundedChannelConstructors), true;
       if (Key == "async_safe_types") return nameList(V, Key, Out.AsyncSafeTypes), true;
       if (Key == "logging_functions") return nameList(V, Key, Out.LoggingFunctions), true;
+      if (Key == "address_parsers") return parseAddressParsers(V, Out), true;
       return false;
     });
   }
@@ -317,6 +318,74 @@ class RulesParser {
     }
   }
 
+  /// `address_parsers`: a list of mappings
+  ///   {functions: [NAME...], input: N, error_out: N,
+  ///    succeeds_on: numeric_ip | numeric_ipv4 | numeric_ipv6}
+  void parseAddressParsers(llvm::yaml::Node* N, Rules& Out) {
+    auto* Seq = llvm::dyn_cast_or_null<llvm::yaml::SequenceNode>(N);
+    if (!Seq) return fail(N, "'address_parsers' must be a list of entries");
+    for (llvm::yaml::Node& Item : *Seq) {
+      auto* Map = llvm::dyn_cast<llvm::yaml::MappingNode>(&Item);
+      if (!Map)
+        return fail(&Item,
+                    "an 'address_parsers' entry must be a mapping with 'functions', 'input', "
+                    "'error_out' and 'succeeds_on'");
+      std::vector<std::string> Names;
+      std::optional<long long> Input, ErrorOut;
+      std::optional<AddressParser::Accepts> Accepts;
+      auto Index = [&](llvm::yaml::Node* V, llvm::StringRef Key) {
+        auto I = integer(V, Key);
+        if (I && (*I < 0 || *I > 64)) {
+          fail(V, "'" + Key + "' must be between 0 and 64");
+          return std::optional<long long>();
+        }
+        return I;
+      };
+      forEachKey(*Map, "an 'address_parsers' entry", [&](llvm::StringRef Key, llvm::yaml::Node* V) {
+        if (Key == "name" || Key == "functions") return nameList(V, Key, Names), true;
+        if (Key == "input") return (Input = Index(V, Key)), true;
+        if (Key == "error_out") return (ErrorOut = Index(V, Key)), true;
+        if (Key == "succeeds_on") {
+          if (auto S = scalar(V, Key)) {
+            if (*S == "numeric_ip")
+              Accepts = AddressParser::Accepts::NumericIp;
+            else if (*S == "numeric_ipv4")
+              Accepts = AddressParser::Accepts::NumericIpv4;
+            else if (*S == "numeric_ipv6")
+              Accepts = AddressParser::Accepts::NumericIpv6;
+            else
+              fail(V, "unknown 'succeeds_on' value '" + *S +
+                          "' (expected numeric_ip, numeric_ipv4 or numeric_ipv6)");
+          }
+          return true;
+        }
+        return false;
+      });
+      if (Failed) return;
+      if (Names.empty()) return fail(&Item, "'address_parsers' entry has no 'functions'");
+      if (!Input) return fail(&Item, "'address_parsers' entry has no 'input'");
+      if (!ErrorOut) return fail(&Item, "'address_parsers' entry has no 'error_out'");
+      if (!Accepts) return fail(&Item, "'address_parsers' entry has no 'succeeds_on'");
+      if (*Input == *ErrorOut)
+        return fail(&Item,
+                    "'address_parsers' entry: 'input' and 'error_out' are the same argument");
+      for (std::string& Name : Names) {
+        AddressParser P;
+        P.Name = Name;
+        P.Input = static_cast<int>(*Input);
+        P.ErrorOut = static_cast<int>(*ErrorOut);
+        P.SucceedsOn = *Accepts;
+        P.Origin = origin(&Item);
+        auto It = llvm::find_if(Out.AddressParsers,
+                                [&](const AddressParser& E) { return E.Name == Name; });
+        if (It != Out.AddressParsers.end())
+          *It = std::move(P);
+        else
+          Out.AddressParsers.push_back(std::move(P));
+      }
+    }
+  }
+
   void parseLocks(llvm::yaml::Node* N, Rules& Out) {
     auto* Map = llvm::dyn_cast_or_null<llvm::yaml::MappingNode>(N);
     if (!Map) return fail(N, "'locks' must be a mapping");
@@ -373,6 +442,13 @@ std::map<std::string, std::shared_ptr<const Rules>>& cache() {
 const BlockingFunction* Rules::findBlocking(llvm::StringRef QualifiedName) const {
   auto It = BlockingIndex.find(QualifiedName);
   return It == BlockingIndex.end() ? nullptr : &Blocking[It->second];
+}
+
+const AddressParser* Rules::findAddressParser(llvm::StringRef QualifiedName) const {
+  QualifiedName.consume_front("::");
+  for (const AddressParser& P : AddressParsers)
+    if (P.Name == QualifiedName) return &P;
+  return nullptr;
 }
 
 bool Rules::isLoggingEntry(llvm::StringRef QualifiedName) const {

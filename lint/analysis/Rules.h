@@ -80,6 +80,33 @@ struct BlockingFunction {
   std::string Origin;
 };
 
+/// A function that parses an address from a string and reports failure through an error-code
+/// out-parameter instead of an exception (rules key `address_parsers`): asio::ip::make_address.
+/// rill-blocking-call folds the error code it writes into branch conditions (`if (!ec)`), so a
+/// fallback taken only when parsing fails (DNS resolution) is not followed for an input the
+/// parser accepts.
+struct AddressParser {
+  /// What the parser accepts: the inputs for which it reports no error.
+  enum class Accepts {
+    /// A numeric IP address literal: what inet_pton(AF_INET) or inet_pton(AF_INET6) accepts
+    /// ("0.0.0.0", "127.0.0.1", "::", "::1"); not a host name ("localhost").
+    NumericIp,
+    /// An IPv4 literal only (inet_pton(AF_INET)): asio::ip::make_address_v4.
+    NumericIpv4,
+    /// An IPv6 literal only (inet_pton(AF_INET6)): asio::ip::make_address_v6.
+    NumericIpv6,
+  };
+  /// Normalized qualified name, as BlockingFunction::Name.
+  std::string Name;
+  /// The argument holding the text (0-based, the object of a member call not counted).
+  int Input = 0;
+  /// The argument the error code is written to (an error_code passed by reference).
+  int ErrorOut = 1;
+  Accepts SucceedsOn = Accepts::NumericIp;
+  /// "file:line" of the YAML entry that defined it.
+  std::string Origin;
+};
+
 /// The merged rule set. All name lists hold fully qualified names in the same normal form as
 /// BlockingFunction::Name. Lists are de-duplicated, in load order (built-ins first).
 struct Rules {
@@ -120,6 +147,12 @@ struct Rules {
   /// reached through one is logging (rill-blocking-call's `Logging` option). Rules key
   /// `logging_functions`.
   std::vector<std::string> LoggingFunctions;
+  /// Address parsers reporting failure through an error-code argument (rules key
+  /// `address_parsers`).
+  std::vector<AddressParser> AddressParsers;
+
+  /// Looks up an address parser by normalized qualified name; nullptr when absent.
+  const AddressParser* findAddressParser(llvm::StringRef QualifiedName) const;
 
   /// Looks up a blocking entry by normalized qualified name; nullptr when absent.
   const BlockingFunction* findBlocking(llvm::StringRef QualifiedName) const;

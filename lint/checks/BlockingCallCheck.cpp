@@ -17,8 +17,12 @@
 #include <clang/Lex/Lexer.h>
 #include <llvm/ADT/DenseMap.h>
 #include <llvm/ADT/StringMap.h>
+#include <llvm/ADT/StringSet.h>
 #include <llvm/Support/Path.h>
 #include <llvm/ADT/DenseSet.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <cctype>
 #include <deque>
@@ -63,9 +67,28 @@ struct Edge {
   bool Logging = false;
 };
 
+/// A constant of the folding domain: an integer (also bool, enum, char) or a string (a string
+/// literal, std::string, std::string_view or const char* whose text is known).
+struct ConstValue {
+  bool IsStr = false;
+  int64_t Int = 0;
+  std::string Str;
+  static ConstValue ofInt(int64_t V) {
+    ConstValue C;
+    C.Int = V;
+    return C;
+  }
+  static ConstValue ofStr(std::string S) {
+    ConstValue C;
+    C.IsStr = true;
+    C.Str = std::move(S);
+    return C;
+  }
+};
+
 /// Constant values of a function's parameters at one call (by parameter index); nullopt where
 /// the argument is not a known constant.
-using Bindings = llvm::SmallVector<std::optional<int64_t>, 4>;
+using Bindings = llvm::SmallVector<std::optional<ConstValue>, 4>;
 
 struct FunctionInfo {
   std::vector<DirectHit> Hits;
@@ -219,6 +242,86 @@ bool equalsConstant(const APValue& Val, int64_t V) {
   return false;
 }
 
+/// std::basic_string / std::basic_string_view (through references and cv-qualifiers).
+bool isStringType(QualType T) {
+  if (T.isNull()) return false;
+  T = T.getNonReferenceType();
+  const CXXRecordDecl* RD = T->getAsCXXRecordDecl();
+  if (!RD || !RD->getIdentifier()) return false;
+  llvm::StringRef N = RD->getName();
+  return (N == "basic_string" || N == "basic_string_view") && RD->isInStdNamespace();
+}
+
+/// A type whose value can be a string constant: std::string, std::string_view or a pointer to
+/// (const) char.
+bool isStringLike(QualType T) {
+  if (T.isNull()) return false;
+  T = T.getNonReferenceType();
+  if (const auto* PT = T->getAs<PointerType>()) return PT->getPointeeType()->isCharType();
+  return isStringType(T);
+}
+
+/// std::error_code / boost::system::error_code (asio::error_code is an alias of one of them).
+bool isErrorCodeType(QualType T) {
+  if (T.isNull()) return false;
+  const CXXRecordDecl* RD = T.getNonReferenceType()->getAsCXXRecordDecl();
+  if (!RD || !RD->getIdentifier() || RD->getName() != "error_code") return false;
+  std::string N = qualifiedNameForRules(RD);
+  return N == "std::error_code" || N == "boost::system::error_code";
+}
+
+/// Does the address parser accept \p Text (and so report no error)?
+bool parserAccepts(const AddressParser& P, const std::string& Text) {
+  if (Text.find('\0') != std::string::npos) return false;
+  unsigned char Buf[sizeof(struct in6_addr)];
+  bool V4 = ::inet_pton(AF_INET, Text.c_str(), Buf) == 1;
+  bool V6 = ::inet_pton(AF_INET6, Text.c_str(), Buf) == 1;
+  switch (P.SucceedsOn) {
+    case AddressParser::Accepts::NumericIp: return V4 || V6;
+    case AddressParser::Accepts::NumericIpv4: return V4;
+    case AddressParser::Accepts::NumericIpv6: return V6;
+  }
+  return false;
+}
+
+/// Strips what does not change a string's text: parentheses, implicit casts, temporaries,
+/// functional and static casts.
+const Expr* stripStringWrappers(const Expr* E) {
+  while (E) {
+    const Expr* Prev = E;
+    E = stripExpr(E);
+    if (const auto* CE = llvm::dyn_cast<ConstantExpr>(E)) E = CE->getSubExpr();
+    if (const auto* BT = llvm::dyn_cast<CXXBindTemporaryExpr>(E)) E = BT->getSubExpr();
+    if (const auto* FC = llvm::dyn_cast<CXXFunctionalCastExpr>(E)) E = FC->getSubExpr();
+    if (const auto* SC = llvm::dyn_cast<CXXStaticCastExpr>(E)) E = SC->getSubExpr();
+    if (E == Prev) break;
+  }
+  return E;
+}
+
+/// Is E (through parentheses and implicit casts) the variable VD, or its field F (when F is
+/// non-null)?
+bool refersTo(const Expr* E, const VarDecl* VD, const FieldDecl* F) {
+  if (!E) return false;
+  E = E->IgnoreParenImpCasts();
+  if (const auto* DRE = llvm::dyn_cast<DeclRefExpr>(E)) return DRE->getDecl() == VD;
+  if (const auto* ME = llvm::dyn_cast<MemberExpr>(E);
+      F && ME && !ME->isArrow() && ME->getMemberDecl() == F)
+    if (const auto* DRE = llvm::dyn_cast<DeclRefExpr>(ME->getBase()->IgnoreParenImpCasts()))
+      return DRE->getDecl() == VD;
+  return false;
+}
+
+/// Can a call write through its parameter \p I (a non-const reference or pointer, an rvalue
+/// reference, or an argument the declaration does not describe)?
+bool mayWriteParam(const FunctionDecl* FD, unsigned I) {
+  if (!FD || I >= FD->getNumParams()) return true;
+  QualType T = FD->getParamDecl(I)->getType();
+  if (T->isRValueReferenceType()) return true;
+  if (T->isReferenceType() || T->isPointerType()) return !T->getPointeeType().isConstQualified();
+  return false;
+}
+
 /// Per-function facts for argument-aware rules, computed once per body on demand.
 struct BodyFacts {
   /// The body handles would-block results (EAGAIN / EWOULDBLOCK, `status.try_again()`, ...;
@@ -286,6 +389,8 @@ class BlockingAnalysis {
     InProgress.clear();
     Cfgs.clear();
     Facts.clear();
+    EcEscapes.clear();
+    StrSensitive.clear();
     NonBlockingFds.reset();
     Reported.clear();
     CheckedCoroutines.clear();
@@ -327,7 +432,22 @@ class BlockingAnalysis {
   Bindings bindingsFor(const Edge& E, const FunctionDecl* Caller, const Bindings& CallerB) {
     Bindings Out;
     if (!E.Call) return Out;  // a destructor run at the end of a scope: no arguments
-    for (const Expr* A : calleeArgs(E.Call)) Out.push_back(evalInt(A, Caller, CallerB));
+    for (const Expr* A : calleeArgs(E.Call))
+      Out.push_back(evalValue(A, Caller, CallerB));
+    return Out;
+  }
+
+  /// An argument's constant: an integer, else (for a string-typed argument) a string. (An
+  /// argument is not a condition: error codes are not folded in it.)
+  std::optional<ConstValue> evalValue(const Expr* A, const FunctionDecl* Fn, const Bindings& B) {
+    const CFGBlock* SavedBlock = EvalBlock;
+    EvalBlock = nullptr;
+    std::optional<ConstValue> Out;
+    if (auto I = evalInt(A, Fn, B))
+      Out = ConstValue::ofInt(*I);
+    else if (A && !A->isTypeDependent() && isStringLike(A->getType()))
+      if (auto S = evalStr(A, Fn, B)) Out = ConstValue::ofStr(std::move(*S));
+    EvalBlock = SavedBlock;
     return Out;
   }
 
@@ -395,6 +515,14 @@ class BlockingAnalysis {
     std::unique_ptr<CFG> G;
     llvm::DenseMap<const Stmt*, unsigned> BlockOf;
     uint64_t ParamMask = 0;
+    /// String parameters read anywhere in the body: they may flow into a helper's conditions, a
+    /// modeled address parser or a returned field. Kept only when the function is
+    /// string-sensitive (stringSensitive), so a format string passed to a logging helper does
+    /// not split its memo entries.
+    uint64_t StrParamMask = 0;
+    /// A branch condition reads a string or an error code, or the body calls a modeled address
+    /// parser.
+    bool StringConds = false;
     std::map<std::string, std::vector<char>> Live;  ///< per bindings key
   };
   llvm::DenseMap<const FunctionDecl*, std::unique_ptr<FnCfg>> Cfgs;
@@ -424,11 +552,31 @@ class BlockingAnalysis {
     if (!Slot->G) return *Slot;
     for (const CFGBlock* B : *Slot->G) {
       if (!B) continue;
-      for (const CFGElement& El : *B)
-        if (auto CS = El.getAs<CFGStmt>()) Slot->BlockOf.try_emplace(CS->getStmt(), B->getBlockID());
+      for (const CFGElement& El : *B) {
+        auto CS = El.getAs<CFGStmt>();
+        if (!CS) continue;
+        Slot->BlockOf.try_emplace(CS->getStmt(), B->getBlockID());
+        if (const auto* DRE = llvm::dyn_cast<DeclRefExpr>(CS->getStmt())) {
+          if (const auto* P = llvm::dyn_cast<ParmVarDecl>(DRE->getDecl()))
+            if (P->getFunctionScopeIndex() < 64 && isStringLike(P->getType()))
+              Slot->StrParamMask |= uint64_t(1) << P->getFunctionScopeIndex();
+        } else if (const auto* Call = llvm::dyn_cast<CallExpr>(CS->getStmt())) {
+          if (const FunctionDecl* FD = Call->getDirectCallee();
+              FD && FD->getIdentifier() && parserNames().contains(FD->getName()) &&
+              R.findAddressParser(qualifiedNameForRules(FD)))
+            Slot->StringConds = true;
+        }
+      }
       if (const Stmt* Cond = B->getTerminatorCondition()) {
         struct ParamRefs : RecursiveASTVisitor<ParamRefs> {
           uint64_t Mask = 0;
+          bool Str = false;
+          bool VisitExpr(Expr* E) {
+            if (!Str && !E->isTypeDependent() &&
+                (isStringType(E->getType()) || isErrorCodeType(E->getType())))
+              Str = true;
+            return true;
+          }
           bool VisitDeclRefExpr(DeclRefExpr* DRE) {
             if (const auto* P = llvm::dyn_cast<ParmVarDecl>(DRE->getDecl()))
               if (P->getFunctionScopeIndex() < 64) Mask |= uint64_t(1) << P->getFunctionScopeIndex();
@@ -437,14 +585,63 @@ class BlockingAnalysis {
         } V;
         V.TraverseStmt(const_cast<Stmt*>(Cond));
         Slot->ParamMask |= V.Mask;
+        Slot->StringConds |= V.Str;
       }
     }
     return *Slot;
   }
 
+  /// The unqualified names of the rules' address parsers (a cheap filter before the qualified
+  /// lookup).
+  const llvm::StringSet<>& parserNames() {
+    if (!ParserNames) {
+      ParserNames.emplace();
+      for (const AddressParser& P : R.AddressParsers)
+        ParserNames->insert(llvm::StringRef(P.Name).rsplit("::").second.empty()
+                                ? llvm::StringRef(P.Name)
+                                : llvm::StringRef(P.Name).rsplit("::").second);
+    }
+    return *ParserNames;
+  }
+  std::optional<llvm::StringSet<>> ParserNames;
+
+  /// Does a string constant matter to Fn: its conditions read a string or an error code (or it
+  /// calls a modeled address parser), or a helper it calls is string-sensitive. Memoized; a
+  /// function met again while its callees are searched counts as not sensitive (less folding,
+  /// never a wrong fold).
+  bool stringSensitive(const FunctionDecl* Fn, unsigned Depth = 0) {
+    auto [It, New] = StrSensitive.try_emplace(Fn, false);
+    if (!New) return It->second;
+    bool Out = cfgFor(Fn).StringConds;
+    if (!Out && Depth < 64)
+      for (const Edge& E : scanDefinition(Fn).Edges)
+        if (stringSensitive(E.Callee, Depth + 1)) {
+          Out = true;
+          break;
+        }
+    StrSensitive[Fn] = Out;
+    return Out;
+  }
+  llvm::DenseMap<const FunctionDecl*, bool> StrSensitive;
+
+  /// The parameters whose constants Fn's search depends on (bit i = parameter i).
+  uint64_t maskFor(const FunctionDecl* Fn) {
+    FnCfg& C = cfgFor(Fn);
+    uint64_t M = C.ParamMask;
+    if (C.StrParamMask && stringSensitive(Fn)) M |= C.StrParamMask;
+    return M;
+  }
+
   static std::string keyOf(const Bindings& B) {
     std::string K;
-    for (const auto& V : B) K += V ? std::to_string(*V) + "," : "?,";
+    for (const auto& V : B) {
+      if (!V)
+        K += "?,";
+      else if (V->IsStr)
+        K += "s" + std::to_string(V->Str.size()) + ":" + V->Str + ",";
+      else
+        K += std::to_string(V->Int) + ",";
+    }
     return K;
   }
   static std::string keyOf(const Bindings& B, unsigned Guard) {
@@ -465,10 +662,15 @@ class BlockingAnalysis {
     if (const auto* DRE = llvm::dyn_cast<DeclRefExpr>(E)) {
       if (const auto* P = llvm::dyn_cast<ParmVarDecl>(DRE->getDecl())) {
         unsigned I = P->getFunctionScopeIndex();
-        if (I < B.size() && B[I]) return *B[I];
+        if (I < B.size() && B[I] && !B[I]->IsStr) return B[I]->Int;
       }
       return std::nullopt;
     }
+    // C++20 rewrites `a != b` to `!(a == b)` when only operator== is declared.
+    if (const auto* RB = llvm::dyn_cast<CXXRewrittenBinaryOperator>(E))
+      return evalInt(RB->getSemanticForm(), Fn, B, Depth + 1);
+    if (auto V = evalStringOp(E, Fn, B, Depth)) return V;
+    if (auto V = evalErrorCode(E, Fn, B)) return V;
     if (const auto* DA = llvm::dyn_cast<CXXDefaultArgExpr>(E))
       return evalInt(DA->getExpr(), Fn, {}, Depth + 1);
     if (const auto* UO = llvm::dyn_cast<UnaryOperator>(E)) {
@@ -483,6 +685,8 @@ class BlockingAnalysis {
       }
     }
     if (const auto* BO = llvm::dyn_cast<BinaryOperator>(E)) {
+      if (BO->getOpcode() == BO_EQ || BO->getOpcode() == BO_NE)
+        if (auto V = evalFindCompare(BO, Fn, B, Depth)) return V;
       auto L = evalInt(BO->getLHS(), Fn, B, Depth + 1);
       if (BO->getOpcode() == BO_LAnd || BO->getOpcode() == BO_LOr) {
         bool And = BO->getOpcode() == BO_LAnd;
@@ -512,6 +716,527 @@ class BlockingAnalysis {
     return std::nullopt;
   }
 
+  /// The condition block (and its CFG) error-code folding looks in: set by liveBlocks while it
+  /// evaluates a block's terminator condition, null elsewhere.
+  const CFGBlock* EvalBlock = nullptr;
+  const FnCfg* EvalCfg = nullptr;
+  /// Nesting of return-value evaluations (returnField), bounded so a recursive helper ends.
+  unsigned ReturnNesting = 0;
+
+  /// A character of a string as the target's `char` (signed or not) compares it.
+  int64_t charValue(char Ch) const {
+    return Ctx->getLangOpts().CharIsSigned ? static_cast<int64_t>(static_cast<signed char>(Ch))
+                                           : static_cast<int64_t>(static_cast<unsigned char>(Ch));
+  }
+
+  /// Evaluates a string expression of Fn's body with Fn's parameters bound to \p B: string
+  /// literals, default arguments, parameters bound to strings, std::string / std::string_view
+  /// copies and conversions, std::move, and a field of a local struct (localField).
+  std::optional<std::string> evalStr(const Expr* E, const FunctionDecl* Fn, const Bindings& B,
+                                     unsigned Depth = 0) {
+    if (!E || Depth > 16) return std::nullopt;
+    E = stripStringWrappers(E);
+    if (!E || E->isValueDependent() || E->isTypeDependent()) return std::nullopt;
+    if (const auto* SL = llvm::dyn_cast<StringLiteral>(E)) {
+      if (SL->getCharByteWidth() != 1) return std::nullopt;
+      return SL->getString().str();
+    }
+    if (const auto* DA = llvm::dyn_cast<CXXDefaultArgExpr>(E))
+      return evalStr(DA->getExpr(), Fn, {}, Depth + 1);
+    if (const auto* DI = llvm::dyn_cast<CXXDefaultInitExpr>(E))
+      return evalStr(DI->getExpr(), Fn, {}, Depth + 1);
+    if (const auto* DRE = llvm::dyn_cast<DeclRefExpr>(E)) {
+      if (const auto* P = llvm::dyn_cast<ParmVarDecl>(DRE->getDecl())) {
+        unsigned I = P->getFunctionScopeIndex();
+        if (I < B.size() && B[I] && B[I]->IsStr) return B[I]->Str;
+        return std::nullopt;
+      }
+      // A local string variable: its initializer, when every write agrees.
+      if (const auto* VD = llvm::dyn_cast<VarDecl>(DRE->getDecl());
+          VD && VD->hasLocalStorage() && !VD->getType()->isReferenceType() &&
+          isStringLike(VD->getType()) && !DRE->refersToEnclosingVariableOrCapture())
+        return localField(Fn, B, VD, nullptr, nullptr, nullptr, Depth + 1);
+      return std::nullopt;
+    }
+    if (const auto* CE = llvm::dyn_cast<CXXConstructExpr>(E)) {
+      if (!isStringType(CE->getType())) return std::nullopt;
+      const CXXConstructorDecl* Ctor = CE->getConstructor();
+      if (CE->getNumArgs() == 0) {
+        if (Ctor && Ctor->isDefaultConstructor()) return std::string();
+        return std::nullopt;
+      }
+      // One text argument; the others defaulted (an allocator).
+      for (unsigned I = 1; I < CE->getNumArgs(); ++I)
+        if (!llvm::isa<CXXDefaultArgExpr>(CE->getArg(I))) return std::nullopt;
+      if (!isStringLike(CE->getArg(0)->getType())) return std::nullopt;
+      return evalStr(CE->getArg(0), Fn, B, Depth + 1);
+    }
+    if (const auto* MC = llvm::dyn_cast<CXXMemberCallExpr>(E)) {
+      const CXXMethodDecl* MD = MC->getMethodDecl();
+      const Expr* Obj = MC->getImplicitObjectArgument();
+      if (!MD || !Obj || !isStringType(Obj->getType())) return std::nullopt;
+      // std::string -> std::string_view, s.c_str(), s.data(): the same text.
+      if (llvm::isa<CXXConversionDecl>(MD) ||
+          (MD->getIdentifier() && (MD->getName() == "c_str" || MD->getName() == "data") &&
+           MC->getNumArgs() == 0))
+        return evalStr(Obj, Fn, B, Depth + 1);
+      return std::nullopt;
+    }
+    if (const auto* C = llvm::dyn_cast<CallExpr>(E)) {
+      const FunctionDecl* FD = C->getDirectCallee();
+      if (FD && FD->isInStdNamespace() && FD->getIdentifier() &&
+          (FD->getName() == "move" || FD->getName() == "forward") && C->getNumArgs() == 1)
+        return evalStr(C->getArg(0), Fn, B, Depth + 1);
+      return std::nullopt;
+    }
+    if (const auto* ME = llvm::dyn_cast<MemberExpr>(E)) {
+      const auto* F = llvm::dyn_cast<FieldDecl>(ME->getMemberDecl());
+      const auto* Base = llvm::dyn_cast<DeclRefExpr>(stripExpr(ME->getBase()));
+      const auto* VD = Base ? llvm::dyn_cast<VarDecl>(Base->getDecl()) : nullptr;
+      if (!F || !VD || ME->isArrow() || !isStringLike(F->getType()) || !VD->hasLocalStorage() ||
+          llvm::isa<ParmVarDecl>(VD) || VD->getType()->isReferenceType())
+        return std::nullopt;
+      return localField(Fn, B, VD, F, nullptr, nullptr, Depth + 1);
+    }
+    return std::nullopt;
+  }
+
+  /// The string in field \p F of the local struct \p VD of Fn (or in the local string variable
+  /// \p VD when \p F is null): its initializer's value, when every write to the field (in the
+  /// blocks \p Live of \p C, or anywhere when null) stores the same string and the variable (or
+  /// field) never escapes (address taken, bound to a non-const reference, captured, passed to a
+  /// parameter that may write it).
+  std::optional<std::string> localField(const FunctionDecl* Fn, const Bindings& B,
+                                        const VarDecl* VD, const FieldDecl* F, const FnCfg* C,
+                                        const std::vector<char>* Live, unsigned Depth) {
+    if (Depth > 16 || !VD->getInit()) return std::nullopt;
+    const FunctionDecl* Def = Fn->getDefinition();
+    const Stmt* Body = Def ? Def->getBody() : Fn->getBody();
+    if (!Body) return std::nullopt;
+    std::optional<std::string> Val = F ? initField(VD->getInit(), F, Fn, B, Depth + 1)
+                                       : evalStr(VD->getInit(), Fn, B, Depth + 1);
+    if (!Val) return std::nullopt;
+    struct Writes : RecursiveASTVisitor<Writes> {
+      const VarDecl* VD;
+      const FieldDecl* F;
+      bool Escapes = false;
+      std::vector<std::pair<const Stmt*, const Expr*>> W;  ///< (statement, value or null)
+      Writes(const VarDecl* V, const FieldDecl* Fd) : VD(V), F(Fd) {}
+      bool VisitDeclRefExpr(DeclRefExpr* DRE) {
+        if (DRE->getDecl() == VD && DRE->refersToEnclosingVariableOrCapture()) Escapes = true;
+        return true;
+      }
+      bool VisitUnaryOperator(UnaryOperator* UO) {
+        if (UO->getOpcode() == UO_AddrOf && refersTo(UO->getSubExpr(), VD, F)) Escapes = true;
+        if (UO->isIncrementDecrementOp() && refersTo(UO->getSubExpr(), VD, F))
+          W.push_back({UO, nullptr});
+        return true;
+      }
+      bool VisitVarDecl(VarDecl* V) {
+        QualType T = V->getType();
+        if (V->getInit() && T->isReferenceType() &&
+            (T->isRValueReferenceType() || !T.getNonReferenceType().isConstQualified()) &&
+            refersTo(V->getInit(), VD, F))
+          Escapes = true;
+        return true;
+      }
+      bool VisitBinaryOperator(BinaryOperator* BO) {
+        if (BO->isAssignmentOp() && refersTo(BO->getLHS(), VD, F))
+          W.push_back({BO, BO->getOpcode() == BO_Assign && assignsWhole(BO->getLHS())
+                               ? BO->getRHS()
+                               : nullptr});
+        return true;
+      }
+      bool VisitCallExpr(CallExpr* CE) {
+        const FunctionDecl* FD = CE->getDirectCallee();
+        if (const auto* MC = llvm::dyn_cast<CXXMemberCallExpr>(CE)) {
+          const CXXMethodDecl* MD = MC->getMethodDecl();
+          if (refersTo(MC->getImplicitObjectArgument(), VD, F) && (!MD || !MD->isConst()))
+            W.push_back({CE, nullptr});
+        }
+        if (const auto* OC = llvm::dyn_cast<CXXOperatorCallExpr>(CE);
+            OC && OC->getNumArgs() > 0 && llvm::isa_and_nonnull<CXXMethodDecl>(FD) &&
+            refersTo(OC->getArg(0), VD, F)) {
+          const auto* MD = llvm::cast<CXXMethodDecl>(FD);
+          if (OC->getOperator() == OO_Equal && OC->getNumArgs() == 2 && assignsWhole(OC->getArg(0)))
+            W.push_back({CE, OC->getArg(1)});
+          else if (!MD->isConst())
+            W.push_back({CE, nullptr});
+        }
+        llvm::SmallVector<const Expr*, 6> Args = calleeArgs(CE);
+        for (unsigned I = 0; I < Args.size(); ++I)
+          if (refersTo(Args[I], VD, F) && mayWriteParam(FD, I)) W.push_back({CE, nullptr});
+        return true;
+      }
+      /// An assignment to the tracked value itself: the field (not the whole struct), or the
+      /// string variable.
+      bool assignsWhole(const Expr* LHS) const {
+        return !F || llvm::isa<MemberExpr>(LHS->IgnoreParenImpCasts());
+      }
+      /// `return local;` copies or moves the whole object out as the function ends.
+      llvm::DenseSet<const Expr*> Returned;
+      bool VisitReturnStmt(ReturnStmt* RS) {
+        if (const Expr* E = RS->getRetValue()) Returned.insert(stripStringWrappers(E));
+        return true;
+      }
+      bool VisitCXXConstructExpr(CXXConstructExpr* CE) {
+        if (Returned.count(CE)) return true;
+        for (unsigned I = 0; I < CE->getNumArgs(); ++I)
+          if (refersTo(CE->getArg(I), VD, F) && mayWriteParam(CE->getConstructor(), I))
+            Escapes = true;  // an object may keep the reference and write through it later
+        return true;
+      }
+    } V(VD, F);
+    V.TraverseStmt(const_cast<Stmt*>(Body));
+    if (V.Escapes) return std::nullopt;
+    for (const auto& [S, Value] : V.W) {
+      if (C && Live) {
+        auto It = C->BlockOf.find(S);
+        if (It != C->BlockOf.end() && !(*Live)[It->second]) continue;  // a dead block
+      }
+      if (!Value) return std::nullopt;
+      auto W = evalStr(Value, Fn, B, Depth + 1);
+      if (!W || *W != *Val) return std::nullopt;
+    }
+    return Val;
+  }
+
+  /// The string a local struct's initializer gives its field \p F: an aggregate initializer, an
+  /// implicit default construction (the default member initializer, or "" for a std::string),
+  /// or a call of a TU function with a body (returnField).
+  std::optional<std::string> initField(const Expr* Init, const FieldDecl* F, const FunctionDecl* Fn,
+                                       const Bindings& B, unsigned Depth) {
+    Init = stripStringWrappers(Init);
+    if (!Init || Depth > 16) return std::nullopt;
+    const RecordDecl* RD = F->getParent();
+    const auto* CRD = llvm::dyn_cast<CXXRecordDecl>(RD);
+    unsigned Bases = CRD ? CRD->getNumBases() : 0;
+    if (RD->isUnion()) return std::nullopt;
+    if (const auto* ILE = llvm::dyn_cast<InitListExpr>(Init)) {
+      if (ILE->getType().isNull() || ILE->getType()->getAsRecordDecl() != RD) return std::nullopt;
+      unsigned Idx = Bases + F->getFieldIndex();
+      if (Idx >= ILE->getNumInits()) return std::nullopt;
+      return evalStr(ILE->getInit(Idx), Fn, B, Depth + 1);
+    }
+    if (const auto* PLE = llvm::dyn_cast<CXXParenListInitExpr>(Init)) {
+      unsigned Idx = Bases + F->getFieldIndex();
+      if (PLE->getType()->getAsRecordDecl() != RD || Idx >= PLE->getInitExprs().size())
+        return std::nullopt;
+      return evalStr(PLE->getInitExprs()[Idx], Fn, B, Depth + 1);
+    }
+    if (const auto* CE = llvm::dyn_cast<CXXConstructExpr>(Init)) {
+      const CXXConstructorDecl* Ctor = CE->getConstructor();
+      if (!Ctor || CE->getType()->getAsRecordDecl() != RD) return std::nullopt;
+      if (CE->getNumArgs() == 0 && Ctor->isDefaultConstructor() && Ctor->isImplicit()) {
+        if (F->hasInClassInitializer())
+          return evalStr(F->getInClassInitializer(), Fn, {}, Depth + 1);
+        if (isStringType(F->getType())) return std::string();
+        return std::nullopt;
+      }
+      // A copy / move of a temporary returned by a call (before guaranteed elision).
+      if (Ctor->isCopyOrMoveConstructor() && CE->getNumArgs() == 1) {
+        const Expr* Src = stripStringWrappers(CE->getArg(0));
+        if (llvm::isa<CallExpr>(Src)) return initField(Src, F, Fn, B, Depth + 1);
+      }
+      return std::nullopt;
+    }
+    if (const auto* Call = llvm::dyn_cast<CallExpr>(Init)) {
+      const FunctionDecl* FD = Call->getDirectCallee();
+      if (!FD || FD->getReturnType()->isReferenceType() ||
+          FD->getReturnType()->getAsRecordDecl() != RD)
+        return std::nullopt;
+      Bindings Args;
+      for (const Expr* A : calleeArgs(Call))
+        Args.push_back(evalValue(A, Fn, B));
+      return returnField(FD, std::move(Args), F, Depth + 1);
+    }
+    return std::nullopt;
+  }
+
+  /// Field \p F of the struct a TU function returns for the argument constants \p Args: every
+  /// `return` in a block live for \p Args returns the same local, whose field is known there
+  /// (localField over the live blocks).
+  std::optional<std::string> returnField(const FunctionDecl* Callee, Bindings Args,
+                                         const FieldDecl* F, unsigned Depth) {
+    const FunctionDecl* Def = Callee->getDefinition();
+    if (!Def || !Def->getBody() || isCoroutine(Def) || Def->isDependentContext() || Depth > 16 ||
+        ReturnNesting >= 4)
+      return std::nullopt;
+    FnCfg& C = cfgFor(Def);
+    if (!C.G) return std::nullopt;
+    uint64_t Mask = maskFor(Def);
+    for (size_t I = 0; I < Args.size(); ++I)
+      if (I >= 64 || !(Mask & (uint64_t(1) << I))) Args[I].reset();
+    ++ReturnNesting;
+    const std::vector<char>& Live = liveBlocks(C, Def, Args, keyOf(Args));
+    struct Returns : RecursiveASTVisitor<Returns> {
+      std::vector<const ReturnStmt*> Out;
+      bool TraverseLambdaExpr(LambdaExpr*) { return true; }
+      bool VisitReturnStmt(ReturnStmt* RS) {
+        Out.push_back(RS);
+        return true;
+      }
+    } Rets;
+    Rets.TraverseStmt(const_cast<Stmt*>(Def->getBody()));
+    const VarDecl* Local = nullptr;
+    bool Ok = true;
+    for (const ReturnStmt* RS : Rets.Out) {
+      auto It = C.BlockOf.find(RS);
+      if (It != C.BlockOf.end() && !Live[It->second]) continue;
+      const Expr* V = stripStringWrappers(RS->getRetValue());
+      if (const auto* CE = llvm::dyn_cast_or_null<CXXConstructExpr>(V);
+          CE && CE->getConstructor()->isCopyOrMoveConstructor() && CE->getNumArgs() == 1)
+        V = stripStringWrappers(CE->getArg(0));
+      const auto* DRE = llvm::dyn_cast_or_null<DeclRefExpr>(V);
+      const auto* VD = DRE ? llvm::dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+      if (!VD || !VD->hasLocalStorage() || llvm::isa<ParmVarDecl>(VD) ||
+          VD->getType()->isReferenceType() || (Local && Local != VD)) {
+        Ok = false;
+        break;
+      }
+      Local = VD;
+    }
+    std::optional<std::string> Out;
+    if (Ok && Local) Out = localField(Def, Args, Local, F, &C, &Live, Depth + 1);
+    --ReturnNesting;
+    return Out;
+  }
+
+  /// String operations branch conditions use, on a string whose text is known: s.empty(),
+  /// s.size() / s.length(), s.front(), s.back(), s[i], s == t / s != t.
+  std::optional<int64_t> evalStringOp(const Expr* E, const FunctionDecl* Fn, const Bindings& B,
+                                      unsigned Depth) {
+    if (const auto* MC = llvm::dyn_cast<CXXMemberCallExpr>(E)) {
+      const CXXMethodDecl* MD = MC->getMethodDecl();
+      const Expr* Obj = MC->getImplicitObjectArgument();
+      if (!MD || !MD->getIdentifier() || !Obj || !isStringType(Obj->getType()) ||
+          MC->getNumArgs() != 0)
+        return std::nullopt;
+      llvm::StringRef N = MD->getName();
+      if (N != "empty" && N != "size" && N != "length" && N != "front" && N != "back")
+        return std::nullopt;
+      auto S = evalStr(Obj, Fn, B, Depth + 1);
+      if (!S) return std::nullopt;
+      if (N == "empty") return S->empty();
+      if (N == "size" || N == "length") return static_cast<int64_t>(S->size());
+      if (S->empty()) return std::nullopt;  // undefined behaviour: do not fold
+      return charValue(N == "front" ? S->front() : S->back());
+    }
+    if (const auto* OC = llvm::dyn_cast<CXXOperatorCallExpr>(E)) {
+      if (OC->getOperator() == OO_Subscript && OC->getNumArgs() == 2 &&
+          isStringType(OC->getArg(0)->getType())) {
+        auto Idx = evalInt(OC->getArg(1), Fn, B, Depth + 1);
+        if (!Idx) return std::nullopt;
+        auto S = evalStr(OC->getArg(0), Fn, B, Depth + 1);
+        if (!S || *Idx < 0 || static_cast<uint64_t>(*Idx) >= S->size()) return std::nullopt;
+        return charValue((*S)[*Idx]);
+      }
+      if ((OC->getOperator() == OO_EqualEqual || OC->getOperator() == OO_ExclaimEqual) &&
+          OC->getNumArgs() == 2 &&
+          (isStringType(OC->getArg(0)->getType()) || isStringType(OC->getArg(1)->getType())) &&
+          isStringLike(OC->getArg(0)->getType()) && isStringLike(OC->getArg(1)->getType())) {
+        auto L = evalStr(OC->getArg(0), Fn, B, Depth + 1);
+        if (!L) return std::nullopt;
+        auto R = evalStr(OC->getArg(1), Fn, B, Depth + 1);
+        if (!R) return std::nullopt;
+        return (*L == *R) == (OC->getOperator() == OO_EqualEqual);
+      }
+    }
+    return std::nullopt;
+  }
+
+  /// `s.find(x) == npos` / `!=` (also rfind) with a known string and a character or string
+  /// argument; other uses of a position are not folded.
+  std::optional<int64_t> evalFindCompare(const BinaryOperator* BO, const FunctionDecl* Fn,
+                                         const Bindings& B, unsigned Depth) {
+    for (int Side = 0; Side < 2; ++Side) {
+      const auto* MC =
+          llvm::dyn_cast<CXXMemberCallExpr>(stripExpr(Side == 0 ? BO->getLHS() : BO->getRHS()));
+      const Expr* Other = Side == 0 ? BO->getRHS() : BO->getLHS();
+      // find(x) or find(x, pos) with the default start position.
+      if (!MC || MC->getNumArgs() < 1 ||
+          (MC->getNumArgs() > 1 && !llvm::isa<CXXDefaultArgExpr>(MC->getArg(1))) ||
+          MC->getNumArgs() > 2 || !MC->getMethodDecl() || !MC->getMethodDecl()->getIdentifier() ||
+          !MC->getImplicitObjectArgument() ||
+          !isStringType(MC->getImplicitObjectArgument()->getType()))
+        continue;
+      llvm::StringRef N = MC->getMethodDecl()->getName();
+      if (N != "find" && N != "rfind") continue;
+      auto Npos = evalInt(Other, Fn, B, Depth + 1);
+      if (!Npos || *Npos != -1) return std::nullopt;  // only a comparison with npos
+      auto S = evalStr(MC->getImplicitObjectArgument(), Fn, B, Depth + 1);
+      if (!S) return std::nullopt;
+      const Expr* Arg = MC->getArg(0);
+      bool Found;
+      if (Arg->getType()->isCharType()) {
+        auto Ch = evalInt(Arg, Fn, B, Depth + 1);
+        if (!Ch) return std::nullopt;
+        Found = S->find(static_cast<char>(*Ch)) != std::string::npos;
+      } else if (isStringLike(Arg->getType())) {
+        auto T = evalStr(Arg, Fn, B, Depth + 1);
+        if (!T) return std::nullopt;
+        Found = S->find(*T) != std::string::npos;
+      } else {
+        return std::nullopt;
+      }
+      bool Eq = !Found;  // `find(x) == npos`
+      return BO->getOpcode() == BO_EQ ? Eq : !Eq;
+    }
+    return std::nullopt;
+  }
+
+  /// `ec` (its operator bool), `ec.value()`, `ec.failed()` of an error-code variable that is
+  /// known to hold no error (noError): 0.
+  std::optional<int64_t> evalErrorCode(const Expr* E, const FunctionDecl* Fn, const Bindings& B) {
+    const auto* MC = llvm::dyn_cast<CXXMemberCallExpr>(E);
+    if (!MC || !EvalBlock || !MC->getMethodDecl()) return std::nullopt;
+    const CXXMethodDecl* MD = MC->getMethodDecl();
+    bool Query = llvm::isa<CXXConversionDecl>(MD) ||
+                 (MD->getIdentifier() && (MD->getName() == "value" || MD->getName() == "failed"));
+    if (!Query) return std::nullopt;
+    const auto* DRE =
+        llvm::dyn_cast_or_null<DeclRefExpr>(stripExpr(MC->getImplicitObjectArgument()));
+    const auto* VD = DRE ? llvm::dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+    if (!VD || !isErrorCodeType(VD->getType())) return std::nullopt;
+    if (noError(VD, Fn, B)) return 0;
+    return std::nullopt;
+  }
+
+  /// How one statement writes the error code VD.
+  enum class EcWrite { None, NoError, Unknown };
+  EcWrite ecWrite(const Stmt* S, const VarDecl* VD, const FunctionDecl* Fn, const Bindings& B) {
+    if (const auto* DS = llvm::dyn_cast<DeclStmt>(S)) {
+      for (const Decl* D : DS->decls()) {
+        if (D != VD) continue;
+        const Expr* Init = VD->getInit() ? stripExpr(VD->getInit()) : nullptr;
+        const auto* CE = llvm::dyn_cast_or_null<CXXConstructExpr>(Init);
+        if (!Init || (CE && CE->getNumArgs() == 0)) return EcWrite::NoError;
+        return EcWrite::Unknown;
+      }
+      return EcWrite::None;
+    }
+    const auto* CE = llvm::dyn_cast<CallExpr>(S);
+    if (!CE) return EcWrite::None;
+    const FunctionDecl* FD = CE->getDirectCallee();
+    if (const auto* MC = llvm::dyn_cast<CXXMemberCallExpr>(CE);
+        MC && refersTo(MC->getImplicitObjectArgument(), VD, nullptr)) {
+      const CXXMethodDecl* MD = MC->getMethodDecl();
+      if (MD && MD->getIdentifier() && MD->getName() == "clear") return EcWrite::NoError;
+      if (MD && MD->isConst()) return EcWrite::None;
+      return EcWrite::Unknown;
+    }
+    if (const auto* OC = llvm::dyn_cast<CXXOperatorCallExpr>(CE);
+        OC && OC->getNumArgs() > 0 && llvm::isa_and_nonnull<CXXMethodDecl>(FD) &&
+        refersTo(OC->getArg(0), VD, nullptr))
+      return llvm::cast<CXXMethodDecl>(FD)->isConst() ? EcWrite::None : EcWrite::Unknown;
+    llvm::SmallVector<const Expr*, 6> Args = calleeArgs(CE);
+    EcWrite Out = EcWrite::None;
+    for (unsigned I = 0; I < Args.size(); ++I) {
+      const Expr* A = stripExpr(Args[I]);
+      if (const auto* UO = llvm::dyn_cast<UnaryOperator>(A); UO && UO->getOpcode() == UO_AddrOf)
+        A = UO->getSubExpr();
+      if (!refersTo(A, VD, nullptr)) continue;
+      const AddressParser* P = FD ? R.findAddressParser(qualifiedNameForRules(FD)) : nullptr;
+      if (P && static_cast<int>(I) == P->ErrorOut) {
+        std::optional<std::string> Text;
+        if (static_cast<size_t>(P->Input) < Args.size()) Text = evalStr(Args[P->Input], Fn, B);
+        if (!Text || !parserAccepts(*P, *Text)) return EcWrite::Unknown;
+        Out = EcWrite::NoError;
+        continue;
+      }
+      if (mayWriteParam(FD, I)) return EcWrite::Unknown;
+    }
+    return Out;
+  }
+
+  /// Is the error code VD known to hold no error where the condition of EvalBlock reads it?
+  /// The last write to it in that block decides (a default construction, `ec.clear()`, a modeled
+  /// address parser given text it accepts); for a reference, no other call may come between
+  /// (it could write through an alias). With no write in the block, a local decides by all its
+  /// writes in the function. A variable that escapes (address taken, captured, bound to a
+  /// non-const reference) is never known.
+  bool noError(const VarDecl* VD, const FunctionDecl* Fn, const Bindings& B) {
+    if (!EvalBlock || !EvalCfg) return false;
+    const FunctionDecl* Def = Fn->getDefinition();
+    if (!Def || !Def->getBody() || ecEscapes(VD, Def->getBody())) return false;
+    bool Ref = VD->getType()->isReferenceType();
+    EcWrite State = EcWrite::None;
+    for (const CFGElement& El : *EvalBlock) {
+      auto CS = El.getAs<CFGStmt>();
+      if (!CS) continue;
+      EcWrite W = ecWrite(CS->getStmt(), VD, Fn, B);
+      if (W != EcWrite::None) {
+        State = W;
+      } else if (Ref && State == EcWrite::NoError && llvm::isa<CallExpr>(CS->getStmt())) {
+        const auto* MC = llvm::dyn_cast<CXXMemberCallExpr>(CS->getStmt());
+        if (!MC || !refersTo(MC->getImplicitObjectArgument(), VD, nullptr))
+          State = EcWrite::Unknown;
+      }
+    }
+    if (State != EcWrite::None) return State == EcWrite::NoError;
+    if (Ref || llvm::isa<ParmVarDecl>(VD) || !VD->hasLocalStorage()) return false;
+    // No write in the block: every write of the local in the function says "no error".
+    bool Any = false;
+    for (const CFGBlock* Bl : *EvalCfg->G) {
+      if (!Bl) continue;
+      for (const CFGElement& El : *Bl) {
+        auto CS = El.getAs<CFGStmt>();
+        if (!CS) continue;
+        EcWrite W = ecWrite(CS->getStmt(), VD, Fn, B);
+        if (W == EcWrite::Unknown) return false;
+        if (W == EcWrite::NoError) Any = true;
+      }
+    }
+    return Any;
+  }
+
+  /// Does the error code VD escape in Body (address taken, captured by a lambda, bound to a
+  /// non-const reference, handed to a constructor that may keep a reference)?
+  bool ecEscapes(const VarDecl* VD, const Stmt* Body) {
+    auto [It, New] = EcEscapes.try_emplace(VD, false);
+    if (!New) return It->second;
+    struct V : RecursiveASTVisitor<V> {
+      const VarDecl* VD;
+      bool Escapes = false;
+      explicit V(const VarDecl* D) : VD(D) {}
+      bool VisitDeclRefExpr(DeclRefExpr* DRE) {
+        if (DRE->getDecl() == VD && DRE->refersToEnclosingVariableOrCapture()) Escapes = true;
+        return !Escapes;
+      }
+      // `&ec` handed straight to a call is classified by ecWrite; stored, it escapes.
+      bool VisitBinaryOperator(BinaryOperator* BO) {
+        if (BO->isAssignmentOp())
+          if (const auto* UO = llvm::dyn_cast<UnaryOperator>(stripExpr(BO->getRHS()));
+              UO && UO->getOpcode() == UO_AddrOf && refersTo(UO->getSubExpr(), VD, nullptr))
+            Escapes = true;
+        return !Escapes;
+      }
+      bool VisitVarDecl(VarDecl* D) {
+        QualType T = D->getType();
+        if (D != VD && D->getInit() &&
+            ((T->isReferenceType() &&
+              (T->isRValueReferenceType() || !T.getNonReferenceType().isConstQualified())) ||
+             T->isPointerType())) {
+          const Expr* I = stripExpr(D->getInit());
+          if (const auto* UO = llvm::dyn_cast<UnaryOperator>(I); UO && UO->getOpcode() == UO_AddrOf)
+            I = UO->getSubExpr();
+          if (refersTo(I, VD, nullptr)) Escapes = true;
+        }
+        return !Escapes;
+      }
+      bool VisitCXXConstructExpr(CXXConstructExpr* CE) {
+        for (unsigned I = 0; I < CE->getNumArgs(); ++I)
+          if (refersTo(CE->getArg(I), VD, nullptr) && mayWriteParam(CE->getConstructor(), I))
+            Escapes = true;
+        return !Escapes;
+      }
+    } Visitor(VD);
+    Visitor.TraverseStmt(const_cast<Stmt*>(Body));
+    EcEscapes[VD] = Visitor.Escapes;
+    return Visitor.Escapes;
+  }
+  llvm::DenseMap<const VarDecl*, bool> EcEscapes;
+
   /// Blocks of Fn's CFG that run on a path from the entry to a normal return, given the
   /// argument constants \p B (branches whose condition folds are followed one way only; blocks
   /// ending in a [[noreturn]] call or a throw do not return).
@@ -528,7 +1253,15 @@ class BlockingAnalysis {
       const Stmt* Cond = Bl->getTerminatorCondition();
       const auto* CE = llvm::dyn_cast_or_null<Expr>(Cond);
       if (!CE) continue;
-      if (auto V = evalInt(CE, Fn, B)) Taken[Bl->getBlockID()] = *V ? 0 : 1;
+      // The block is the context of error-code folding (the write reaching the condition).
+      const CFGBlock* SavedBlock = EvalBlock;
+      const FnCfg* SavedCfg = EvalCfg;
+      EvalBlock = Bl;
+      EvalCfg = &C;
+      auto V = evalInt(CE, Fn, B);
+      EvalBlock = SavedBlock;
+      EvalCfg = SavedCfg;
+      if (V) Taken[Bl->getBlockID()] = *V ? 0 : 1;
     }
     auto EdgeOk = [&](const CFGBlock& From, unsigned SuccIndex) {
       int T = Taken[From.getBlockID()];
@@ -1266,8 +1999,9 @@ const BlockingAnalysis::PreciseEntry* BlockingAnalysis::preciseBlocks(const Func
                                                                       unsigned Depth) {
   if (!reachesBlocking(Fn)) return nullptr;
   FnCfg& C = cfgFor(Fn);
+  uint64_t Mask = maskFor(Fn);
   for (size_t I = 0; I < B.size(); ++I)
-    if (I >= 64 || !(C.ParamMask & (uint64_t(1) << I))) B[I].reset();
+    if (I >= 64 || !(Mask & (uint64_t(1) << I))) B[I].reset();
   std::string Key = keyOf(B);
   auto MK = std::make_pair(Fn, keyOf(B, Guard));
   if (auto It = Precise.find(MK); It != Precise.end())
@@ -1323,9 +2057,9 @@ std::optional<BlockingAnalysis::Path> BlockingAnalysis::mayBlock(const FunctionD
   Bindings B = StartB;
   unsigned Guard = StartGuard;
   for (unsigned Steps = 0; Steps < 1024; ++Steps) {
-    FnCfg& C = cfgFor(Fn);
+    uint64_t Mask = maskFor(Fn);
     for (size_t I = 0; I < B.size(); ++I)
-      if (I >= 64 || !(C.ParamMask & (uint64_t(1) << I))) B[I].reset();
+      if (I >= 64 || !(Mask & (uint64_t(1) << I))) B[I].reset();
     auto It = Precise.find({Fn, keyOf(B, Guard)});
     if (It == Precise.end() || !It->second.Blocks) return std::nullopt;
     const PreciseEntry& M = It->second;

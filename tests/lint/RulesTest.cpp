@@ -190,6 +190,30 @@ INSTANTIATE_TEST_SUITE_P(
                 "blocking:\n  - name: x\n    category: c\n    fix: f\n    nonblocking_when:\n"
                 "      - {arg: two, equals: 0}\n",
                 "bad.yaml:6:15: error: expected an integer for 'arg'"},
+        BadCase{"ParsersNotAList", "address_parsers: {functions: [p]}\n",
+                "bad.yaml:1:19: error: 'address_parsers' must be a list of entries"},
+        BadCase{"ParserUnknownKey", "address_parsers:\n  - functions: [p]\n    inptu: 0\n",
+                "bad.yaml:3:5: error: unknown key 'inptu' in an 'address_parsers' entry"},
+        BadCase{"ParserNoErrorOut",
+                "address_parsers:\n  - functions: [p]\n    input: 0\n    succeeds_on: numeric_ip\n",
+                "bad.yaml:2:5: error: 'address_parsers' entry has no 'error_out'"},
+        BadCase{"ParserNoSucceedsOn",
+                "address_parsers:\n  - functions: [p]\n    input: 0\n    error_out: 1\n",
+                "bad.yaml:2:5: error: 'address_parsers' entry has no 'succeeds_on'"},
+        BadCase{"ParserUnknownAccepts",
+                "address_parsers:\n  - functions: [p]\n    input: 0\n    error_out: 1\n"
+                "    succeeds_on: hostname\n",
+                "bad.yaml:5:18: error: unknown 'succeeds_on' value 'hostname' (expected "
+                "numeric_ip, numeric_ipv4 or numeric_ipv6)"},
+        BadCase{"ParserNegativeIndex",
+                "address_parsers:\n  - functions: [p]\n    input: -1\n    error_out: 1\n"
+                "    succeeds_on: numeric_ip\n",
+                "bad.yaml:3:12: error: 'input' must be between 0 and 64"},
+        BadCase{"ParserSameArgument",
+                "address_parsers:\n  - functions: [p]\n    input: 1\n    error_out: 1\n"
+                "    succeeds_on: numeric_ip\n",
+                "bad.yaml:2:5: error: 'address_parsers' entry: 'input' and 'error_out' are the "
+                "same argument"},
         BadCase{"UnterminatedString", "blocking:\n  - name: \"x\n    category: y\n", "bad.yaml:"},
         BadCase{"UnterminatedFlowList", "offload_functions: [a, b\n", "bad.yaml:"}),
     [](const ::testing::TestParamInfo<BadCase>& I) { return std::string(I.param.Name); });
@@ -230,6 +254,61 @@ blocking:
   EXPECT_EQ(B->NonBlockingWhen[3].Name, "my_is_ready");
   EXPECT_FALSE(B->Logging);
   EXPECT_TRUE(R.findBlocking("my_log")->Logging);
+}
+
+TEST(ParseRules, AddressParsers) {
+  Rules R;
+  std::string Err;
+  ASSERT_TRUE(parseRulesInto(R, R"(
+version: 1
+address_parsers:
+  - functions: ["::net::parse_ip", "net::parse_ip4"]
+    input: 1
+    error_out: 2
+    succeeds_on: numeric_ip
+  - functions: [net::parse_ip6]
+    input: 0
+    error_out: 1
+    succeeds_on: numeric_ipv6
+)",
+                             "t.yaml", &Err))
+      << Err;
+  const AddressParser* P = R.findAddressParser("net::parse_ip");
+  ASSERT_NE(P, nullptr);
+  EXPECT_EQ(P->Input, 1);
+  EXPECT_EQ(P->ErrorOut, 2);
+  EXPECT_EQ(P->SucceedsOn, AddressParser::Accepts::NumericIp);
+  EXPECT_EQ(P->Origin, "t.yaml:4");
+  EXPECT_NE(R.findAddressParser("::net::parse_ip4"), nullptr);
+  ASSERT_NE(R.findAddressParser("net::parse_ip6"), nullptr);
+  EXPECT_EQ(R.findAddressParser("net::parse_ip6")->SucceedsOn, AddressParser::Accepts::NumericIpv6);
+  EXPECT_EQ(R.findAddressParser("net::parse"), nullptr);
+  // A later file replaces an entry of the same name.
+  ASSERT_TRUE(parseRulesInto(R,
+                             "address_parsers:\n  - functions: [net::parse_ip]\n    input: 0\n"
+                             "    error_out: 1\n    succeeds_on: numeric_ipv4\n",
+                             "u.yaml", &Err))
+      << Err;
+  EXPECT_EQ(R.AddressParsers.size(), 3u);
+  EXPECT_EQ(R.findAddressParser("net::parse_ip")->SucceedsOn, AddressParser::Accepts::NumericIpv4);
+  EXPECT_EQ(R.findAddressParser("net::parse_ip")->Input, 0);
+}
+
+TEST(BuiltinRules, AsioAddressParsers) {
+  auto R = builtinRules();
+  for (const char* Name : {"asio::ip::make_address", "boost::asio::ip::make_address"}) {
+    const AddressParser* P = R->findAddressParser(Name);
+    ASSERT_NE(P, nullptr) << Name;
+    EXPECT_EQ(P->Input, 0);
+    EXPECT_EQ(P->ErrorOut, 1);
+    EXPECT_EQ(P->SucceedsOn, AddressParser::Accepts::NumericIp);
+  }
+  ASSERT_NE(R->findAddressParser("asio::ip::make_address_v4"), nullptr);
+  EXPECT_EQ(R->findAddressParser("asio::ip::make_address_v4")->SucceedsOn,
+            AddressParser::Accepts::NumericIpv4);
+  ASSERT_NE(R->findAddressParser("boost::asio::ip::make_address_v6"), nullptr);
+  EXPECT_EQ(R->findAddressParser("boost::asio::ip::make_address_v6")->SucceedsOn,
+            AddressParser::Accepts::NumericIpv6);
 }
 
 TEST(ParseRules, PriorityAndLoggingFunctions) {
