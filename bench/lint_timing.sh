@@ -3,7 +3,7 @@
 # units (target: ratio <= 1.2). Both sides get the same compile flags and the same parallelism.
 #
 # Usage: bench/lint_timing.sh [-l RILL_LINT] [-p BUILD_DIR] [-j N] [-r REPS] [--check] [FILES...]
-#   -l  rill-lint binary (default: $RILL_LINT, else build-lintA/, else build/ next to the repo)
+#   -l  rill-lint binary (default: $RILL_LINT, else build/lint/rill-lint of the repo)
 #   -p  directory with compile_commands.json (default: build/ of the repo when it exists);
 #       without one, the lint fixtures tests/lint/rill-*.cpp are timed with -std=c++20
 #   -j  parallel jobs for both sides (default 1); -r repetitions, the minimum counts (default 3)
@@ -29,9 +29,7 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 if [[ -z "$lint" ]]; then
-  for c in /work/build-lintA/lint/rill-lint "$repo/build/lint/rill-lint"; do
-    [[ -x "$c" ]] && lint="$c" && break
-  done
+  lint="$repo/build/lint/rill-lint"
 fi
 [[ -x "$lint" ]] || { echo "lint_timing: rill-lint not found (use -l)" >&2; exit 2; }
 if [[ -z "$build" && -f "$repo/build/compile_commands.json" ]]; then build="$repo/build"; fi
