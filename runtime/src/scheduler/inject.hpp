@@ -44,17 +44,32 @@ class Inject {
     std::lock_guard lk(mu_);
     return pop_locked();
   }
-  /// Pops up to `max` tasks into `out(t)` under one lock; returns how many.
+  /// Pops up to `max` tasks into `out(t)`; returns how many. The lock is held only to find
+  /// and detach them (one length update); `out` runs after unlocking, on tasks no pusher can
+  /// reach any more (a push touches only the tail, which is not among them).
   template <class F>
   std::size_t pop_n(std::size_t max, F&& out) noexcept {
-    if (len_.load(std::memory_order_acquire) == 0) return 0;
-    std::lock_guard lk(mu_);
-    std::size_t n = 0;
-    while (n < max) {
-      TaskHeader* t = pop_locked();
-      if (!t) break;
+    if (max == 0 || len_.load(std::memory_order_acquire) == 0) return 0;
+    TaskHeader* first;
+    std::size_t n = 1;
+    {
+      std::lock_guard lk(mu_);
+      first = head_;
+      if (!first) return 0;
+      TaskHeader* last = first;
+      while (n < max && last->queue_next) {
+        last = last->queue_next;
+        ++n;
+      }
+      head_ = last->queue_next;
+      if (!head_) tail_ = nullptr;
+      len_.store(len_.load(std::memory_order_relaxed) - n, std::memory_order_release);
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      TaskHeader* t = first;
+      first = t->queue_next;  // the last one's may name the new head: not followed
+      t->queue_next = nullptr;
       out(t);
-      ++n;
     }
     return n;
   }
