@@ -293,6 +293,21 @@ TEST(Broadcast, ThrowingCopyLeavesTheSlotIntactForEveryReceiver) {
   EXPECT_FALSE(rx1.try_recv().has_value());
 }
 
+// Receives until the channel reports closed; the number of values seen, or -1 when a recv()
+// waited 10 s (the close was never seen).
+static Task<int> count_until_closed(rill::sync::mpsc::Receiver<int>& rx) {
+  int seen = 0;
+  for (;;) {
+    auto r = co_await rill::timeout(
+        10s, [](rill::sync::mpsc::Receiver<int>* rx) -> Task<std::optional<int>> {
+          co_return co_await rx->recv();
+        }(&rx));
+    if (!r) co_return -1;
+    if (!*r) co_return seen;
+    ++seen;
+  }
+}
+
 // Sender handles are counted without the channel lock; only the last drop takes it, to wake the
 // receiver. Tasks on both workers clone and drop senders while the receiver waits: it must see
 // every value and then "closed" (a missed wake-up shows as a timeout, a count that reached zero
@@ -310,20 +325,8 @@ TEST(Mpsc, SendersClonedAndDroppedAcrossWorkersCloseAtTheLastDrop) {
           (void)extra.send(i);
         }(tx.clone(), i));
       { auto last = std::move(tx); }
-      int seen = 0;
-      for (;;) {
-        auto r = co_await rill::timeout(
-            10s, [](rill::sync::mpsc::Receiver<int>* rx) -> Task<std::optional<int>> {
-              co_return co_await rx->recv();
-            }(&rx));
-        if (!r) {
-          ADD_FAILURE() << "round " << round << ": recv() never saw the last sender drop";
-          co_return;
-        }
-        if (!*r) break;
-        ++seen;
-      }
-      EXPECT_EQ(seen, kSenders) << "round " << round;
+      EXPECT_EQ(co_await count_until_closed(rx), kSenders)
+          << "round " << round << " (-1: recv() never saw the last sender drop)";
     }
   }());
 }
@@ -340,20 +343,8 @@ TEST(Mpsc, BoundedSendersClonedAndDroppedAcrossWorkersCloseAtTheLastDrop) {
           (void)co_await extra.send(i);
         }(tx.clone(), i));
       { auto last = std::move(tx); }
-      int seen = 0;
-      for (;;) {
-        auto r = co_await rill::timeout(
-            10s, [](rill::sync::mpsc::Receiver<int>* rx) -> Task<std::optional<int>> {
-              co_return co_await rx->recv();
-            }(&rx));
-        if (!r) {
-          ADD_FAILURE() << "round " << round << ": recv() never saw the last sender drop";
-          co_return;
-        }
-        if (!*r) break;
-        ++seen;
-      }
-      EXPECT_EQ(seen, kSenders) << "round " << round;
+      EXPECT_EQ(co_await count_until_closed(rx), kSenders)
+          << "round " << round << " (-1: recv() never saw the last sender drop)";
     }
   }());
 }
