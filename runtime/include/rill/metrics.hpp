@@ -6,6 +6,8 @@
 // No clock is read per poll unless the poll-time histogram is enabled (as in Tokio): busy time
 // is measured per run of polls (from the first poll after a park or driver poll to the next
 // park or driver poll), and without the histogram the poll-time figures derive from those runs.
+// Runs are timed with the CPU's time-stamp counter where it is invariant (calibrated against
+// steady_clock during the process's first 20 ms; steady_clock until then and elsewhere).
 // Mirrors tokio::runtime::RuntimeMetrics (worker metrics, poll-time histogram) and
 // tokio_metrics::RuntimeMonitor.
 #pragma once

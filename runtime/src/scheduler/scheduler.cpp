@@ -186,15 +186,16 @@ void Scheduler::record_poll(Core* core, std::uint64_t ns) noexcept {
 }
 
 void Scheduler::begin_busy(Core* core) noexcept {
-  if (core->busy_start_ns != 0) return;
-  core->busy_start_ns = clock_ns();
+  if (core->busy) return;
+  core->busy = true;
+  core->busy_start = BusyClock::now();
   core->busy_start_polls = core->stats.poll_count.load(std::memory_order_relaxed);
 }
 
 void Scheduler::end_busy(Core* core) noexcept {
-  if (core->busy_start_ns == 0) return;
-  const std::uint64_t took = clock_ns() - core->busy_start_ns;
-  core->busy_start_ns = 0;
+  if (!core->busy) return;
+  core->busy = false;
+  const std::uint64_t took = BusyClock::elapsed_ns(core->busy_start);
   bump(core->stats.busy_ns, took);
   if (time_polls_) return;  // poll times were measured one by one (record_poll)
   // Without per-poll timing (Tokio's default), a run of polls gives the poll-time sum and the

@@ -26,6 +26,7 @@
 #include "io/driver.hpp"
 #include "rill/detail/task_header.hpp"
 #include "rill/runtime.hpp"
+#include "scheduler/busy_clock.hpp"
 #include "scheduler/idle.hpp"
 #include "scheduler/inject.hpp"
 #include "scheduler/queue.hpp"
@@ -98,7 +99,8 @@ struct Core {
   std::atomic<std::uint64_t> watched_seq{0};    ///< watchdog: poll reported as long (running)
   std::atomic<std::uint64_t> long_end_seq{0};   ///< owner: that poll ended ...
   std::atomic<std::uint64_t> long_end_ns{0};    ///< ... at this steady-clock time (ns)
-  std::uint64_t busy_start_ns = 0;     ///< owner only: start of the current run of polls (0: none)
+  BusyClock::Stamp busy_start;         ///< owner only: start of the current run of polls
+  bool busy = false;                   ///< owner only: a run of polls is in progress
   std::uint64_t busy_start_polls = 0;  ///< owner only: poll_count at that start
   std::uint64_t batch_polls = 0, batch_poll_ns = 0;  ///< owner only: not yet in mean_poll_ns
   std::uint64_t polls_at_last_park = 0;              ///< owner only: for noop_count
@@ -180,9 +182,9 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
   void run_task(Core* core, TaskHeader* t) noexcept;
   /// Per-poll timing (poll-time histogram enabled): one poll's duration into the metrics.
   void record_poll(Core* core, std::uint64_t ns) noexcept;
-  /// A run of polls between parks / driver polls: starts it (one clock read) unless started.
+  /// A run of polls between parks / driver polls: starts it (one BusyClock read) unless started.
   void begin_busy(Core* core) noexcept;
-  /// Ends the run (one clock read): busy time, and without per-poll timing the poll-time sum
+  /// Ends the run (one BusyClock read): busy time, and without per-poll timing the poll-time sum
   /// and the mean poll time (run duration / polls in it), as Tokio's MetricsBatch.
   void end_busy(Core* core) noexcept;
   void flush_poll_stats(Core* core) noexcept;
