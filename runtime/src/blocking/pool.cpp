@@ -122,22 +122,35 @@ std::chrono::steady_clock::time_point deadline_after(std::chrono::nanoseconds d)
 
 bool start_thread(const std::shared_ptr<BlockingPool::Shared>& s);
 
+enum class Brought { Idle, Started, None };
+
+// Under s.mu: brings one more thread to the queue: claims an idle one (Idle: the caller wakes
+// it after unlocking; whichever idle thread wakes takes the claim, so no thundering herd), else
+// starts a new one while under max_threads (Tokio starts threads under the lock too). None when
+// neither is possible (at max_threads, or the thread could not be started).
+Brought bring_thread(const std::shared_ptr<BlockingPool::Shared>& sp) {
+  BlockingPool::Shared& s = *sp;
+  if (s.num_idle > 0) {
+    --s.num_idle;
+    ++s.num_notify;
+    return Brought::Idle;
+  }
+  if (s.num_th < s.cfg.max_threads && start_thread(sp)) return Brought::Started;
+  return Brought::None;
+}
+
 // Under s.mu, after this thread took a job: while more jobs are queued than threads are on
-// their way to the queue, brings up to two more threads, idle ones first (claimed here, woken by
-// the caller after unlocking: returns how many), else new ones while under max_threads. The
-// pool thus grows from its own threads, at the pace they find work, and the task that spawns
-// pays for at most one wake-up per burst (see BlockingPool::spawn).
+// their way to the queue, brings up to two more threads (returns how many idle ones it claimed,
+// for the caller to wake after unlocking). The pool thus grows from its own threads, at the
+// pace they find work, and the task that spawns pays for at most one wake-up per burst (see
+// BlockingPool::spawn).
 int ramp_up(const std::shared_ptr<BlockingPool::Shared>& sp) {
   BlockingPool::Shared& s = *sp;
   int wake = 0;
   for (int i = 0; i < 2 && s.depth > s.on_the_way(); ++i) {
-    if (s.num_idle > 0) {
-      --s.num_idle;
-      ++s.num_notify;
-      ++wake;
-    } else if (s.num_th >= s.cfg.max_threads || !start_thread(sp)) {
-      break;
-    }
+    const Brought b = bring_thread(sp);
+    if (b == Brought::None) break;
+    if (b == Brought::Idle) ++wake;
   }
   return wake;
 }
@@ -274,16 +287,11 @@ bool BlockingPool::spawn(BlockingJob* job) {
     // the next threads (ramp_up): a burst of spawns costs the spawning task one wake-up, not
     // one per job (the scheduler's "wake a worker only when nobody is searching").
     if (s.on_the_way() == 0) {
-      if (s.num_idle > 0) {
-        // Claim exactly one idle thread; no thundering herd.
-        --s.num_idle;
-        ++s.num_notify;
-        notify = true;
-      } else if (s.num_th < s.cfg.max_threads) {
-        // No idle thread: start one (tokio does this under the lock too). If that fails but
-        // other threads exist, they will get to the job eventually.
-        if (!start_thread(shared_) && s.num_th == 0) return false;
-      }
+      const Brought b = bring_thread(shared_);
+      notify = b == Brought::Idle;
+      // With no thread brought, the threads there are get to the job eventually; with none at
+      // all (the start failed), nobody would.
+      if (b == Brought::None && s.num_th == 0) return false;
     }
     s.push(job);
   }

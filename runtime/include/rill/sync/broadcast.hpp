@@ -209,8 +209,10 @@ class Receiver {
       case 1:
         return Unexpected{TryRecvError{TryRecvError::Kind::Lagged, skipped}};
       default:
-        return Unexpected{TryRecvError{
-            s_->senders.load(std::memory_order_acquire) == 0 ? TryRecvError::Kind::Closed : TryRecvError::Kind::Empty, 0}};
+        return Unexpected{TryRecvError{s_->senders.load(std::memory_order_acquire) == 0
+                                           ? TryRecvError::Kind::Closed
+                                           : TryRecvError::Kind::Empty,
+                                       0}};
     }
   }
   /// Values sent but not yet received by this receiver (may exceed the capacity while lagging).
