@@ -301,6 +301,23 @@ TEST(BlockingPool, SpawnAfterShutdownReturnsFalseWithoutTouchingJob) {
   delete job;  // still ours
 }
 
+TEST(BlockingPool, SpawnReturnsFalseWhenNoThreadCanBeCreated) {
+  // A stack larger than the address space: every pthread_create fails.
+  BlockingPoolConfig c = config(4);
+  c.stack_size = std::size_t{1} << 47;
+  BlockingPool pool(std::move(c));
+  std::atomic<int> calls{0};
+  for (int i = 0; i < 3; ++i) {
+    FnJob* job = FnJob::make([&] { calls.fetch_add(1); }, [&] { calls.fetch_add(100); });
+    EXPECT_FALSE(pool.spawn(job));
+    delete job;  // still ours
+  }
+  EXPECT_EQ(calls.load(), 0);  // neither run nor cancelled
+  EXPECT_EQ(pool.num_threads(), 0u);
+  EXPECT_EQ(pool.queue_depth(), 0u);
+  EXPECT_FALSE(pool.is_busy());
+}
+
 TEST(BlockingPool, HooksNameAndStackSize) {
   std::atomic<int> starts{0}, stops{0};
   std::mutex mu;
