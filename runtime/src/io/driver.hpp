@@ -85,6 +85,13 @@ class Driver {
   }
   /// Operations submitted to the kernel and not completed yet (owner thread).
   std::uint32_t inflight() const noexcept { return inflight_; }
+  /// True when no event of this driver can give its worker work: no operation queued or in
+  /// flight, no socket registered (epoll), no request from another thread pending. Only another
+  /// thread's unpark() or a timer can end a park() then. Owner thread.
+  bool idle() const noexcept {
+    return inflight_ == 0 && registrations_.load(std::memory_order_relaxed) == 0 &&
+           !remote_pending_.load(std::memory_order_relaxed);
+  }
 
   // ---- io_uring (owner thread) ----
   /// Queues `op` on this ring (prepared by op_uring.cpp); submitted by the next poll()/park().

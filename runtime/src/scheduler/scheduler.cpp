@@ -3,6 +3,7 @@
 #include "scheduler/scheduler.hpp"
 
 #include <fmt/format.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -651,6 +652,18 @@ void Scheduler::park(Core* core, bool allow_block) noexcept {
   // one; the check after transition_from_parked below does it once (when this worker is still
   // in the sleepers list, a per-task check would pick this very worker and write its eventfd).
   core->in_driver = true;
+  if (multi && allow_block && core->driver.idle()) {
+    // Nothing of our own to wait for: only another thread can give us work, and it may be
+    // about to (a spawner in a loop, a worker with a full queue). Give it the CPU a few times
+    // before sleeping: a notifier that picks us meanwhile just flags NOTIFIED_PARK, with no
+    // eventfd write and no kernel wake-up on either side. Tokio's parker does the same (three
+    // yields); with operations in flight we go straight to the ring, whose completions are the
+    // likelier wake-up.
+    for (int i = 0; i < 3; ++i) {
+      if (core->park_state.load(std::memory_order_acquire) == NOTIFIED_PARK) break;
+      sched_yield();
+    }
+  }
   bool driver_polled = false;
   for (;;) {
     std::uint32_t expected = NOTIFIED_PARK;
