@@ -1,13 +1,18 @@
 // scheduler/inject.hpp: the global injection queue: tasks scheduled from outside a worker
-// (other threads, timers of other cores, local-queue overflow). An intrusive FIFO list behind a
-// mutex, with an atomic length so empty checks take no lock. Closed at shutdown: pushes still
-// land in the list (their queue references keep the tasks alive: the owned-tasks list holds no
-// reference, and shutdown is about to cancel them through it) but report false, so nobody
-// notifies a worker; shutdown drops them at its end. Mirrors tokio/src/runtime/task/inject.rs.
+// (other threads, timers of other cores, local-queue overflow). Pushers never take a lock: they
+// push onto a lock-free stack (one compare-and-swap); the workers that pop take the tasks in
+// order from a FIFO list behind a mutex only they contend on, refilling it from the stack (one
+// exchange, then a reversal) when it runs dry. A thread spawning in a loop thus never waits for
+// a worker inside the lock (or for one preempted there). An atomic length makes empty checks
+// lock-free. Closed at shutdown: pushes still land in the queue (their queue references keep
+// the tasks alive: the owned-tasks list holds no reference, and shutdown is about to cancel them
+// through it) but report false, so nobody notifies a worker; shutdown drops them at its end.
+// Mirrors tokio/src/runtime/task/inject.rs (whose pushes take the lock).
 #pragma once
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <mutex>
 #include <utility>
 
@@ -19,51 +24,66 @@ namespace rill::detail {
 class Inject {
  public:
   /// Appends `t` (which carries a queue reference). Returns false when closed (the task is
-  /// still appended, for shutdown to drop).
+  /// still appended, for shutdown to drop). Any thread; lock-free.
   bool push(TaskHeader* t) noexcept {
     t->queue_next = nullptr;
     return push_batch(t, t, 1);
   }
-  /// Appends the linked list first..last (n tasks). Returns false when closed (they are still
-  /// appended: dropping their references here could free a task that shutdown is about to
-  /// cancel through the owned-tasks list).
+  /// Appends the linked list first..last (n tasks, in that order). Returns false when closed
+  /// (they are still appended: dropping their references here could free a task that shutdown
+  /// is about to cancel through the owned-tasks list). Any thread; lock-free.
   bool push_batch(TaskHeader* first, TaskHeader* last, std::size_t n) noexcept {
-    std::lock_guard lk(mu_);
+    // The stack is newest-first: link the batch last..first before publishing it at once.
     last->queue_next = nullptr;
-    if (tail_)
-      tail_->queue_next = first;
-    else
-      head_ = first;
-    tail_ = last;
-    len_.store(len_.load(std::memory_order_relaxed) + n, std::memory_order_release);
-    return !closed_;
+    TaskHeader* prev = nullptr;
+    for (TaskHeader* t = first; t;) {
+      TaskHeader* next = t->queue_next;
+      t->queue_next = prev;
+      prev = t;
+      t = next;
+    }
+    TaskHeader* top = incoming_.load(std::memory_order_relaxed);
+    do {
+      first->queue_next = top;
+    } while (!incoming_.compare_exchange_weak(top, last, std::memory_order_release,
+                                              std::memory_order_relaxed));
+    // Counted once reachable: a popper that sees the count finds the tasks.
+    len_.fetch_add(static_cast<std::int64_t>(n), std::memory_order_release);
+    return !closed_.load(std::memory_order_acquire);
   }
   /// Pops the oldest task; null when empty.
   TaskHeader* pop() noexcept {
-    if (len_.load(std::memory_order_acquire) == 0) return nullptr;
-    std::lock_guard lk(mu_);
-    return pop_locked();
+    TaskHeader* t = nullptr;
+    pop_n(1, [&](TaskHeader* x) { t = x; });
+    return t;
   }
-  /// Pops up to `max` tasks into `out(t)`; returns how many. The lock is held only to find
-  /// and detach them (one length update); `out` runs after unlocking, on tasks no pusher can
-  /// reach any more (a push touches only the tail, which is not among them).
+  /// Pops up to `max` tasks, oldest first, into `out(t)`; returns how many. The lock is held
+  /// only to detach them; `out` runs after unlocking, on tasks nobody else can reach any more.
   template <class F>
   std::size_t pop_n(std::size_t max, F&& out) noexcept {
-    if (max == 0 || len_.load(std::memory_order_acquire) == 0) return 0;
+    if (max == 0 || empty()) return 0;
     TaskHeader* first;
-    std::size_t n = 1;
+    std::size_t n = 0;
     {
       std::lock_guard lk(mu_);
+      if (!head_) refill();
       first = head_;
       if (!first) return 0;
       TaskHeader* last = first;
-      while (n < max && last->queue_next) {
+      n = 1;
+      for (;;) {
+        if (n == max) break;
+        if (!last->queue_next && last == tail_) {
+          // The list ends here: append what was pushed since, if anything.
+          refill();
+          if (!last->queue_next) break;
+        }
         last = last->queue_next;
         ++n;
       }
       head_ = last->queue_next;
       if (!head_) tail_ = nullptr;
-      len_.store(len_.load(std::memory_order_relaxed) - n, std::memory_order_release);
+      len_.fetch_sub(static_cast<std::int64_t>(n), std::memory_order_release);
     }
     for (std::size_t i = 0; i < n; ++i) {
       TaskHeader* t = first;
@@ -73,33 +93,46 @@ class Inject {
     }
     return n;
   }
-  std::size_t len() const noexcept { return len_.load(std::memory_order_acquire); }
+  /// Tasks queued. A push is counted just after it becomes reachable and a pop just after it
+  /// detaches, so the count can lag by the pushes and pops in progress (never below zero here).
+  std::size_t len() const noexcept {
+    const std::int64_t n = len_.load(std::memory_order_acquire);
+    return n > 0 ? static_cast<std::size_t>(n) : 0;
+  }
   bool empty() const noexcept { return len() == 0; }
   /// Refuses further pushes. Returns false if it was already closed.
-  bool close() noexcept {
-    std::lock_guard lk(mu_);
-    return !std::exchange(closed_, true);
-  }
-  bool is_closed() const noexcept {
-    std::lock_guard lk(mu_);
-    return closed_;
-  }
+  bool close() noexcept { return !closed_.exchange(true, std::memory_order_acq_rel); }
+  bool is_closed() const noexcept { return closed_.load(std::memory_order_acquire); }
 
  private:
-  TaskHeader* pop_locked() noexcept {
-    TaskHeader* t = head_;
-    if (!t) return nullptr;
-    head_ = t->queue_next;
-    if (!head_) tail_ = nullptr;
-    t->queue_next = nullptr;
-    len_.store(len_.load(std::memory_order_relaxed) - 1, std::memory_order_release);
-    return t;
+  // Under mu_: moves everything pushed so far (newest-first) to the end of the FIFO list.
+  void refill() noexcept {
+    TaskHeader* s = incoming_.exchange(nullptr, std::memory_order_acquire);
+    if (!s) return;
+    TaskHeader* newest = s;
+    TaskHeader* prev = nullptr;
+    while (s) {
+      TaskHeader* next = s->queue_next;
+      s->queue_next = prev;
+      prev = s;
+      s = next;
+    }
+    // prev is now the oldest of them, newest the last.
+    if (tail_)
+      tail_->queue_next = prev;
+    else
+      head_ = prev;
+    tail_ = newest;
   }
-  mutable AdaptiveMutex mu_;
+
+  // Pushers: the stack of tasks pushed and not yet moved to the list, newest first.
+  alignas(64) std::atomic<TaskHeader*> incoming_{nullptr};
+  // Poppers (under mu_): the FIFO list.
+  alignas(64) AdaptiveMutex mu_;
   TaskHeader* head_ = nullptr;
   TaskHeader* tail_ = nullptr;
-  std::atomic<std::size_t> len_{0};
-  bool closed_ = false;
+  alignas(64) std::atomic<std::int64_t> len_{0};
+  std::atomic<bool> closed_{false};
 };
 
 }  // namespace rill::detail
