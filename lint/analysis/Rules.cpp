@@ -195,7 +195,7 @@ class RulesParser {
                     "a 'blocking' entry must be a mapping with 'name' or 'functions', "
                     "'category' and 'fix'");
       std::vector<std::string> Names;
-      std::optional<std::string> Category, Fix, GenericFix;
+      std::optional<std::string> Category, Fix, GenericFix, FileArgument;
       bool Strict = false, Logging = false;
       std::optional<long long> Priority;
       std::vector<NonBlockingCondition> Conds;
@@ -204,6 +204,11 @@ class RulesParser {
         if (Key == "category") return (Category = scalar(V, Key)), true;
         if (Key == "fix") return (Fix = scalar(V, Key)), true;
         if (Key == "generic_fix") return (GenericFix = scalar(V, Key)), true;
+        if (Key == "file_argument") {
+          FileArgument = scalar(V, Key);
+          if (FileArgument) *FileArgument = normalizeRuleName(*FileArgument);
+          return true;
+        }
         if (Key == "strict") {
           if (auto B = boolean(V, Key)) Strict = *B;
           return true;
@@ -234,6 +239,7 @@ class RulesParser {
         B.Origin = origin(&Item);
         if (GenericFix) B.GenericFix = *GenericFix;
         B.Logging = Logging;
+        if (FileArgument) B.FileArgumentRule = *FileArgument;
         if (Priority) B.Priority = static_cast<int>(*Priority);
         B.NonBlockingWhen = Conds;
         // A later definition (e.g. a user file) replaces an earlier one of the same name.
@@ -531,6 +537,17 @@ bool parseRulesInto(Rules& Into, llvm::StringRef Buffer, llvm::StringRef FileNam
   return true;
 }
 
+bool checkReferences(const Rules& R, std::string* Error) {
+  for (const BlockingFunction& B : R.Blocking)
+    if (!B.FileArgumentRule.empty() && !R.findBlocking(B.FileArgumentRule)) {
+      if (Error)
+        *Error = B.Origin + ": error: 'file_argument' of '" + B.Name + "' names '" +
+                 B.FileArgumentRule + "', which no 'blocking' entry defines";
+      return false;
+    }
+  return true;
+}
+
 std::shared_ptr<const Rules> builtinRules() {
   static const std::shared_ptr<const Rules> Builtin = [] {
     auto R = std::make_shared<Rules>();
@@ -540,6 +557,10 @@ std::shared_ptr<const Rules> builtinRules() {
         llvm::errs() << "rill-lint: internal error: built-in " << Error << "\n";
         std::abort();
       }
+    }
+    if (std::string Error; !checkReferences(*R, &Error)) {
+      llvm::errs() << "rill-lint: internal error: built-in " << Error << "\n";
+      std::abort();
     }
     return std::shared_ptr<const Rules>(std::move(R));
   }();
@@ -572,6 +593,7 @@ std::shared_ptr<const Rules> loadRules(llvm::ArrayRef<std::string> Files, std::s
     }
     if (!parseRulesInto(*R, (*Buf)->getBuffer(), F, Error)) return nullptr;
   }
+  if (!checkReferences(*R, Error)) return nullptr;
   std::shared_ptr<const Rules> Result = std::move(R);
   std::lock_guard<std::mutex> Lock(CacheMutex);
   cache().emplace(Key, Result);

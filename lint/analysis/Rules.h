@@ -69,6 +69,12 @@ struct BlockingFunction {
   /// Reported only when rill-blocking-call's option `Logging` is true (console logging:
   /// printf, fprintf(stderr), std::cerr, fmt::print). Rules key `logging`.
   bool Logging = false;
+  /// A call whose first argument is a C stdio `FILE*` that is not a console stream (those take
+  /// their own rule) takes this function's rule instead: `fmt::print(file, ...)` writes a file,
+  /// like `fprintf(file, ...)`. Empty: no such rule. Must name a blocking function of the
+  /// loaded rules (built-in or any rules file; loadRules reports it otherwise). Rules key
+  /// `file_argument`.
+  std::string FileArgumentRule;
   /// How telling the call is when several blocking calls are reached through one call (the
   /// highest is reported): deadlocks 100, thread joins and synchronous waits 80, sleeps 70,
   /// process control 60, network, DNS and database calls 50 (the default), file I/O 40,

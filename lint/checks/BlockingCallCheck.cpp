@@ -1795,10 +1795,12 @@ class BlockingAnalysis {
         return true;
       }
       if (const BlockingFunction* B = A.R.findBlocking(Name)) {
-        // A console-logging function given a FILE* that is not a console stream (those were
-        // taken above): `fmt::print(file, ...)` writes a file, like fprintf(file, ...).
-        if (B->Logging && CE->getNumArgs() > 0 && isFilePointer(CE->getArg(0)->getType()))
-          if (const BlockingFunction* FileRule = A.R.findBlocking("fprintf")) B = FileRule;
+        // Given a FILE* that is not a console stream (those were taken above), a function with
+        // a `file_argument` rule takes that rule: `fmt::print(file, ...)` writes a file.
+        if (!B->FileArgumentRule.empty() && CE->getNumArgs() > 0 &&
+            isFilePointer(CE->getArg(0)->getType()))
+          if (const BlockingFunction* FileRule = A.R.findBlocking(B->FileArgumentRule))
+            B = FileRule;
         addHit(Loc, CE, B, Name);
         return true;
       }

@@ -218,6 +218,38 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"UnterminatedFlowList", "offload_functions: [a, b\n", "bad.yaml:"}),
     [](const ::testing::TestParamInfo<BadCase>& I) { return std::string(I.param.Name); });
 
+TEST(ParseRules, FileArgumentNamesTheRuleForAFilePointer) {
+  Rules R;
+  std::string Err;
+  ASSERT_TRUE(parseRulesInto(R, R"(
+blocking:
+  - name: "::my_fwrite"
+    category: "file I/O"
+    fix: "use rill::fs"
+  - functions: ["my::print", "my::println"]
+    category: "console logging"
+    fix: "log asynchronously"
+    logging: true
+    file_argument: "::my_fwrite"
+)",
+                             "one.yaml", &Err))
+      << Err;
+  EXPECT_EQ(R.findBlocking("my::print")->FileArgumentRule, "my_fwrite");
+  EXPECT_EQ(R.findBlocking("my::println")->FileArgumentRule, "my_fwrite");
+  EXPECT_EQ(R.findBlocking("my_fwrite")->FileArgumentRule, "");
+}
+
+TEST(BuiltinRules, PrintFunctionsGivenAFileTakeFprintfsRule) {
+  auto R = builtinRules();
+  for (const char* F : {"fmt::print", "fmt::println", "std::print", "std::println"}) {
+    const BlockingFunction* B = R->findBlocking(F);
+    ASSERT_NE(B, nullptr) << F;
+    EXPECT_EQ(B->FileArgumentRule, "fprintf") << F;
+  }
+  EXPECT_EQ(R->findBlocking("std::cerr")->FileArgumentRule, "");
+  EXPECT_EQ(R->findBlocking("fprintf")->Category, "file I/O");
+}
+
 TEST(ParseRules, ArgumentConditionsGenericFixAndLogging) {
   Rules R;
   std::string Err;
@@ -417,6 +449,32 @@ TEST(LoadRules, MissingFileIsAnError) {
   EXPECT_EQ(loadRules({"/nonexistent/rules.yaml"}, &Err), nullptr);
   EXPECT_NE(Err.find("/nonexistent/rules.yaml: error: cannot read rules file"), std::string::npos)
       << Err;
+}
+
+TEST(LoadRules, FileArgumentMustNameALoadedRule) {
+  llvm::SmallString<128> Path;
+  ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("rill-rules", "yaml", Path));
+  auto Load = [&](llvm::StringRef FileArgument, std::string& Err) {
+    {
+      std::error_code EC;
+      llvm::raw_fd_ostream OS(Path, EC);
+      EXPECT_FALSE(EC);
+      OS << "blocking:\n  - name: my::print\n    category: c\n    fix: f\n"
+         << "    file_argument: \"" << FileArgument << "\"\n";
+    }
+    return loadRules({std::string(Path)}, &Err);
+  };
+  std::string Err;
+  auto Good = Load("::fprintf", Err);  // a built-in rule
+  ASSERT_NE(Good, nullptr) << Err;
+  EXPECT_EQ(Good->findBlocking("my::print")->FileArgumentRule, "fprintf");
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a new modification time
+  EXPECT_EQ(Load("fprintff", Err), nullptr);
+  EXPECT_NE(Err.find(std::string(Path) + ":2: error: 'file_argument' of 'my::print' names "
+                                         "'fprintff', which no 'blocking' entry defines"),
+            std::string::npos)
+      << Err;
+  llvm::sys::fs::remove(Path);
 }
 
 TEST(LoadRules, CachesAndNoticesChanges) {
