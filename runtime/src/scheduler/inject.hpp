@@ -71,10 +71,9 @@ class Inject {
       if (!first) return 0;
       TaskHeader* last = first;
       n = 1;
-      for (;;) {
-        if (n == max) break;
-        if (!last->queue_next && last == tail_) {
-          // The list ends here: append what was pushed since, if anything.
+      while (n < max) {
+        if (!last->queue_next) {
+          // The list ends here (last is its tail): append what was pushed since, if anything.
           refill();
           if (!last->queue_next) break;
         }
