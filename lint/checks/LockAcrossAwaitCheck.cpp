@@ -966,14 +966,15 @@ static void seedLambdaCaptures(const FunctionDecl* FD, ASTContext& Ctx,
     if (!V || !A.tracked(V->getType())) continue;
     if (V->isInitCapture()) {
       if (const VarDecl* From = HeldLockAnalysis::movedFrom(V->getInit())) {
-        Cands.push_back({V, From, false, C.getLocation()});
+        Cands.push_back({V, From, false, C.getLocation(), {}, 0});
         continue;
       }
       std::string Mutex;
       unsigned Count = 0;
-      if (A.initHolds(V, Mutex, Count)) Cands.push_back({V, nullptr, true, C.getLocation(), Mutex, Count});
+      if (A.initHolds(V, Mutex, Count))
+        Cands.push_back({V, nullptr, true, C.getLocation(), Mutex, Count});
     } else if (C.getCaptureKind() == LCK_ByRef) {
-      Cands.push_back({V, V, false, C.getLocation()});
+      Cands.push_back({V, V, false, C.getLocation(), {}, 0});
     }
   }
   if (Cands.empty()) return;
