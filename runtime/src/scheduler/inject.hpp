@@ -35,13 +35,7 @@ class Inject {
   bool push_batch(TaskHeader* first, TaskHeader* last, std::size_t n) noexcept {
     // The stack is newest-first: link the batch last..first before publishing it at once.
     last->queue_next = nullptr;
-    TaskHeader* prev = nullptr;
-    for (TaskHeader* t = first; t;) {
-      TaskHeader* next = t->queue_next;
-      t->queue_next = prev;
-      prev = t;
-      t = next;
-    }
+    reverse(first);
     TaskHeader* top = incoming_.load(std::memory_order_relaxed);
     do {
       first->queue_next = top;
@@ -106,22 +100,27 @@ class Inject {
  private:
   // Under mu_: moves everything pushed so far (newest-first) to the end of the FIFO list.
   void refill() noexcept {
-    TaskHeader* s = incoming_.exchange(nullptr, std::memory_order_acquire);
-    if (!s) return;
-    TaskHeader* newest = s;
-    TaskHeader* prev = nullptr;
-    while (s) {
-      TaskHeader* next = s->queue_next;
-      s->queue_next = prev;
-      prev = s;
-      s = next;
-    }
-    // prev is now the oldest of them, newest the last.
+    TaskHeader* newest = incoming_.exchange(nullptr, std::memory_order_acquire);
+    if (!newest) return;
+    TaskHeader* oldest = reverse(newest);
     if (tail_)
-      tail_->queue_next = prev;
+      tail_->queue_next = oldest;
     else
-      head_ = prev;
+      head_ = oldest;
     tail_ = newest;
+  }
+
+  // Reverses the null-terminated list starting at `first`; returns its new first element (the
+  // old last one). `first` ends the list.
+  static TaskHeader* reverse(TaskHeader* first) noexcept {
+    TaskHeader* prev = nullptr;
+    while (first) {
+      TaskHeader* next = first->queue_next;
+      first->queue_next = prev;
+      prev = first;
+      first = next;
+    }
+    return prev;
   }
 
   // Pushers: the stack of tasks pushed and not yet moved to the list, newest first.
