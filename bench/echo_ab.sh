@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Alternating TCP echo rounds for several servers, same pinning and CPU/msg formula as
 # ../shared/peers/compare.sh's echo_round (server on CPU 0 with WORKERS=1, client on CPU 1,
-# 64 connections x 64 B for 4 s, echo_load checks every byte). Prints the median server CPU per
-# message and msg/s of each server. Used to bound rill's echo path against raw io_uring loops:
+# 64 connections x 64 B for 4 s, echo_load checks every byte). Prints, per server, the median
+# server CPU per message, msg/s and share of its CPU used, and, for every server after the first,
+# the median of its per-round ratios to the first one (rounds are back to back, so a ratio compares
+# two servers in the same host state; the medians alone mix states on a host that changes speed).
+# A server using well under 100% of its CPU while the client saturates its own is client-bound:
+# then msg/s measures the client's cost per message as much as the server's. Used to bound rill's
+# echo path against raw io_uring loops:
 #   bench/echo_ab.sh 3 base=build/bench/uring_echo_baseline rill=build/bench/rill-peer-suite \
 #     tokio=../shared/peers/tokio/target/release/tokio-peer-suite
 # A NAME=CMD is run as `WORKERS=1 taskset -c 0 CMD echo-server 127.0.0.1:PORT`; wrap a variant
@@ -20,7 +25,7 @@ if [[ ! -x $load ]]; then
   [[ -x $load ]] || gcc -O2 -o "$load" "$peers/echo_load.c"
 fi
 port=$((7500 + RANDOM % 1000))
-declare -A cpu msgs
+declare -A cpu msgs util
 for _ in $(seq "$rounds"); do
   for spec in "$@"; do
     name=${spec%%=*} cmd=${spec#*=}
@@ -35,13 +40,26 @@ for _ in $(seq "$rounds"); do
     cpu[$name]="${cpu[$name]:-} $(awk -v a="$t0" -v b="$t1" -v r="${rate:-0}" -v hz="$(getconf CLK_TCK)" \
       'BEGIN{ printf "%.0f", (r > 0 ? (b - a) / hz * 1e9 / (r * 4) : 0) }')"
     msgs[$name]="${msgs[$name]:-} ${rate:-0}"
+    util[$name]="${util[$name]:-} $(awk -v a="$t0" -v b="$t1" -v hz="$(getconf CLK_TCK)" \
+      'BEGIN{ printf "%.3f", (b - a) / hz / 4 }')"
   done
 done
+first=${1%%=*}
 for spec in "$@"; do
   name=${spec%%=*}
-  python3 - "$name" "${cpu[$name]}" "${msgs[$name]}" <<'PY'
+  python3 - "$name" "$first" "${cpu[$name]}" "${msgs[$name]}" "${util[$name]}" \
+    "${cpu[$first]}" "${msgs[$first]}" <<'PY'
 import statistics, sys
-name, c, m = sys.argv[1], [float(x) for x in sys.argv[2].split()], [float(x) for x in sys.argv[3].split()]
-print(f"{name:12} cpu/msg median {statistics.median(c):6.0f} ns {c}   msg/s median {statistics.median(m):8.0f}")
+name, first = sys.argv[1], sys.argv[2]
+c, m, u, c0, m0 = ([float(x) for x in a.split()] for a in sys.argv[3:8])
+line = (f"{name:12} cpu/msg median {statistics.median(c):6.0f} ns {c}   msg/s median "
+        f"{statistics.median(m):8.0f}   server CPU used {statistics.median(u):.0%}")
+if name != first:
+    rc = [a / b for a, b in zip(c, c0) if a > 0 and b > 0]
+    rm = [a / b for a, b in zip(m, m0) if b > 0]
+    if rc and rm:
+        line += (f"\n{'':12} per-round vs {first}: cpu/msg x{statistics.median(rc):.3f} "
+                 f"[{', '.join(f'{x:.3f}' for x in rc)}]   msg/s x{statistics.median(rm):.3f}")
+print(line)
 PY
 done
