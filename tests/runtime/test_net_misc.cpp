@@ -6,6 +6,7 @@
 #include <rill/net/unix.hpp>
 #include <rill/rill.hpp>
 
+#include <cstring>
 #include <string>
 
 using rill::net::SocketAddr;
@@ -59,6 +60,31 @@ TEST_P(Backends, UdpSendToRecvFromAndConnected) {
     EXPECT_TRUE(co_await b->send(std::span<const char>("0123456789", 10)));
     auto t = co_await a->recv_from(std::span<char>(buf, 4));
     EXPECT_TRUE(t && t->first == 4);
+  }());
+}
+
+// A datagram shorter than the buffer says nothing about the datagrams behind it (unlike a short
+// stream read, which drained the socket): queued datagrams are each read at once, also after the
+// driver took their edge before the first read.
+TEST_P(Backends, UdpShortDatagramsQueuedBehindEachOtherAreAllRead) {
+  auto rt = make_rt(GetParam());
+  rt.block_on([]() -> rill::Task<void> {
+    auto a = rill::net::UdpSocket::bind("127.0.0.1:0");
+    auto b = rill::net::UdpSocket::bind("127.0.0.1:0");
+    EXPECT_TRUE(a && b);
+    if (!a || !b) co_return;
+    EXPECT_TRUE(a->connect(*b->local_addr()));
+    EXPECT_TRUE(b->connect(*a->local_addr()));
+    for (const char* m : {"one", "two", "three"})
+      EXPECT_TRUE(co_await b->send(std::span<const char>(m, std::strlen(m))));
+    co_await rill::sleep(std::chrono::milliseconds(20));  // the workers poll their drivers
+    for (const char* m : {"one", "two", "three"}) {
+      char buf[64];
+      auto r = co_await rill::timeout(std::chrono::seconds(5), a->recv(std::span<char>(buf)));
+      EXPECT_TRUE(r && *r);
+      if (!r || !*r) co_return;
+      EXPECT_EQ(std::string(buf, **r), m);
+    }
   }());
 }
 

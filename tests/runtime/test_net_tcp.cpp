@@ -210,6 +210,96 @@ TEST_P(Tcp, EofResetAndRefused) {
   }());
 }
 
+// A read that returns less than its buffer drained the socket (on epoll the next read waits for
+// the next edge instead of a recv that would fail with EAGAIN): data written later still arrives,
+// and so does the end of the stream, also when the driver took the end's edge before the short
+// read that precedes it (the end's closed bit must count as readable).
+TEST_P(Tcp, ShortReadsSeeLaterDataAndTheEnd) {
+  auto rt = make_rt(GetParam());
+  rt.block_on([]() -> rill::Task<void> {
+    auto l = TcpListener::bind("127.0.0.1:0");
+    auto addr = *l->local_addr();
+    auto c = co_await TcpStream::connect(addr);
+    auto a = co_await l->accept();
+    CO_ASSERT_TRUE(c && a);
+    auto& srv = a->first;
+    char buf[64];
+    for (int round = 0; round < 20; ++round) {
+      CO_ASSERT_TRUE(co_await c->write_all(std::span<const char>("0123456789", 10)));
+      auto n = co_await srv.read(std::span<char>(buf));
+      CO_ASSERT_TRUE(n && *n == 10);
+      // Written only after the reader waits: the next edge must wake it.
+      auto late = rill::spawn([](TcpStream* c) -> rill::Task<bool> {
+        co_await rill::sleep(1ms);
+        co_return (co_await c->write_all(std::span<const char>("abcde", 5))).has_value();
+      }(&*c));
+      auto m = co_await rill::timeout(5s, srv.read(std::span<char>(buf)));
+      CO_ASSERT_TRUE(m && *m && **m == 5);
+      EXPECT_EQ(std::string(buf, 5), "abcde");
+      CO_ASSERT_TRUE(co_await std::move(late));
+    }
+    // The end of the stream behind data, its edge taken by the driver before the read.
+    CO_ASSERT_TRUE(co_await c->write_all(std::span<const char>("tail", 4)));
+    CO_ASSERT_TRUE(co_await c->shutdown());
+    co_await rill::sleep(20ms);  // every worker parks and polls its driver meanwhile
+    auto n = co_await rill::timeout(5s, srv.read(std::span<char>(buf)));
+    CO_ASSERT_TRUE(n && *n && **n == 4);
+    auto z = co_await rill::timeout(5s, srv.read(std::span<char>(buf)));
+    CO_ASSERT_TRUE(z);  // not elapsed: the end was seen
+    EXPECT_TRUE(*z && **z == 0);
+  }());
+}
+
+// A write that moves less than it was given filled the send buffer (on epoll the next write
+// waits for the next edge): once the peer reads, the writer goes on, and every byte arrives once
+// and in order.
+TEST_P(Tcp, ShortWritesWaitForRoomAndLoseNothing) {
+  auto rt = make_rt(GetParam());
+  rt.block_on([]() -> rill::Task<void> {
+    auto l = TcpListener::bind("127.0.0.1:0");
+    auto addr = *l->local_addr();
+    auto c = co_await TcpStream::connect(addr);
+    auto a = co_await l->accept();
+    CO_ASSERT_TRUE(c && a);
+    std::vector<char> chunk(64 * 1024);
+    std::size_t sent = 0;
+    bool short_write = false;
+    // Fill the buffers with plain writes until one moves less than it was given.
+    for (int i = 0; i < 4096 && !short_write; ++i) {
+      for (std::size_t k = 0; k < chunk.size(); ++k)
+        chunk[k] = static_cast<char>((sent + k) * 131 % 251);
+      auto w = co_await rill::timeout(1s, c->write(std::span<const char>(chunk)));
+      if (!w) break;  // elapsed: the buffer is full and stays full
+      CO_ASSERT_TRUE(*w && **w > 0);
+      short_write = **w < chunk.size();
+      sent += **w;
+    }
+    CO_ASSERT_TRUE(short_write);
+    // A reader drains everything while the writer adds a last megabyte with write_all.
+    auto reader = rill::spawn([](TcpStream s, std::size_t expect) -> rill::Task<bool> {
+      std::vector<char> in(32 * 1024);
+      std::size_t got = 0;
+      for (;;) {
+        auto n = co_await s.read(std::span<char>(in));
+        if (!n) co_return false;
+        if (*n == 0) break;
+        for (std::size_t k = 0; k < *n; ++k)
+          if (in[k] != static_cast<char>((got + k) * 131 % 251)) co_return false;
+        got += *n;
+      }
+      co_return got == expect;
+    }(std::move(a->first), sent + (1 << 20)));
+    std::vector<char> last(1 << 20);
+    for (std::size_t k = 0; k < last.size(); ++k)
+      last[k] = static_cast<char>((sent + k) * 131 % 251);
+    auto w = co_await rill::timeout(10s, c->write_all(std::span<const char>(last)));
+    CO_ASSERT_TRUE(w && *w);
+    CO_ASSERT_TRUE(co_await c->shutdown());
+    auto ok = co_await rill::timeout(10s, std::move(reader));
+    CO_ASSERT_TRUE(ok && *ok);
+  }());
+}
+
 TEST_P(Tcp, SocketOptionsAndIntoSplit) {
   auto rt = make_rt(GetParam());
   rt.block_on([]() -> rill::Task<void> {

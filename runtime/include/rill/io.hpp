@@ -124,9 +124,10 @@ IoOp* io_mkdir(const char* path, unsigned mode);
 IoOp* io_unlink(const char* path, bool dir);
 IoOp* io_rename(const char* from, const char* to);
 /// Wraps an fd in a handle for the current runtime (epoll sockets: made non-blocking and
-/// registered). On failure the fd is closed and the error returned. Outside a runtime:
-/// io::Errc::not_in_runtime.
-io::Result<std::shared_ptr<IoHandle>> make_handle(int fd, bool socket);
+/// registered). `stream`: a byte-stream socket (TCP, Unix stream), whose short reads and writes
+/// tell that it was drained or filled. On failure the fd is closed and the error returned.
+/// Outside a runtime: io::Errc::not_in_runtime.
+io::Result<std::shared_ptr<IoHandle>> make_handle(int fd, bool socket, bool stream);
 /// The fd of a handle (-1 when empty).
 int handle_fd(const IoHandle* h) noexcept;
 

@@ -54,7 +54,7 @@ Task<io::Result<File>> open_impl(std::string path, int flags, unsigned mode) {
   io::RawOp op(rill::detail::io_openat(path.c_str(), flags, mode));
   const std::int64_t fd = co_await op;
   if (fd < 0) co_return Unexpected{rill::detail::io_error(fd)};
-  auto h = rill::detail::make_handle(static_cast<int>(fd), false);
+  auto h = rill::detail::make_handle(static_cast<int>(fd), false, false);
   if (!h) co_return Unexpected{h.error()};
   co_return File(std::move(*h));
 }
@@ -167,7 +167,7 @@ Task<io::Result<std::vector<std::byte>>> read(std::string path) {
     if (!n0) co_return Unexpected{n0.error()};
     co_return out;
   }
-  auto h = rill::detail::make_handle(first.fd(), false);  // closes the fd on failure
+  auto h = rill::detail::make_handle(first.fd(), false, false);  // closes the fd on failure
   if (!h) co_return Unexpected{h.error()};
   for (std::size_t want = kFirstRead * 2;; want = std::min(want * 2, kMaxRead)) {
     ReadToEnd r(h->get(), want, &out);

@@ -33,7 +33,7 @@ int handle_fd(const IoHandle* h) noexcept {
   return h ? h->fd : -1;
 }
 
-io::Result<std::shared_ptr<IoHandle>> make_handle(int fd, bool socket) {
+io::Result<std::shared_ptr<IoHandle>> make_handle(int fd, bool socket, bool stream) {
   Driver* d = any_driver();
   if (!d) {
     ::close(fd);
@@ -43,6 +43,7 @@ io::Result<std::shared_ptr<IoHandle>> make_handle(int fd, bool socket) {
   h->fd = fd;
   h->kind = d->kind();
   h->socket = socket;
+  h->stream = socket && stream;
   if (socket && h->kind == DriverKind::Epoll) {
     const int fl = ::fcntl(fd, F_GETFL);
     if (fl < 0 || ::fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)

@@ -101,6 +101,9 @@ struct IoHandle : std::enable_shared_from_this<IoHandle> {
   int fd = -1;
   DriverKind kind = DriverKind::Uring;
   bool socket = false;
+  /// A byte-stream socket (TCP, Unix stream): on epoll, a read that returns fewer bytes than it
+  /// asked for drained the socket and a short write filled it (op_ready.cpp).
+  bool stream = false;
   Registration* reg = nullptr;  // epoll sockets
   /// io_uring sockets: the last recv left the socket empty (its CQE lacked
   /// IORING_CQE_F_SOCK_NONEMPTY), so the next recv arms the poll first instead of trying a

@@ -36,6 +36,8 @@ extern std::atomic<std::size_t> g_orphans;
 /// The first path stored in the op's data (statx keeps its result buffer before it).
 char* path1(IoOp* op) noexcept;
 bool is_stream_write(OpKind k) noexcept;
+/// A Recv or Send in Ready mode on a byte-stream socket: a short transfer drained (filled) it.
+bool drained_by(const IoOp* op) noexcept;
 /// Runs the operation's syscall(s) on the calling thread. Sockets under epoll are
 /// non-blocking, so this returns -EAGAIN when not ready (progress of an `all` op is kept).
 std::int64_t exec_sync(IoOp* op) noexcept;

@@ -24,6 +24,11 @@ bool is_stream_write(OpKind k) noexcept {
   return k == OpKind::Send || k == OpKind::WriteAt;
 }
 
+bool drained_by(const IoOp* op) noexcept {
+  return op->mode == OpMode::Ready && (op->kind == OpKind::Recv || op->kind == OpKind::Send) &&
+         op->h && op->h->stream;
+}
+
 std::int64_t exec_sync(IoOp* op) noexcept {
   auto* base = op->data();
   for (;;) {
@@ -113,8 +118,13 @@ std::int64_t exec_sync(IoOp* op) noexcept {
       if (!op->all || op->to_eof) return op->done;  // EOF (reads) or a 0-byte write
       return enc(is_stream_write(op->kind) ? io::Errc::write_zero : io::Errc::unexpected_eof);
     }
+    const bool short_transfer = static_cast<std::uint32_t>(n) < op->len - op->done;
     op->done += static_cast<std::uint32_t>(n);
     if (!op->all || op->done >= op->len) return op->done;
+    // write_all / read_exact on an epoll stream socket: a short transfer drained (or filled) the
+    // socket, so the next attempt waits for readiness instead of a syscall that would return
+    // EAGAIN (op_ready.cpp).
+    if (short_transfer && drained_by(op)) return -EAGAIN;
   }
 }
 

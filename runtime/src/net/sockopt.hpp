@@ -45,7 +45,7 @@ inline io::Result<std::shared_ptr<rill::detail::IoHandle>> new_socket(int family
   if (!rill::detail::any_driver()) return Unexpected{io::make_error_code(io::Errc::not_in_runtime)};
   const int fd = ::socket(family, type | SOCK_CLOEXEC, 0);
   if (fd < 0) return Unexpected{last_error()};
-  return rill::detail::make_handle(fd, true);
+  return rill::detail::make_handle(fd, true, type == SOCK_STREAM);
 }
 
 }  // namespace rill::net::detail

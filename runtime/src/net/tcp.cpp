@@ -91,7 +91,7 @@ io::Result<TcpListener> TcpListener::bind(std::string_view addr) {
 }
 
 io::Result<TcpListener> TcpListener::from_raw_fd(int fd) {
-  auto h = rill::detail::make_handle(fd, true);
+  auto h = rill::detail::make_handle(fd, true, true);
   if (!h) return Unexpected{h.error()};
   return TcpListener(std::move(*h));
 }
@@ -102,7 +102,7 @@ io::Result<std::pair<TcpStream, SocketAddr>> TcpListener::Accept::await_resume()
   std::uint32_t len = 0;
   const void* sa = rill::detail::io_op_addr(op_, &len);
   SocketAddr peer = SocketAddr::from_native(sa, len);
-  auto h = rill::detail::make_handle(static_cast<int>(fd), true);
+  auto h = rill::detail::make_handle(static_cast<int>(fd), true, true);
   if (!h) return Unexpected{h.error()};
   return std::pair<TcpStream, SocketAddr>(TcpStream(std::move(*h)), peer);
 }

@@ -53,12 +53,12 @@ io::Result<std::pair<UnixStream, UnixStream>> UnixStream::pair() {
   int fds[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
     return Unexpected{detail::last_error()};
-  auto a = rill::detail::make_handle(fds[0], true);
+  auto a = rill::detail::make_handle(fds[0], true, true);
   if (!a) {
     ::close(fds[1]);
     return Unexpected{a.error()};
   }
-  auto b = rill::detail::make_handle(fds[1], true);
+  auto b = rill::detail::make_handle(fds[1], true, true);
   if (!b) return Unexpected{b.error()};
   return std::pair<UnixStream, UnixStream>(UnixStream(std::move(*a)), UnixStream(std::move(*b)));
 }
@@ -87,7 +87,7 @@ io::Result<std::pair<UnixStream, std::string>> UnixListener::Accept::await_resum
   std::uint32_t len = 0;
   const auto* sa = static_cast<const sockaddr_un*>(rill::detail::io_op_addr(op_, &len));
   std::string peer = path_of(*sa, len);
-  auto h = rill::detail::make_handle(static_cast<int>(fd), true);
+  auto h = rill::detail::make_handle(static_cast<int>(fd), true, true);
   if (!h) return Unexpected{h.error()};
   return std::pair<UnixStream, std::string>(UnixStream(std::move(*h)), std::move(peer));
 }
