@@ -10,6 +10,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -81,6 +82,16 @@ std::string pattern(int id, int seq, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i)
     s[i] = static_cast<char>((id * 7 + seq * 31 + i) & 0xff);
   return s;
+}
+
+// A connected loopback pair: the connecting end and the accepted end (nullopt if either failed).
+rill::Task<std::optional<std::pair<TcpStream, TcpStream>>> connected_pair() {
+  auto l = TcpListener::bind("127.0.0.1:0");
+  if (!l) co_return std::nullopt;
+  auto c = co_await TcpStream::connect(*l->local_addr());
+  auto a = co_await l->accept();
+  if (!c || !a) co_return std::nullopt;
+  co_return std::pair<TcpStream, TcpStream>(std::move(*c), std::move(a->first));
 }
 
 rill::Task<bool> echo_client(SocketAddr addr, int id, int msgs, std::size_t size) {
@@ -217,12 +228,10 @@ TEST_P(Tcp, EofResetAndRefused) {
 TEST_P(Tcp, ShortReadsSeeLaterDataAndTheEnd) {
   auto rt = make_rt(GetParam());
   rt.block_on([]() -> rill::Task<void> {
-    auto l = TcpListener::bind("127.0.0.1:0");
-    auto addr = *l->local_addr();
-    auto c = co_await TcpStream::connect(addr);
-    auto a = co_await l->accept();
-    CO_ASSERT_TRUE(c && a);
-    auto& srv = a->first;
+    auto pair = co_await connected_pair();
+    CO_ASSERT_TRUE(pair);
+    auto* c = &pair->first;
+    auto& srv = pair->second;
     char buf[64];
     for (int round = 0; round < 20; ++round) {
       CO_ASSERT_TRUE(co_await c->write_all(std::span<const char>("0123456789", 10)));
@@ -232,7 +241,7 @@ TEST_P(Tcp, ShortReadsSeeLaterDataAndTheEnd) {
       auto late = rill::spawn([](TcpStream* c) -> rill::Task<bool> {
         co_await rill::sleep(1ms);
         co_return (co_await c->write_all(std::span<const char>("abcde", 5))).has_value();
-      }(&*c));
+      }(c));
       auto m = co_await rill::timeout(5s, srv.read(std::span<char>(buf)));
       CO_ASSERT_TRUE(m && *m && **m == 5);
       EXPECT_EQ(std::string(buf, 5), "abcde");
@@ -256,11 +265,9 @@ TEST_P(Tcp, ShortReadsSeeLaterDataAndTheEnd) {
 TEST_P(Tcp, ShortWritesWaitForRoomAndLoseNothing) {
   auto rt = make_rt(GetParam());
   rt.block_on([]() -> rill::Task<void> {
-    auto l = TcpListener::bind("127.0.0.1:0");
-    auto addr = *l->local_addr();
-    auto c = co_await TcpStream::connect(addr);
-    auto a = co_await l->accept();
-    CO_ASSERT_TRUE(c && a);
+    auto pair = co_await connected_pair();
+    CO_ASSERT_TRUE(pair);
+    auto* c = &pair->first;
     std::vector<char> chunk(64 * 1024);
     std::size_t sent = 0;
     bool short_write = false;
@@ -288,7 +295,7 @@ TEST_P(Tcp, ShortWritesWaitForRoomAndLoseNothing) {
         got += *n;
       }
       co_return got == expect;
-    }(std::move(a->first), sent + (1 << 20)));
+    }(std::move(pair->second), sent + (1 << 20)));
     std::vector<char> last(1 << 20);
     for (std::size_t k = 0; k < last.size(); ++k)
       last[k] = static_cast<char>((sent + k) * 131 % 251);
